@@ -1,0 +1,20 @@
+"""qutip-superrad: collective light–matter models for QuTiP.
+
+Ready-made models of superradiant lasers and collective spin systems, solved
+three ways: exactly in the full tensor space, exactly in the permutation-
+invariant Dicke basis (with U(1) symmetry sectors), and approximately with
+cluster-resolved cumulant equations, plus cross-validation between them.
+"""
+__version__ = "0.1.0"
+
+from .ensemble import Ensemble
+from .models import SuperradiantLaser, BadCavityLaser
+from .results import SteadyStateResult, EvolutionResult, SpectrumResult
+from .spectrum import spectrum_features
+from ._validate import MemoryLimitError
+from .models.collective_pumping import CollectivePumping
+
+__all__ = ["Ensemble", "SuperradiantLaser", "BadCavityLaser", "SteadyStateResult",
+           "EvolutionResult", "SpectrumResult", "spectrum_features", "MemoryLimitError",
+           "CollectivePumping",
+           "__version__"]

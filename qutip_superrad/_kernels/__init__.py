@@ -1,0 +1,1 @@
+"""Compiled Cython kernels (built from ``cython_ext/``); each has a NumPy oracle in the package."""

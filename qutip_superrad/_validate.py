@@ -1,0 +1,142 @@
+"""Input validation shared by every public entry point.
+
+Every check raises *before* any large allocation and names the offending
+parameter together with the allowed range, so that a user sees at once what
+to change.
+"""
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "check_rate", "check_real", "check_count", "check_int", "check_array",
+    "check_options", "check_grid", "MemoryLimitError", "check_memory",
+]
+
+
+class MemoryLimitError(MemoryError):
+    """Raised when a representation would exceed the configured memory limit."""
+
+
+def check_real(name, value):
+    """Return ``value`` as a finite float or raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def check_rate(name, value):
+    """Return ``value`` as a finite, non-negative float (a decay/pump rate)."""
+    value = check_real(name, value)
+    if value < 0:
+        raise ValueError(f"{name} must be a rate >= 0, got {value}")
+    return value
+
+
+def check_int(name, value, minimum=None, maximum=None):
+    """Return ``value`` as an int within ``[minimum, maximum]``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise TypeError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def check_count(name, value):
+    """Return an atom number ``N >= 1`` as an int (exact methods need integers)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if not np.isfinite(value):
+            raise ValueError(f"{name} must be finite, got {value}")
+        if not float(value).is_integer():
+            raise ValueError(f"{name} must be an integer number of atoms, got {value}")
+    return check_int(name, value, minimum=1)
+
+
+def check_array(name, values, size=None, nonnegative=False, positive=False):
+    """Return ``values`` as a finite 1-D float array of optional length ``size``."""
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of real numbers") from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if size is not None and arr.size != size:
+        raise ValueError(f"{name} must have length {size} (one entry per cluster), "
+                         f"got {arr.size}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {arr}")
+    if positive and np.any(arr <= 0):
+        raise ValueError(f"{name} must be > 0, got {arr}")
+    if nonnegative and np.any(arr < 0):
+        raise ValueError(f"{name} must be >= 0, got {arr}")
+    return arr
+
+
+def check_grid(name, values):
+    """Return a finite, strictly increasing 1-D grid (time or frequency)."""
+    arr = check_array(name, values)
+    if arr.size < 1:
+        raise ValueError(f"{name} must not be empty")
+    if np.any(np.diff(arr) <= 0):
+        raise ValueError(f"{name} must be strictly increasing")
+    return arr
+
+
+def check_options(options, defaults, where):
+    """Merge user ``options`` into ``defaults``; unknown keys are an error.
+
+    Parameters
+    ----------
+    options : dict or None
+        User options.
+    defaults : dict
+        Allowed keys and their default values.
+    where : str
+        Name of the solver, quoted in the error message.
+    """
+    options = {} if options is None else options
+    if not isinstance(options, dict):
+        raise TypeError(f"options for {where} must be a dict, got {type(options).__name__}")
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise ValueError(f"unknown option(s) {unknown} for {where}; "
+                         f"allowed: {sorted(defaults)}")
+    merged = dict(defaults)
+    merged.update(options)
+    return merged
+
+
+def _bytes(n):
+    for unit, size in (("GiB", 2 ** 30), ("MiB", 2 ** 20), ("KiB", 2 ** 10)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:.0f} B"
+
+
+def check_memory(estimate_bytes, limit_bytes, what):
+    """Refuse to build ``what`` when ``estimate_bytes`` exceeds ``limit_bytes``.
+
+    ``limit_bytes`` (the ``max_memory`` option) must be a positive number or
+    None (no limit).
+    """
+    if limit_bytes is None:
+        return
+    limit_bytes = check_real("max_memory", limit_bytes)
+    if limit_bytes <= 0:
+        raise ValueError(f"max_memory must be > 0 bytes (or None for no limit), got {limit_bytes}")
+    if estimate_bytes > limit_bytes:
+        raise MemoryLimitError(
+            f"{what} needs an estimated {_bytes(estimate_bytes)}, above the limit "
+            f"max_memory={_bytes(limit_bytes)}; reduce N or nphot, use a symmetry-aware "
+            f"method, or raise the max_memory option")

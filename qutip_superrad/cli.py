@@ -1,0 +1,692 @@
+"""Command line interface: ``python -m qutip_superrad`` / ``qutip-superrad``.
+
+Subcommands
+-----------
+``laser`` (default when no subcommand is given)
+    Solve the superradiant laser of seed 000 for a small ensemble with the
+    exact methods (``full`` and ``dicke``; ``cumulant`` too when it is
+    available), print a comparison table with the bad-cavity limit, and plot
+    the emission spectra.
+``sweep``
+    Photon number and linewidth versus the atom number ``N`` (Dicke basis and
+    bad-cavity limit by default), with a progress bar.
+``info``
+    Versions of the package and of its dependencies, available methods.
+
+Parameters come from the built-in ``defaults.toml``, then an optional
+``--config FILE.toml`` (same keys, at the top level or in a ``[laser]`` /
+``[sweep]`` table), then the command-line flags (highest priority).
+Invalid parameters exit with status 2 and a message naming the parameter;
+failures of a solver (memory limit, no convergence) exit with status 1.
+"""
+import argparse
+import importlib.util
+import json
+import math
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+try:                                   # Python >= 3.11
+    import tomllib
+except ModuleNotFoundError:            # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+from . import __version__
+from . import _validate as V
+
+__all__ = ["main", "build_parser", "load_defaults", "run_laser", "run_sweep", "info"]
+
+DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
+PROG = "qutip-superrad"
+COMMANDS = ("laser", "sweep", "info")
+_LASER_METHODS = ("full", "dicke", "cumulant")
+_SWEEP_METHODS = ("dicke", "bad-cavity", "full", "cumulant")
+
+# key -> (command-line flag, kind)
+_KEYS = {
+    "N": ("--N", "count"),
+    "g": ("--g", "real"),
+    "kappa": ("--kappa", "rate"),
+    "gamma": ("--gamma", "rate"),
+    "pump": ("--pump", "rate"),
+    "atom_dephasing": ("--atom-dephasing", "rate"),
+    "cavity_dephasing": ("--cavity-dephasing", "rate"),
+    "cavity_detuning": ("--cavity-detuning", "real"),
+    "detuning": ("--detuning", "real"),
+    "nphot": ("--nphot", "nphot"),
+    "methods": ("--methods", "methods"),
+    "bad_cavity": ("--bad-cavity", "bool"),
+    "omega_min": ("--omega-min", "real"),
+    "omega_max": ("--omega-max", "real"),
+    "omega_points": ("--omega-points", "points"),
+    "plot": ("--plot", "path"),
+    "json": ("--json", "path"),
+}
+
+
+class ParameterError(ValueError):
+    """An invalid parameter; ``flag`` names the command-line option."""
+
+    def __init__(self, flag, message):
+        super().__init__(f"argument {flag}: {message}" if flag else message)
+        self.flag = flag
+
+
+# ---------------------------------------------------------------------------
+# parameters: defaults < config file < flags
+# ---------------------------------------------------------------------------
+def load_defaults(command):
+    """Built-in defaults of one subcommand (``laser`` or ``sweep``) as a dict."""
+    with open(DEFAULTS_FILE, "rb") as fh:
+        return dict(tomllib.load(fh)[command])
+
+
+def _norm(key):
+    return str(key).replace("-", "_")
+
+
+def load_config(path, command):
+    """Parameters for ``command`` from a TOML file; unknown keys raise ``ParameterError``.
+
+    Top-level keys apply to ``command``; a ``[laser]`` or ``[sweep]`` table
+    applies to that subcommand (tables of the other subcommand are checked
+    but ignored).
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ParameterError("--config", f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ParameterError("--config", f"invalid TOML in {path}: {err}") from None
+    out = {}
+    for key, value in data.items():
+        if key in ("laser", "sweep") and isinstance(value, dict):
+            allowed = load_defaults(key)
+            for sub, v in value.items():
+                if _norm(sub) not in allowed:
+                    raise ParameterError("--config", f"unknown key '{sub}' in table [{key}] of "
+                                         f"{path}; allowed keys: {', '.join(sorted(allowed))}")
+                if key == command:
+                    out[_norm(sub)] = v
+            continue
+        allowed = load_defaults(command)
+        if _norm(key) not in allowed:
+            raise ParameterError("--config", f"unknown key '{key}' in {path} (for "
+                                 f"'{command}'); allowed keys: {', '.join(sorted(allowed))}")
+        out.setdefault(_norm(key), value)
+    # a value in the [command] table wins over the same key at the top level
+    for key, value in data.get(command, {}).items() if isinstance(data.get(command), dict) else ():
+        out[_norm(key)] = value
+    return out
+
+
+def _split_methods(value):
+    if isinstance(value, str):
+        return [m.strip() for m in value.split(",") if m.strip()]
+    if isinstance(value, (list, tuple)):
+        return [str(m).strip() for m in value]
+    raise TypeError(f"must be a comma-separated string or a list, got {type(value).__name__}")
+
+
+def _check_value(key, value, command):
+    flag, kind = _KEYS[key]
+    name = key
+    try:
+        if kind == "count":
+            if command == "sweep":
+                values = value
+                if isinstance(values, str):
+                    values = [int(v) if v.strip().lstrip("-").isdigit() else float(v)
+                              for v in values.split(",") if v.strip()]
+                if not isinstance(values, (list, tuple)):
+                    values = [values]
+                if not values:
+                    raise ValueError("N must contain at least one atom number")
+                values = [V.check_count(name, v) for v in values]
+                if len(set(values)) != len(values):
+                    raise ValueError(f"N must not repeat values, got {values}")
+                return sorted(values)
+            return V.check_count(name, value)
+        if kind == "real":
+            return V.check_real(name, value)
+        if kind == "rate":
+            return V.check_rate(name, value)
+        if kind == "nphot":
+            return V.check_int(name, value, minimum=2)
+        if kind == "points":
+            return V.check_int(name, value, minimum=3)
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be true or false, got {value!r}")
+            return value
+        if kind == "path":
+            if value is None or value is False:
+                return ""
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a file name (string), got {value!r}")
+            return value
+        if kind == "methods":
+            allowed = _LASER_METHODS if command == "laser" else _SWEEP_METHODS
+            methods = _split_methods(value)
+            bad = [m for m in methods if m not in allowed]
+            if bad:
+                raise ValueError(f"unknown method(s) {bad}; choose from {', '.join(allowed)}")
+            if not methods:
+                raise ValueError("methods must name at least one method")
+            return list(dict.fromkeys(methods))
+    except (TypeError, ValueError) as err:
+        raise ParameterError(flag, str(err)) from None
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def resolve_parameters(command, config=None, flags=None):
+    """Merge defaults, config file and flags; validate every value.
+
+    Returns
+    -------
+    dict
+        Clean parameters.
+
+    Raises
+    ------
+    ParameterError
+        Naming the option of the first invalid value.
+    """
+    params = load_defaults(command)
+    if config:
+        params.update(load_config(config, command))
+    params.update(flags or {})
+    clean = {key: _check_value(key, value, command) for key, value in params.items()}
+    if clean["kappa"] == 0:
+        raise ParameterError("--kappa", "kappa must be > 0 (a lossless cavity has no steady state)")
+    if clean["omega_max"] <= clean["omega_min"]:
+        raise ParameterError("--omega-max", f"omega_max ({clean['omega_max']:g}) must be larger "
+                             f"than omega_min ({clean['omega_min']:g})")
+    return clean
+
+
+# ---------------------------------------------------------------------------
+# solving
+# ---------------------------------------------------------------------------
+def cumulant_available():
+    """True if the cumulant solver module can be found."""
+    try:
+        return importlib.util.find_spec("qutip_superrad.cumulant.laser") is not None
+    except Exception:                       # broken parent package
+        return False
+
+
+def _make_laser(p, N):
+    import qutip_superrad as qsr
+    ens = qsr.Ensemble.identical(N, g=p["g"], detuning=p["detuning"])
+    return qsr.SuperradiantLaser(ens, kappa=p["kappa"], gamma=p["gamma"], pump=p["pump"],
+                                 atom_dephasing=p["atom_dephasing"],
+                                 cavity_dephasing=p["cavity_dephasing"],
+                                 cavity_detuning=p["cavity_detuning"])
+
+
+def _solve(model, method, omega, nphot):
+    """Steady state + spectrum of one model by one method, timed, warnings collected."""
+    bad_cavity = not getattr(model, "has_mode", True)
+    opts = {} if (method == "cumulant" or bad_cavity) else {"nphot": nphot}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t0 = time.perf_counter()
+        ss = model.steadystate(method=method, **opts)
+        if method == "cumulant":
+            sp = model.spectrum(omega, method=method, state=ss)
+        else:
+            sp = model.spectrum(omega, method=method, **opts)
+        wall = time.perf_counter() - t0
+    msgs = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    row = {
+        "method": "bad-cavity" if bad_cavity else method,
+        "solver": method,
+        "photon_number": float(ss.photon_number),
+        "photon_flux": float(ss.photon_flux),
+        "excited_population": float(np.asarray(ss.excited_population).ravel()[0]),
+        "pair_correlation": float(np.real(np.asarray(ss.pair_correlation).ravel()[0])),
+        "g2": float(ss.g2),
+        "linewidth": float(sp.linewidth),
+        "peak": float(sp.peak),
+        "n_peaks": int(sp.n_peaks),
+        "wall_time": wall,
+        "steadystate_checks": ss.checks,
+        "spectrum_checks": {k: v for k, v in sp.checks.items() if k != "steady_state"},
+        "warnings": msgs,
+    }
+    return row, sp
+
+
+_COMPARED = ("photon_number", "excited_population", "pair_correlation", "g2", "linewidth")
+
+
+def deviations(row, ref):
+    """Relative deviations of ``row`` from ``ref`` (peak: shift in units of the reference FWHM)."""
+    out = {}
+    for key in _COMPARED:
+        a, b = row[key], ref[key]
+        if math.isfinite(a) and math.isfinite(b):
+            out[key] = abs(a - b) / abs(b) if b != 0 else abs(a - b)
+    if math.isfinite(row["peak"]) and ref["linewidth"] > 0:
+        out["peak_over_fwhm"] = abs(row["peak"] - ref["peak"]) / ref["linewidth"]
+    out["max"] = max(out.values()) if out else float("nan")
+    return out
+
+
+def _fmt(x, width=11):
+    if isinstance(x, str):
+        return f"{x:>{width}}"
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return f"{'-':>{width}}"
+    return f"{x:>{width}.6g}"
+
+
+def format_table(rows, ref_name="full"):
+    """The comparison table as text (one line per method)."""
+    cols = [("method", "method", 12), ("photons", "photon_number", 11),
+            ("P_exc", "excited_population", 11), ("pair", "pair_correlation", 11),
+            ("g2", "g2", 11), ("FWHM", "linewidth", 11), ("peak", "peak", 11),
+            ("time[s]", "wall_time", 9), (f"dev_vs_{ref_name}", "deviation", 13)]
+    lines = [" ".join(f"{h:>{w}}" for h, _, w in cols)]
+    lines.append(" ".join("-" * w for _, _, w in cols))
+    for r in rows:
+        cells = []
+        for _, key, w in cols:
+            if key == "method":
+                cells.append(f"{r['method']:>{w}}")
+            elif key == "deviation":
+                dev = r.get("deviation")
+                cells.append(_fmt("(ref)" if dev is None and r["method"] == ref_name else
+                                  (dev["max"] if dev else None), w))
+            elif key == "wall_time":
+                cells.append(f"{r[key]:>{w}.3f}")
+            else:
+                cells.append(_fmt(r[key], w))
+        lines.append(" ".join(cells))
+    return "\n".join(lines)
+
+
+def _omega(p):
+    return np.linspace(p["omega_min"], p["omega_max"], p["omega_points"])
+
+
+def _header(p, N):
+    C = 4 * p["g"] ** 2 / (p["kappa"] * p["gamma"]) if p["gamma"] > 0 else float("inf")
+    gc = 4 * p["g"] ** 2 / p["kappa"]
+    return (f"superradiant laser (seed 000): N={N}, g={p['g']:g}, kappa={p['kappa']:g}, "
+            f"gamma={p['gamma']:g}, pump={p['pump']:g}, atom_dephasing={p['atom_dephasing']:g}, "
+            f"cavity_dephasing={p['cavity_dephasing']:g}, cavity_detuning={p['cavity_detuning']:g}, "
+            f"detuning={p['detuning']:g}, nphot={p['nphot']}\n"
+            f"  cooperativity C = 4g^2/(kappa*gamma) = {C:.4g}, collective decay "
+            f"Gamma_c = 4g^2/kappa = {gc:.4g}, bad-cavity parameter g*sqrt(N)/kappa = "
+            f"{p['g'] * math.sqrt(N) / p['kappa']:.3g}")
+
+
+def _save_spectrum_plot(path, spectra, rows, title):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    styles = {"full": dict(color="C0", lw=2.5, alpha=0.6), "dicke": dict(color="C1", ls="--"),
+              "cumulant": dict(color="C2", ls=":"), "bad-cavity": dict(color="C3", ls="-.")}
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for name, sp in spectra.items():
+        st = styles.get(name, {})
+        smax = sp.evaluate(np.array([sp.peak]))[0] if sp.evaluate else np.max(sp.S)
+        for ax, scale in ((axes[0], 1.0), (axes[1], 1.0 / smax)):
+            if ax is axes[0] and name == "bad-cavity":
+                continue                      # other normalisation (⟨J⁺J⁻⟩ instead of ⟨a†a⟩)
+            ax.plot(sp.omega, sp.S * scale, label=f"{name} (FWHM {sp.linewidth:.4g})", **st)
+            ax.hlines(smax * scale / 2, sp.peak - sp.linewidth / 2, sp.peak + sp.linewidth / 2,
+                      color=st.get("color", "k"), lw=1.2)
+            ax.plot([sp.peak - sp.linewidth / 2, sp.peak + sp.linewidth / 2],
+                    [smax * scale / 2] * 2, "|", color=st.get("color", "k"), ms=10)
+    axes[0].set_ylabel("S(ω)")
+    axes[0].set_title("cavity spectrum")
+    axes[1].set_ylabel("S(ω) / S(peak)")
+    axes[1].set_title("normalised, with bad-cavity limit")
+    for ax in axes:
+        ax.set_xlabel("ω")
+        ax.legend(frameon=False, fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def run_laser(p, out=None, err=None, quiet=False):
+    """The ``laser`` subcommand on clean parameters ``p``; returns the JSON-able report."""
+    out, err = out or sys.stdout, err or sys.stderr
+    N = p["N"]
+    laser = _make_laser(p, N)
+    omega = _omega(p)
+    methods = list(p["methods"])
+    notes = []
+    if "cumulant" in methods and not cumulant_available():
+        methods.remove("cumulant")
+        notes.append("cumulant: qutip_superrad.cumulant.laser not found, skipped")
+    rows, spectra = [], {}
+    for m in methods:
+        try:
+            row, sp = _solve(laser, m, omega, p["nphot"])
+        except Exception as exc:             # noqa: BLE001
+            if m != "cumulant":
+                raise
+            notes.append(f"cumulant: failed ({type(exc).__name__}: {exc}), skipped")
+            continue
+        rows.append(row)
+        spectra[m] = sp
+    if p["bad_cavity"]:
+        row, sp = _solve(laser.eliminate_cavity(), "dicke", omega, p["nphot"])
+        rows.append(row)
+        spectra["bad-cavity"] = sp
+    if not rows:
+        raise RuntimeError("no method produced a result")
+    ref = next((r for r in rows if r["method"] == "full"), rows[0])
+    for r in rows:
+        r["deviation"] = None if r is ref else deviations(r, ref)
+    for r in rows:
+        notes.extend(f"{r['method']}: {w}" for w in r["warnings"])
+    report = {"command": "laser", "version": __version__, "parameters": p,
+              "reference": ref["method"], "results": {r["method"]: r for r in rows},
+              "notes": notes}
+    if "full" in report["results"] and "dicke" in report["results"]:
+        report["deviation_dicke_vs_full"] = report["results"]["dicke"]["deviation"]
+    if not quiet:
+        print(_header(p, N), file=out)
+        print(format_table(rows, ref["method"]), file=out)
+        print("(photons for bad-cavity = photon_flux/kappa; pair = <s+_1 s-_2>; "
+              "dev = max relative deviation of photons, P_exc, pair, g2, FWHM and "
+              "peak shift/FWHM)", file=out)
+        for n in notes:
+            print(f"note: {n}", file=err)
+    if p["plot"]:
+        _save_spectrum_plot(p["plot"], spectra, rows,
+                            f"N={N}, g={p['g']:g}, κ={p['kappa']:g}, Γ={p['gamma']:g}, "
+                            f"R={p['pump']:g}, nphot={p['nphot']}")
+        report["plot"] = str(Path(p["plot"]).resolve())
+        if not quiet:
+            print(f"spectrum plot written to {p['plot']}", file=out)
+    return report
+
+
+def _save_sweep_plot(path, table, methods, p):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    marks = {"dicke": "o-", "full": "s--", "cumulant": "^:", "bad-cavity": "x-."}
+    for m in methods:
+        pts = [(r["N"], r[m]) for r in table if m in r]
+        if not pts:
+            continue
+        Ns = [n for n, _ in pts]
+        axes[0].loglog(Ns, [v["photon_number"] for _, v in pts], marks.get(m, "o-"), label=m)
+        axes[1].loglog(Ns, [v["linewidth"] for _, v in pts], marks.get(m, "o-"), label=m)
+    gc = 4 * p["g"] ** 2 / p["kappa"]
+    axes[1].axhline(p["gamma"], color="0.5", ls=":", lw=1, label="Γ")
+    axes[1].axhline(gc, color="0.3", ls="--", lw=1, label="Γc = CΓ = 4g²/κ")
+    axes[0].set_ylabel("⟨a†a⟩  (bad cavity: flux/κ)")
+    axes[1].set_ylabel("FWHM")
+    for ax in axes:
+        ax.set_xlabel("N")
+        ax.legend(frameon=False, fontsize=8)
+    fig.suptitle(f"g={p['g']:g}, κ={p['kappa']:g}, Γ={p['gamma']:g}, R={p['pump']:g}, "
+                 f"nphot={p['nphot']}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def run_sweep(p, out=None, err=None, quiet=False):
+    """The ``sweep`` subcommand: photon number and linewidth versus N."""
+    out, err = out or sys.stdout, err or sys.stderr
+    from ._progress import progress
+    omega = _omega(p)
+    methods = list(p["methods"])
+    notes = []
+    if "cumulant" in methods and not cumulant_available():
+        methods.remove("cumulant")
+        notes.append("cumulant: qutip_superrad.cumulant.laser not found, skipped")
+    table = []
+    for N in progress(p["N"], desc="sweep over N", enabled=not quiet, stream=err):
+        laser = _make_laser(p, N)
+        entry = {"N": N}
+        for m in methods:
+            try:
+                if m == "bad-cavity":
+                    row, _ = _solve(laser.eliminate_cavity(), "dicke", omega, p["nphot"])
+                else:
+                    row, _ = _solve(laser, m, omega, p["nphot"])
+            except Exception as exc:          # noqa: BLE001
+                if m != "cumulant":
+                    raise
+                notes.append(f"cumulant at N={N}: failed ({type(exc).__name__}: {exc})")
+                continue
+            notes.extend(f"{m} at N={N}: {w}" for w in row["warnings"])
+            entry[m] = row
+        table.append(entry)
+    if not quiet:
+        head = f"{'N':>5}" + "".join(f" {m + ':photons':>20} {m + ':FWHM':>17}" for m in methods)
+        print(_header(p, p["N"][-1]).replace(f"N={p['N'][-1]}", f"N={p['N']}"), file=out)
+        print(head, file=out)
+        for e in table:
+            line = f"{e['N']:>5}"
+            for m in methods:
+                r = e.get(m)
+                line += (f" {_fmt(r['photon_number'], 20)} {_fmt(r['linewidth'], 17)}" if r
+                         else f" {'-':>20} {'-':>17}")
+            print(line, file=out)
+        for n in notes:
+            print(f"note: {n}", file=err)
+    report = {"command": "sweep", "version": __version__, "parameters": p, "methods": methods,
+              "results": table, "notes": notes}
+    if p["plot"]:
+        _save_sweep_plot(p["plot"], table, methods, p)
+        report["plot"] = str(Path(p["plot"]).resolve())
+        if not quiet:
+            print(f"sweep plot written to {p['plot']}", file=out)
+    return report
+
+
+def info():
+    """Versions and capabilities as a dict (like ``qutip.about()``)."""
+    import qutip
+    import scipy
+    data = {"qutip-superrad": __version__, "location": str(Path(__file__).parent),
+            "defaults": str(DEFAULTS_FILE), "python": sys.version.split()[0],
+            "platform": platform.platform(), "cpus": os.cpu_count(),
+            "qutip": qutip.__version__, "numpy": np.__version__, "scipy": scipy.__version__}
+    try:
+        import matplotlib
+        data["matplotlib"] = matplotlib.__version__
+    except ImportError:                                   # pragma: no cover
+        data["matplotlib"] = None
+    for env in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if env in os.environ:
+            data[env] = os.environ[env]
+    methods = {"full": True, "dicke": True, "cumulant": cumulant_available()}
+    try:
+        kernel = importlib.util.find_spec("qutip_superrad._kernels.cumulant_laser") is not None
+    except Exception:                                     # noqa: BLE001
+        kernel = False
+    data["methods"] = methods
+    data["cython_cumulant_kernel"] = kernel
+    return data
+
+
+def _print_info(data, out):
+    print("qutip-superrad: collective light-matter models for QuTiP", file=out)
+    print("=" * 56, file=out)
+    width = max(len(k) for k in data) + 1
+    for key, value in data.items():
+        if key == "methods":
+            value = ", ".join(f"{m} ({'available' if ok else 'not available'})"
+                              for m, ok in value.items())
+        print(f"{key + ':':<{width}} {value}", file=out)
+
+
+# ---------------------------------------------------------------------------
+# argparse
+# ---------------------------------------------------------------------------
+def _add_model_flags(sp, sweep=False):
+    S = argparse.SUPPRESS
+    g = sp.add_argument_group("model parameters (ħ = 1, any rate unit)")
+    if sweep:
+        g.add_argument("--N", type=str, default=S, metavar="N1,N2,...",
+                       help="comma-separated atom numbers (default 1,2,3,4,6,8,10,12)")
+    else:
+        g.add_argument("--N", type=int, default=S, help="number of identical atoms (default 4)")
+    g.add_argument("--g", type=float, default=S, help="atom-cavity coupling g (default 1)")
+    g.add_argument("--kappa", type=float, default=S, help="cavity loss rate κ > 0 (default 10)")
+    g.add_argument("--gamma", type=float, default=S, help="spontaneous emission rate Γ (default 0.1)")
+    g.add_argument("--pump", type=float, default=S, help="incoherent pump rate R (default 1)")
+    g.add_argument("--atom-dephasing", dest="atom_dephasing", type=float, default=S,
+                   help="atomic dephasing ν of ν D[σ⁺σ⁻] (default 0)")
+    g.add_argument("--cavity-dephasing", dest="cavity_dephasing", type=float, default=S,
+                   help="cavity dephasing ξ of ξ D[a†a] (default 0)")
+    g.add_argument("--cavity-detuning", dest="cavity_detuning", type=float, default=S,
+                   help="cavity frequency δ_c in the rotating frame (default 0)")
+    g.add_argument("--detuning", type=float, default=S,
+                   help="cavity-atom detuning Δ = ω_c − ω_a (default 0)")
+    g.add_argument("--nphot", type=int, default=S, help="Fock states of the cavity (default 10)")
+    n = sp.add_argument_group("numerics and output")
+    if sweep:
+        n.add_argument("--methods", type=str, default=S, metavar="M1,M2",
+                       help="comma-separated subset of dicke, bad-cavity, full, cumulant "
+                            "(default dicke,bad-cavity)")
+    else:
+        n.add_argument("--methods", type=str, default=S, metavar="M1,M2",
+                       help="comma-separated subset of full, dicke, cumulant (default: all; "
+                            "cumulant is skipped when it is not available)")
+        n.add_argument("--bad-cavity", dest="bad_cavity", action=argparse.BooleanOptionalAction,
+                       default=S, help="add the bad-cavity limit row (default: yes)")
+    n.add_argument("--omega-min", dest="omega_min", type=float, default=S,
+                   help="lowest frequency of the spectrum grid (default -3)")
+    n.add_argument("--omega-max", dest="omega_max", type=float, default=S,
+                   help="highest frequency of the spectrum grid (default 3)")
+    n.add_argument("--omega-points", dest="omega_points", type=int, default=S,
+                   help="points of the spectrum grid (default 401 laser, 201 sweep)")
+    n.add_argument("--plot", type=str, default=S, metavar="PATH",
+                   help="PNG file for the figure (default superradiant_laser_%s.png)"
+                        % ("sweep" if sweep else "spectrum"))
+    n.add_argument("--no-plot", dest="no_plot", action="store_true", help="do not write a figure")
+    n.add_argument("--json", type=str, default=S, metavar="PATH",
+                   help="write the results as JSON to PATH")
+    n.add_argument("--config", type=str, default=None, metavar="TOML",
+                   help="TOML file with parameters (same keys as the flags, with '_'); "
+                        "flags override it")
+    n.add_argument("--quiet", "-q", action="store_true",
+                   help="no table, notes or progress bar (files are still written)")
+
+
+def build_parser():
+    """The argparse parser of ``qutip-superrad``."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="qutip-superrad: superradiant laser (seed 000) solved exactly in the full "
+                    "tensor space and in the permutation-invariant Dicke basis, with cumulants "
+                    "and the bad-cavity limit for comparison.  Without a subcommand, 'laser' "
+                    "runs on the built-in defaults.",
+        epilog="Examples:\n  python -m qutip_superrad\n"
+               "  python -m qutip_superrad laser --N 3 --nphot 8 --json out.json\n"
+               "  python -m qutip_superrad sweep --N 1,2,4,8 --plot sweep.png\n"
+               "  python -m qutip_superrad info",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{laser,sweep,info}")
+    lp = sub.add_parser("laser", help="compare full / Dicke (/ cumulant) solutions and the "
+                        "bad-cavity limit for one small ensemble; plot the spectra",
+                        description="Steady state and emission spectrum of the superradiant "
+                        "laser for N identical atoms, by every exact method, with the relative "
+                        "deviation Dicke vs full, the bad-cavity limit and a spectrum plot.")
+    _add_model_flags(lp)
+    sp = sub.add_parser("sweep", help="photon number and linewidth versus N (Dicke basis and "
+                        "bad-cavity limit), with a progress bar",
+                        description="Photon number and linewidth versus the atom number N.")
+    _add_model_flags(sp, sweep=True)
+    ip = sub.add_parser("info", help="versions of qutip-superrad and its dependencies, "
+                        "available methods", description="Print version information.")
+    ip.add_argument("--json", type=str, default=None, metavar="PATH",
+                    help="also write the information as JSON")
+    parser._subparsers_by_name = {"laser": lp, "sweep": sp, "info": ip}
+    return parser
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, (complex, np.complexfloating)):
+        return {"real": _jsonable(obj.real), "imag": _jsonable(obj.imag)}
+    if obj is None or isinstance(obj, str):
+        return obj
+    return str(obj)
+
+
+def _write_json(path, data):
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(_jsonable(data), fh, indent=2, allow_nan=False)
+        fh.write("\n")
+
+
+def main(argv=None):
+    """Entry point; returns the exit status (0 ok, 1 solver failure, 2 bad parameters)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["laser"] + argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    sub = parser._subparsers_by_name[args.command]
+    if args.command == "info":
+        data = info()
+        _print_info(data, sys.stdout)
+        if args.json:
+            _write_json(args.json, data)
+        return 0
+    flags = {k: v for k, v in vars(args).items()
+             if k in _KEYS}
+    if args.no_plot:
+        flags["plot"] = ""
+    try:
+        params = resolve_parameters(args.command, args.config, flags)
+        for N in np.atleast_1d(params["N"]):             # the package's own checks
+            laser = _make_laser(params, int(N))
+            if params.get("bad_cavity", "bad-cavity" in params["methods"]):
+                laser.eliminate_cavity()
+    except (ValueError, TypeError) as err:
+        sub.error(str(err))                                # exits with status 2
+    runner = run_laser if args.command == "laser" else run_sweep
+    try:
+        report = runner(params, quiet=args.quiet)
+        if params["json"]:
+            _write_json(params["json"], report)
+            if not args.quiet:
+                print(f"results written to {params['json']}")
+    except ValueError as err:                              # e.g. a method that does not apply
+        sub.error(str(err))
+    except (TypeError, MemoryError, RuntimeError, OSError) as err:
+        print(f"{sub.prog}: error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":                                # pragma: no cover
+    sys.exit(main())

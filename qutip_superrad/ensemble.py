@@ -1,0 +1,228 @@
+"""Ensembles of two-level atoms grouped into clusters.
+
+A cluster is a group of atoms that share one detuning and one coupling to the
+cavity mode.  Exact methods expand clusters into atoms (integer counts);
+cumulant methods work with the clusters directly (counts may be non-integer).
+"""
+import numpy as np
+
+from ._validate import check_array, check_count, check_int, check_real
+
+__all__ = ["Ensemble"]
+
+
+class Ensemble:
+    """Atoms in ``M`` clusters with counts ``N_m``, detunings ``Δ_m`` and couplings ``g_m``.
+
+    Parameters
+    ----------
+    counts : array_like of float
+        Number of atoms ``N_m > 0`` in each cluster (may be non-integer for the
+        cumulant method; exact methods require integers).
+    detunings : array_like of float, optional
+        Cavity–atom detunings ``Δ_m = ω_c − ω_m`` (seed 000, eq. 1).  Default 0.
+    couplings : array_like of float, optional
+        Atom–cavity couplings ``g_m``.  Default 1.
+
+    Examples
+    --------
+    >>> ens = Ensemble(counts=[4, 3], detunings=[0.0, 0.1], couplings=[1.5, 1.5])
+    >>> ens.N, ens.n_clusters
+    (7.0, 2)
+    """
+
+    def __init__(self, counts, detunings=None, couplings=None):
+        counts = check_array("counts", counts, positive=True)
+        if counts.size == 0:
+            raise ValueError("counts must contain at least one cluster (M >= 1)")
+        M = counts.size
+        detunings = np.zeros(M) if detunings is None else check_array("detunings", detunings, size=M)
+        couplings = np.ones(M) if couplings is None else check_array("couplings", couplings, size=M)
+        self._counts, self._detunings, self._couplings = counts, detunings, couplings
+        for arr in (counts, detunings, couplings):
+            arr.setflags(write=False)
+
+    # -- constructors -----------------------------------------------------
+    @classmethod
+    def identical(cls, N, g=1.0, detuning=0.0):
+        """``N`` identical atoms in one cluster.
+
+        Parameters
+        ----------
+        N : float
+            Number of atoms (> 0; an integer for the exact methods).
+        g : float
+            Coupling to the cavity mode.
+        detuning : float
+            Cavity–atom detuning ``Δ``.
+        """
+        N = check_real("N", N)
+        if N < 1:
+            raise ValueError(f"N must be >= 1, got {N}")
+        return cls([N], [check_real("detuning", detuning)], [check_real("g", g)])
+
+    @classmethod
+    def atoms(cls, detunings, couplings=None):
+        """One atom per cluster, with per-atom detunings and couplings."""
+        detunings = check_array("detunings", detunings)
+        if detunings.size == 0:
+            raise ValueError("detunings must describe at least one atom (N >= 1)")
+        couplings = (np.ones(detunings.size) if couplings is None
+                     else check_array("couplings", couplings, size=detunings.size))
+        return cls(np.ones(detunings.size), detunings, couplings)
+
+    @classmethod
+    def gaussian(cls, N, sigma, n_clusters, width=3.0, g=1.0, integer=True):
+        """Gaussian inhomogeneous broadening resolved by frequency clusters (seed 000, Sec. III).
+
+        The detunings ``Δ_m`` are ``n_clusters`` equidistant points in
+        ``[−width·σ, width·σ]``; the counts are ``N_m ∝ exp(−Δ_m²/2σ²)``
+        normalised to ``Σ N_m = N``.
+
+        Parameters
+        ----------
+        N : float
+            Total number of atoms.
+        sigma : float
+            Standard deviation of the detuning distribution (> 0).
+        n_clusters : int
+            Number of clusters ``M`` (>= 1; with ``M = 1`` all atoms sit at Δ = 0).
+        width : float
+            Half-width of the detuning range in units of ``sigma``.
+        g : float
+            Coupling of every cluster.
+        integer : bool
+            If True (default) the counts are rounded to integers by the
+            largest-remainder method (floor every ``N_m``, then give the
+            remaining atoms to the clusters with the largest fractional parts),
+            so that they sum exactly to ``N``; clusters left empty are dropped.
+            If False the counts are the exact Gaussian weights (for cumulants).
+        """
+        N = check_real("N", N)
+        if N < 1:
+            raise ValueError(f"N must be >= 1, got {N}")
+        sigma = check_real("sigma", sigma)
+        if sigma <= 0:
+            raise ValueError(f"sigma must be > 0, got {sigma}")
+        M = check_int("n_clusters", n_clusters, minimum=1)
+        width = check_real("width", width)
+        if width <= 0:
+            raise ValueError(f"width must be > 0, got {width}")
+        delta = np.linspace(-width * sigma, width * sigma, M) if M > 1 else np.zeros(1)
+        weights = np.exp(-0.5 * (delta / sigma) ** 2)
+        counts = N * weights / weights.sum()
+        if integer:
+            if not float(N).is_integer():
+                raise ValueError(f"N must be an integer when integer=True, got {N}")
+            counts = _largest_remainder(counts, int(N))
+            keep = counts > 0
+            counts, delta = counts[keep], delta[keep]
+        return cls(counts, delta, np.full(counts.size, check_real("g", g)))
+
+    @classmethod
+    def standing_wave(cls, N, g0, n_positions, detuning=0.0, integer=True):
+        """Atoms spread over a standing wave, ``g(x) = g0 cos(kx)`` (seed 000, Sec. IV).
+
+        ``K = n_positions`` equidistant positions ``x_m = m λ/(4K)``,
+        ``m = 0…K−1``, in ``[0, λ/4)`` hold ``N/K`` atoms each, so that
+        ``g_m = g0 cos(π m / 2K)``.  The effective coupling is
+        :attr:`g_eff` ``= sqrt(Σ_m g_m²/K)`` (``≈ 0.775 g0`` for ``K = 5``).
+        """
+        N = check_real("N", N)
+        if N < 1:
+            raise ValueError(f"N must be >= 1, got {N}")
+        K = check_int("n_positions", n_positions, minimum=1)
+        g = check_real("g0", g0) * np.cos(0.5 * np.pi * np.arange(K) / K)
+        counts = np.full(K, N / K)
+        if integer:
+            if not float(N).is_integer():
+                raise ValueError(f"N must be an integer when integer=True, got {N}")
+            counts = _largest_remainder(counts, int(N))
+        keep = counts > 0
+        return cls(counts[keep], np.full(keep.sum(), check_real("detuning", detuning)), g[keep])
+
+    @classmethod
+    def product(cls, frequencies, positions):
+        """Product of a frequency and a coupling distribution (``M × K`` clusters).
+
+        Cluster ``(m, k)`` holds ``N_m · K_k / N_K`` atoms with detuning of
+        frequency cluster ``m`` and coupling of position cluster ``k``, where
+        ``N_K`` is the total count of ``positions``; the total atom number is
+        that of ``frequencies``.  Counts are generally non-integer.
+        """
+        if not isinstance(frequencies, Ensemble) or not isinstance(positions, Ensemble):
+            raise TypeError("frequencies and positions must be Ensemble instances")
+        share = positions.counts / positions.counts.sum()
+        counts = np.outer(frequencies.counts, share).ravel()
+        detunings = np.repeat(frequencies.detunings, positions.n_clusters)
+        couplings = np.tile(positions.couplings, frequencies.n_clusters)
+        return cls(counts, detunings, couplings)
+
+    # -- properties --------------------------------------------------------
+    counts = property(lambda self: self._counts, doc="Atoms per cluster ``N_m``.")
+    detunings = property(lambda self: self._detunings, doc="Detunings ``Δ_m``.")
+    couplings = property(lambda self: self._couplings, doc="Couplings ``g_m``.")
+
+    @property
+    def n_clusters(self):
+        """Number of clusters ``M``."""
+        return self._counts.size
+
+    @property
+    def N(self):
+        """Total atom number ``Σ N_m``."""
+        return float(self._counts.sum())
+
+    @property
+    def g_eff(self):
+        """Effective coupling ``sqrt(Σ_m N_m g_m² / N)``."""
+        return float(np.sqrt(np.sum(self._counts * self._couplings ** 2) / self.N))
+
+    @property
+    def is_integer(self):
+        """True if every count is an integer (required by the exact methods)."""
+        return bool(np.all(self._counts == np.round(self._counts)))
+
+    @property
+    def is_identical(self):
+        """True if all atoms share one detuning and one coupling."""
+        return bool(np.ptp(self._detunings) == 0 and np.ptp(self._couplings) == 0)
+
+    def atom_parameters(self):
+        """Per-atom ``(detunings, couplings, cluster_index)`` for exact methods.
+
+        Raises
+        ------
+        ValueError
+            If a count is not an integer.
+        """
+        if not self.is_integer:
+            raise ValueError("exact methods need integer counts per cluster; got "
+                             f"counts={self._counts}")
+        reps = self._counts.astype(int)
+        return (np.repeat(self._detunings, reps), np.repeat(self._couplings, reps),
+                np.repeat(np.arange(self.n_clusters), reps))
+
+    def __len__(self):
+        return self.n_clusters
+
+    def __eq__(self, other):
+        return (isinstance(other, Ensemble) and np.array_equal(self.counts, other.counts)
+                and np.array_equal(self.detunings, other.detunings)
+                and np.array_equal(self.couplings, other.couplings))
+
+    def __repr__(self):
+        if self.n_clusters <= 4:
+            return (f"Ensemble(counts={self.counts.tolist()}, detunings={self.detunings.tolist()}, "
+                    f"couplings={self.couplings.tolist()})")
+        return (f"Ensemble(N={self.N:g}, M={self.n_clusters}, detunings in "
+                f"[{self.detunings.min():g}, {self.detunings.max():g}], g_eff={self.g_eff:g})")
+
+
+def _largest_remainder(weights, total):
+    """Round non-negative ``weights`` (summing to ``total``) to integers summing to ``total``."""
+    floor = np.floor(weights)
+    rest = int(round(total - floor.sum()))
+    order = np.argsort(-(weights - floor), kind="stable")
+    floor[order[:rest]] += 1
+    return floor

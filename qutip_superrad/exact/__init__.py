@@ -1,0 +1,1 @@
+"""Exact representations: full tensor space and permutation-invariant Dicke basis."""

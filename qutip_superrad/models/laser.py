@@ -1,0 +1,298 @@
+"""The superradiant laser of seed 000 (eqs 1–3) and its bad-cavity limit.
+
+Master equation (ħ = 1, rotating frame of the nominal cavity frequency)::
+
+    H = δ_c a†a − Σ_i Δ_i σ⁺_i σ⁻_i + Σ_i g_i (a σ⁺_i + a† σ⁻_i)
+    dρ/dt = −i[H, ρ] + κ D[a]ρ + ξ D[a†a]ρ
+            + Σ_i (Γ D[σ⁻_i] + R D[σ⁺_i] + ν D[σ⁺_i σ⁻_i]) ρ
+
+with ``D[c]ρ = cρc† − ½{c†c, ρ}``.  Seed 000 writes the cavity loss as
+``(κ/2)(2aρa† − a†aρ − ρa†a)``, which is ``κ D[a]``: the rates map one to
+one.  ``δ_c`` (``cavity_detuning``) is zero in the seed.
+
+QuTiP conventions: the mode comes first in tensor products, then the atoms;
+``basis(2, 0)`` is the *excited* state ``|e⟩`` and ``σ⁻ = qutip.sigmam()``.
+"""
+import numpy as np
+import qutip
+
+from .._validate import check_int, check_rate, check_real
+from ..ensemble import Ensemble
+
+__all__ = ["SuperradiantLaser", "BadCavityLaser"]
+
+_METHODS = ("full", "dicke", "cumulant")
+
+
+def _merge(options, kwargs):
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"options must be a dict, got {type(options).__name__}")
+    merged = dict(options or {})
+    merged.update(kwargs)
+    return merged
+
+
+class _Model:
+    """Dispatch of ``steadystate``/``evolve``/``spectrum`` to the method modules."""
+
+    _methods = _METHODS
+
+    def _backend(self, method):
+        if not isinstance(method, str) or method not in self._methods:
+            raise ValueError(f"method must be one of {self._methods}, got {method!r}")
+        if method == "full":
+            from ..exact import full as mod
+        elif method == "dicke":
+            from ..exact import dicke as mod
+        else:
+            from ..cumulant import laser as mod
+        if hasattr(mod, "supports"):
+            mod.supports(self)        # raises a clear error if the model does not fit
+        return mod
+
+    def steadystate(self, method="dicke", *, options=None, **kwargs):
+        """Steady state by the chosen method.
+
+        Parameters
+        ----------
+        method : {"full", "dicke", "cumulant"}
+            ``"full"``: tensor-product space, any per-atom parameters, solved
+            in the excitation-difference sector k=0.  ``"dicke"``: permutation-
+            invariant Dicke basis (identical atoms), per U(1) sector.
+            ``"cumulant"``: second-order cluster cumulants (any N).
+        options : dict, optional
+            Method options (``nphot``, ``max_memory``, ``strict``... see the
+            method's ``steadystate`` function); they can also be given as
+            keywords.  Unknown keys raise ``ValueError``.
+
+        Returns
+        -------
+        SteadyStateResult
+        """
+        return self._backend(method).steadystate(self, _merge(options, kwargs))
+
+    def evolve(self, tlist, method="dicke", *, initial=None, options=None, **kwargs):
+        """Time evolution of the observables (from the ground state unless ``initial``).
+
+        Returns
+        -------
+        EvolutionResult
+        """
+        return self._backend(method).evolve(self, tlist, initial, _merge(options, kwargs))
+
+    def spectrum(self, omega, method="dicke", *, options=None, **kwargs):
+        """Emission spectrum ``S(ω)`` with FWHM and peak position.
+
+        ``S(ω) = 2 Re ∫₀^∞ e^{−iωτ} g⁽¹⁾(τ) dτ``, ``g⁽¹⁾(τ) = ⟨a†(τ)a(0)⟩`` in the
+        steady state (``⟨J⁺(τ)J⁻(0)⟩`` in the bad-cavity limit), by the
+        quantum regression theorem.
+
+        Returns
+        -------
+        SpectrumResult
+        """
+        return self._backend(method).spectrum(self, omega, _merge(options, kwargs))
+
+
+class SuperradiantLaser(_Model):
+    """Incoherently pumped two-level atoms in a single-mode cavity (seed 000).
+
+    Parameters
+    ----------
+    ensemble : Ensemble
+        Atoms in clusters (counts, detunings ``Δ_m = ω_c − ω_m``, couplings ``g_m``).
+    kappa : float
+        Cavity loss rate ``κ`` (``κ D[a]``), > 0.
+    gamma : float
+        Spontaneous emission rate ``Γ`` of each atom (``Γ D[σ⁻]``).
+    pump : float
+        Incoherent pump rate ``R`` of each atom (``R D[σ⁺]``).
+    atom_dephasing : float
+        ``ν`` in ``ν D[σ⁺σ⁻]`` per atom (coherences decay at ``ν/2``).
+    cavity_dephasing : float
+        ``ξ`` in ``ξ D[a†a]``.
+    cavity_detuning : float
+        ``δ_c``: cavity frequency relative to the rotating frame, ``δ_c a†a``.
+
+    Examples
+    --------
+    >>> import qutip_superrad as qsr
+    >>> laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(4, g=1), kappa=10, gamma=0.1, pump=1)
+    >>> ss = laser.steadystate(method="dicke", nphot=8)
+    """
+
+    def __init__(self, ensemble, kappa, gamma, pump, atom_dephasing=0.0,
+                 cavity_dephasing=0.0, cavity_detuning=0.0):
+        if not isinstance(ensemble, Ensemble):
+            raise TypeError(f"ensemble must be an Ensemble, got {type(ensemble).__name__}")
+        self.ensemble = ensemble
+        self.kappa = check_rate("kappa", kappa)
+        if self.kappa == 0:
+            raise ValueError("kappa must be > 0 (a lossless cavity has no steady state)")
+        self.gamma = check_rate("gamma", gamma)
+        self.pump = check_rate("pump", pump)
+        self.atom_dephasing = check_rate("atom_dephasing", atom_dephasing)
+        self.cavity_dephasing = check_rate("cavity_dephasing", cavity_dephasing)
+        self.cavity_detuning = check_real("cavity_detuning", cavity_detuning)
+
+    has_mode = True
+
+    def with_ensemble(self, ensemble):
+        """A copy of the model with another ensemble (same rates)."""
+        return type(self)(ensemble, **self.parameters())
+
+    def parameters(self):
+        """The rates as a dict (keyword arguments of the constructor, without the ensemble)."""
+        return dict(kappa=self.kappa, gamma=self.gamma, pump=self.pump,
+                    atom_dephasing=self.atom_dephasing, cavity_dephasing=self.cavity_dephasing,
+                    cavity_detuning=self.cavity_detuning)
+
+    # -- full-space operators (plain QuTiP) ---------------------------------
+    def _operators(self, nphot):
+        nphot = check_int("nphot", nphot, minimum=2)
+        delta, g, _ = self.ensemble.atom_parameters()
+        n = delta.size
+        dims = [nphot] + [2] * n
+
+        def site(op, k):
+            ops = [qutip.qeye(nphot)] + [qutip.qeye(2)] * n
+            ops[k + 1] = op
+            return qutip.tensor(ops)
+
+        a = qutip.tensor([qutip.destroy(nphot)] + [qutip.qeye(2)] * n)
+        sm = [site(qutip.sigmam(), k) for k in range(n)]
+        return a, sm, delta, g, dims
+
+    def hamiltonian(self, nphot):
+        """Hamiltonian in the full tensor space (mode ⊗ atoms) as a Qobj.
+
+        Parameters
+        ----------
+        nphot : int
+            Number of Fock states of the mode (>= 2).
+        """
+        a, sm, delta, g, _ = self._operators(nphot)
+        H = self.cavity_detuning * a.dag() * a
+        for d, gi, s in zip(delta, g, sm):
+            H = H - d * s.dag() * s + gi * (a * s.dag() + a.dag() * s)
+        return H
+
+    def c_ops(self, nphot):
+        """Collapse operators ``sqrt(rate)·c`` in the full space (zero rates omitted)."""
+        a, sm, _, _, _ = self._operators(nphot)
+        ops = []
+        if self.kappa:
+            ops.append(np.sqrt(self.kappa) * a)
+        if self.cavity_dephasing:
+            ops.append(np.sqrt(self.cavity_dephasing) * a.dag() * a)
+        for s in sm:
+            if self.gamma:
+                ops.append(np.sqrt(self.gamma) * s)
+            if self.pump:
+                ops.append(np.sqrt(self.pump) * s.dag())
+            if self.atom_dephasing:
+                ops.append(np.sqrt(self.atom_dephasing) * s.dag() * s)
+        return ops
+
+    def liouvillian(self, method="full", nphot=8, sector=None, max_memory=None):
+        """Liouvillian as a Qobj.
+
+        Parameters
+        ----------
+        method : {"full", "dicke"}
+            ``"full"``: the superoperator of the tensor space (all sectors if
+            ``sector`` is None).  ``"dicke"``: the Liouvillian on the
+            block-diagonal Dicke elements of one excitation-difference sector
+            (default ``sector=0``), an operator on that sector's vector of
+            degeneracy-weighted elements (see :class:`DickeSpace`).
+        nphot : int
+            Fock states of the mode.
+        sector : int, optional
+            Excitation difference ``k`` between ket and bra.
+        max_memory : float, optional
+            Limit in bytes (default: see the method's options).
+        """
+        opts = {"nphot": nphot}
+        if max_memory is not None:
+            opts["max_memory"] = max_memory
+        if method == "full":
+            from ..exact import full
+            return full.liouvillian(self, opts, sector)
+        if method == "dicke":
+            from ..exact import dicke
+            dicke.supports(self)
+            return dicke.liouvillian(self, opts, 0 if sector is None else sector)
+        raise ValueError(f"method must be 'full' or 'dicke' for a Liouvillian, got {method!r}")
+
+    # -- limits --------------------------------------------------------------
+    def eliminate_cavity(self):
+        """Bad-cavity limit: adiabatically eliminate the mode.
+
+        Returns a :class:`BadCavityLaser` with collective decay
+        ``Γ_c = κ g² / (δ_c² + κ²/4)`` (``= 4g²/κ`` on resonance) and the
+        collective level shift ``H = −χ J⁺J⁻``, ``χ = δ_c g² / (δ_c² + κ²/4)``,
+        plus the local pump, decay and dephasing.  Needs identical couplings.
+        Cavity dephasing ``ξ`` only enters through the broadened mode and is
+        folded into ``κ → κ + ξ`` (valid for ``κ ≫ g√N``).
+        """
+        ens = self.ensemble
+        if np.ptp(ens.couplings) != 0:
+            raise ValueError("eliminate_cavity needs identical couplings g_m")
+        g = float(ens.couplings[0])
+        k = self.kappa + self.cavity_dephasing
+        den = self.cavity_detuning ** 2 + k ** 2 / 4
+        return BadCavityLaser(ens, collective_decay=k * g ** 2 / den, gamma=self.gamma, pump=self.pump,
+                              atom_dephasing=self.atom_dephasing,
+                              collective_shift=self.cavity_detuning * g ** 2 / den,
+                              kappa=self.kappa, parent=self)
+
+    def __repr__(self):
+        return (f"SuperradiantLaser({self.ensemble!r}, kappa={self.kappa:g}, gamma={self.gamma:g}, "
+                f"pump={self.pump:g}, atom_dephasing={self.atom_dephasing:g}, "
+                f"cavity_dephasing={self.cavity_dephasing:g}, cavity_detuning={self.cavity_detuning:g})")
+
+
+class BadCavityLaser(_Model):
+    """Spins with collective decay: the superradiant laser with the cavity eliminated.
+
+    ``dρ/dt = −i[H, ρ] + Γ_c D[J⁻]ρ + Σ_i (Γ D[σ⁻_i] + R D[σ⁺_i] + ν D[σ⁺_iσ⁻_i])ρ``,
+    ``H = −Σ_i Δ σ⁺_iσ⁻_i − χ J⁺J⁻``.
+
+    Parameters
+    ----------
+    ensemble : Ensemble
+        Identical atoms (one detuning).
+    collective_decay : float
+        ``Γ_c`` (``4g²/κ`` for a resonant cavity).
+    gamma, pump, atom_dephasing : float
+        Local rates as in :class:`SuperradiantLaser`.
+    collective_shift : float
+        ``χ`` of ``−χ J⁺J⁻``.
+    kappa : float, optional
+        Loss rate ``κ`` of the eliminated mode, only used to quote the
+        intracavity ``photon_number = flux/κ`` (every emitted photon leaves
+        through ``κ``; cavity dephasing does not destroy photons).
+    parent : SuperradiantLaser, optional
+        The cavity model this limit was derived from.
+    """
+
+    _methods = ("dicke",)
+    has_mode = False
+
+    def __init__(self, ensemble, collective_decay, gamma, pump, atom_dephasing=0.0,
+                 collective_shift=0.0, kappa=None, parent=None):
+        if not isinstance(ensemble, Ensemble):
+            raise TypeError(f"ensemble must be an Ensemble, got {type(ensemble).__name__}")
+        self.ensemble = ensemble
+        self.collective_decay = check_rate("collective_decay", collective_decay)
+        self.gamma = check_rate("gamma", gamma)
+        self.pump = check_rate("pump", pump)
+        self.atom_dephasing = check_rate("atom_dephasing", atom_dephasing)
+        self.collective_shift = check_real("collective_shift", collective_shift)
+        self.kappa = None if kappa is None else check_rate("kappa", kappa)
+        self.parent = parent
+
+    def __repr__(self):
+        return (f"BadCavityLaser({self.ensemble!r}, collective_decay={self.collective_decay:g}, "
+                f"gamma={self.gamma:g}, pump={self.pump:g}, atom_dephasing={self.atom_dephasing:g}, "
+                f"collective_shift={self.collective_shift:g})")

@@ -1,0 +1,152 @@
+"""Result objects shared by every solver.
+
+All methods (``"full"``, ``"dicke"``, ``"cumulant"``) return the same result
+types so that they can be compared field by field (see
+:func:`qutip_superrad.cross_validate`).
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["SteadyStateResult", "EvolutionResult", "SpectrumResult"]
+
+
+@dataclass
+class SteadyStateResult:
+    """Steady state of a collective light–matter model.
+
+    Attributes
+    ----------
+    method : str
+        Solver that produced the result (``"full"``, ``"dicke"``, ``"cumulant"``...).
+    photon_number : float
+        Intracavity photon number ``⟨a†a⟩``.  For a model without a cavity mode
+        (bad-cavity limit) this is the adiabatic estimate ``photon_flux/κ``.
+    excited_population : ndarray, shape (M,)
+        ``⟨σ⁺σ⁻⟩`` of one atom of each cluster.
+    pair_correlation : ndarray, shape (M, M), complex
+        ``⟨σ⁺_m σ⁻_j⟩`` for two *distinct* atoms of clusters ``m`` and ``j``.
+        A cluster with a single atom has no distinct pair: its diagonal entry
+        is 0.
+    photon_flux : float
+        Photons leaving the cavity per unit time, ``κ⟨a†a⟩`` (with a mode) or
+        ``Γ_c⟨J⁺J⁻⟩`` (bad-cavity limit).
+    g2 : float
+        ``g⁽²⁾(0) = ⟨a†a†aa⟩/⟨a†a⟩²`` (``⟨J⁺J⁺J⁻J⁻⟩/⟨J⁺J⁻⟩²`` without a mode);
+        ``nan`` when it is not computed by the method (see ``checks``).
+    photon_distribution : ndarray or None
+        ``P(n)`` for ``n = 0 … nphot−1`` (exact methods with a mode).
+    checks : dict
+        Diagnostics that were run: trace, hermiticity, positivity, residual,
+        truncation, convergence...
+    state : object
+        The steady state itself (``Qobj`` for ``"full"``, :class:`DickeState`
+        for ``"dicke"``, the vector of cumulants for ``"cumulant"``).
+    model : object
+        The model that was solved.
+    """
+
+    method: str
+    photon_number: float
+    excited_population: np.ndarray
+    pair_correlation: np.ndarray
+    photon_flux: float = float("nan")
+    g2: float = float("nan")
+    photon_distribution: np.ndarray = None
+    checks: dict = field(default_factory=dict)
+    state: object = None
+    model: object = None
+
+    @property
+    def inversion(self):
+        """Mean ``⟨σ_z⟩ = 2⟨σ⁺σ⁻⟩ − 1`` per cluster."""
+        return 2 * np.asarray(self.excited_population) - 1
+
+    def summary(self):
+        """Return a dict of the scalar observables (for tables and JSON)."""
+        return {
+            "method": self.method,
+            "photon_number": float(self.photon_number),
+            "photon_flux": float(self.photon_flux),
+            "excited_population": np.asarray(self.excited_population, float).tolist(),
+            "pair_correlation_real": np.real(self.pair_correlation).tolist(),
+            "pair_correlation_imag": np.imag(self.pair_correlation).tolist(),
+            "g2": float(self.g2),
+        }
+
+    def __repr__(self):
+        return (f"SteadyStateResult(method={self.method!r}, photon_number={self.photon_number:.6g}, "
+                f"excited_population={np.round(self.excited_population, 6).tolist()})")
+
+
+@dataclass
+class EvolutionResult:
+    """Time evolution of the observables of a model.
+
+    Attributes
+    ----------
+    times : ndarray
+        Times at which the observables were stored.
+    photon_number : ndarray, shape (T,)
+    excited_population : ndarray, shape (T, M)
+    pair_correlation : ndarray, shape (T, M, M) or None
+    method : str
+    states : list or None
+        States (if requested and available).
+    checks : dict
+    """
+
+    times: np.ndarray
+    photon_number: np.ndarray
+    excited_population: np.ndarray
+    pair_correlation: np.ndarray = None
+    method: str = ""
+    states: list = None
+    checks: dict = field(default_factory=dict)
+
+
+@dataclass
+class SpectrumResult:
+    """Emission spectrum ``S(ω) = 2 Re ∫₀^∞ e^{−iωτ} g⁽¹⁾(τ) dτ``.
+
+    Attributes
+    ----------
+    omega : ndarray
+        Frequencies (in the rotating frame of the model).
+    S : ndarray
+        Spectrum on ``omega``.
+    linewidth : float
+        Full width at half maximum of the main peak, refined beyond the grid.
+    peak : float
+        Position of the main peak, refined beyond the grid.
+    n_peaks : int
+        Number of distinct local maxima (prominence above ``1e-3`` of the maximum).
+    method : str
+    evaluate : callable or None
+        ``evaluate(omega)`` computes ``S`` at any frequencies.
+    checks : dict
+    """
+
+    omega: np.ndarray
+    S: np.ndarray
+    linewidth: float
+    peak: float
+    n_peaks: int = 1
+    method: str = ""
+    evaluate: object = None
+    checks: dict = field(default_factory=dict)
+
+    def plot(self, ax=None, **kwargs):
+        """Plot ``S(ω)`` with the FWHM marked; returns the matplotlib axes."""
+        import matplotlib.pyplot as plt
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3.5))
+        ax.plot(self.omega, self.S, **kwargs)
+        smax = self.evaluate(np.array([self.peak]))[0] if self.evaluate else np.max(self.S)
+        ax.axvspan(self.peak - self.linewidth / 2, self.peak + self.linewidth / 2,
+                   color="0.9", zorder=0, label=f"FWHM = {self.linewidth:.4g}")
+        ax.axhline(smax / 2, color="0.6", lw=0.8, ls=":")
+        ax.set_xlabel("ω")
+        ax.set_ylabel("S(ω)")
+        ax.legend(frameon=False)
+        return ax

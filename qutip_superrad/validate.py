@@ -1,0 +1,210 @@
+"""Cross-validation of an approximate method against an exact one.
+
+:func:`cross_validate` solves the same model with two methods (by default the
+second-order cumulants against the exact Dicke-basis solver) for a list of
+atom numbers or ensembles and tabulates the relative deviations of the photon
+number, the populations, the pair correlation and (optionally) the linewidth.
+"""
+import time
+
+import numpy as np
+
+from ._progress import progress
+from ._validate import check_count, check_grid
+from .ensemble import Ensemble
+
+__all__ = ["cross_validate", "CrossValidationReport"]
+
+_FIELDS = [("label", "U32"), ("N", "f8"), ("M", "i8"),
+           ("photon_number_ref", "f8"), ("photon_number_approx", "f8"),
+           ("dev_photon_number", "f8"), ("dev_population", "f8"), ("dev_pair", "f8"),
+           ("linewidth_ref", "f8"), ("linewidth_approx", "f8"), ("dev_linewidth", "f8"),
+           ("time_ref", "f8"), ("time_approx", "f8")]
+
+_DEVS = ("dev_photon_number", "dev_population", "dev_pair", "dev_linewidth")
+
+
+def _rel(a, b):
+    """``max|a − b| / max|b|`` (nan when the reference vanishes)."""
+    a, b = np.asarray(a), np.asarray(b)
+    den = np.max(np.abs(b)) if b.size else 0.0
+    if den == 0:
+        return float("nan") if np.max(np.abs(a - b), initial=0.0) > 0 else 0.0
+    return float(np.max(np.abs(a - b)) / den)
+
+
+class CrossValidationReport:
+    """Relative deviations of an approximate method from a reference method.
+
+    Attributes
+    ----------
+    table : numpy structured array
+        One row per system with the fields ``label, N, M, photon_number_ref,
+        photon_number_approx, dev_photon_number, dev_population, dev_pair,
+        linewidth_ref, linewidth_approx, dev_linewidth, time_ref, time_approx``.
+        Deviations are ``max|x_approx − x_ref| / max|x_ref|`` over the entries
+        (clusters for the populations, cluster pairs for the pair correlation);
+        ``nan`` where not computed (no distinct pair, no linewidth requested).
+    reference, approx : str
+        Method names.
+    results : list of tuple
+        ``(reference_result, approx_result)`` per row.
+    """
+
+    def __init__(self, rows, reference, approx, results):
+        self.table = np.array([tuple(r[k] for k, _ in _FIELDS) for r in rows], dtype=_FIELDS)
+        self.reference, self.approx, self.results = reference, approx, results
+
+    def __len__(self):
+        return self.table.size
+
+    def __getitem__(self, key):
+        return self.table[key]
+
+    def to_dataframe(self):
+        """The table as a ``pandas.DataFrame`` (needs pandas)."""
+        import pandas as pd
+        return pd.DataFrame(self.table)
+
+    def to_markdown(self, digits=3):
+        """The main columns as a markdown table."""
+        cols = ["label", "N", "M", "photon_number_ref", "photon_number_approx", *_DEVS]
+        head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
+        lines = []
+        for row in self.table:
+            cells = []
+            for c in cols:
+                v = row[c]
+                cells.append(str(v) if c == "label" else
+                             f"{v:g}" if c in ("N", "M") else f"{v:.{digits}g}")
+            lines.append("| " + " | ".join(cells) + " |")
+        return (f"{self.approx} vs {self.reference}\n\n" + head + "\n".join(lines) + "\n")
+
+    def plot(self, ax=None, x="N", **kwargs):
+        """Deviations against ``x`` (default the atom number) on a log scale; returns the axes."""
+        import matplotlib.pyplot as plt
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3.5))
+        xs = self.table[x]
+        for name, marker in zip(_DEVS, "osd^"):
+            ys = self.table[name]
+            if np.any(np.isfinite(ys) & (ys > 0)):
+                ax.semilogy(xs, ys, marker=marker, label=name.replace("dev_", ""), **kwargs)
+        ax.set_xlabel(x)
+        ax.set_ylabel(f"relative deviation {self.approx} vs {self.reference}")
+        ax.legend(frameon=False)
+        return ax
+
+    def __repr__(self):
+        return self.to_markdown()
+
+
+def _solve(model, method, options):
+    if callable(method):
+        return method(model)
+    return model.steadystate(method=method, options=dict(options or {}))
+
+
+def _name(method):
+    return method if isinstance(method, str) else getattr(method, "__name__", "custom")
+
+
+def cross_validate(model, N=None, ensembles=None, reference="dicke", approx="cumulant",
+                   reference_options=None, approx_options=None, omega=None,
+                   spectrum_options=None, show_progress=False):
+    """Compare an approximate method with a reference method, system by system.
+
+    Parameters
+    ----------
+    model : SuperradiantLaser
+        Template model: its rates are kept, its ensemble replaced.
+    N : sequence of int, optional
+        Atom numbers: identical atoms with the coupling and detuning of the
+        template's (identical) ensemble.
+    ensembles : sequence of Ensemble, optional
+        Ensembles to compare instead of ``N`` (e.g. inhomogeneous atoms
+        against ``reference="full"``).
+    reference : {"dicke", "full"} or callable
+        Exact method, or ``f(model) -> SteadyStateResult``.
+    approx : {"cumulant"} or callable
+        Approximate method.
+    reference_options, approx_options : dict, optional
+        Options of the two ``steadystate`` calls (e.g. ``{"nphot": 30}``).
+    omega : array_like, optional
+        If given, the spectra of both methods are computed on this grid and
+        the linewidths compared.
+    spectrum_options : dict, optional
+        ``{"reference": {...}, "approx": {...}}`` options of the spectra.
+    show_progress : bool
+        Progress bar over the systems.
+
+    Returns
+    -------
+    CrossValidationReport
+
+    Examples
+    --------
+    >>> laser = SuperradiantLaser(Ensemble.identical(1, g=0.1), kappa=1, gamma=0.1, pump=0.5)
+    >>> rep = cross_validate(laser, N=[1, 2, 4], reference_options={"nphot": 12})
+    >>> print(rep.to_markdown())                                    # doctest: +SKIP
+    """
+    if (N is None) == (ensembles is None):
+        raise ValueError("give exactly one of N (atom numbers) or ensembles")
+    if N is not None:
+        Ns = [check_count("N", n) for n in np.atleast_1d(N).tolist()]
+        if not Ns:
+            raise ValueError("N must contain at least one atom number")
+        ens0 = model.ensemble
+        if not ens0.is_identical:
+            raise ValueError("N=[...] needs a template with identical atoms; pass ensembles= "
+                             "for inhomogeneous systems")
+        g, d = float(ens0.couplings[0]), float(ens0.detunings[0])
+        systems = [(f"N={n}", Ensemble.identical(n, g=g, detuning=d)) for n in Ns]
+    else:
+        ensembles = list(ensembles)
+        if not ensembles:
+            raise ValueError("ensembles must not be empty")
+        for e in ensembles:
+            if not isinstance(e, Ensemble):
+                raise TypeError(f"ensembles must contain Ensemble instances, got {type(e).__name__}")
+        systems = [(repr(e) if len(repr(e)) < 32 else f"#{i}", e) for i, e in enumerate(ensembles)]
+    for meth, name in ((reference, "reference"), (approx, "approx")):
+        if not callable(meth) and meth not in getattr(model, "_methods", ()):
+            raise ValueError(f"{name} must be one of {getattr(model, '_methods', ())} or a "
+                             f"callable, got {meth!r}")
+    if omega is not None:
+        omega = check_grid("omega", omega)
+    sopt = dict(spectrum_options or {})
+    rows, results = [], []
+    for label, ens in progress(systems, desc="cross_validate", enabled=show_progress):
+        m = model.with_ensemble(ens)
+        t0 = time.perf_counter()
+        ref = _solve(m, reference, reference_options)
+        t1 = time.perf_counter()
+        app = _solve(m, approx, approx_options)
+        t2 = time.perf_counter()
+        pair_ref = np.array(ref.pair_correlation, complex)
+        row = {
+            "label": label, "N": ens.N, "M": ens.n_clusters,
+            "photon_number_ref": ref.photon_number, "photon_number_approx": app.photon_number,
+            "dev_photon_number": _rel(app.photon_number, ref.photon_number),
+            "dev_population": _rel(app.excited_population, ref.excited_population),
+            "dev_pair": (_rel(app.pair_correlation, pair_ref) if np.any(pair_ref != 0)
+                         else float("nan")),
+            "linewidth_ref": np.nan, "linewidth_approx": np.nan, "dev_linewidth": np.nan,
+            "time_ref": t1 - t0, "time_approx": t2 - t1,
+        }
+        if omega is not None:
+            ro = dict(sopt.get("reference") or {})
+            if isinstance(reference, str) and "nphot" in (reference_options or {}):
+                ro.setdefault("nphot", reference_options["nphot"])
+            ao = dict(sopt.get("approx") or {})
+            if approx == "cumulant":
+                ao.setdefault("state", app)
+            sr = m.spectrum(omega, method=reference, options=ro)
+            sa = m.spectrum(omega, method=approx, options=ao)
+            row.update(linewidth_ref=sr.linewidth, linewidth_approx=sa.linewidth,
+                       dev_linewidth=_rel(sa.linewidth, sr.linewidth))
+        rows.append(row)
+        results.append((ref, app))
+    return CrossValidationReport(rows, _name(reference), _name(approx), results)

@@ -1,0 +1,300 @@
+"""Invalid input to the laser models and exact solvers raises a clear error naming the parameter."""
+import warnings
+
+import numpy as np
+import pytest
+
+import qutip_superrad as qsr
+from qutip_superrad import Ensemble, MemoryLimitError
+from qutip_superrad.exact._common import TruncationWarning
+
+RATES = dict(kappa=1.0, gamma=0.1, pump=1.0)
+
+
+def laser(N=2, **kw):
+    return qsr.SuperradiantLaser(Ensemble.identical(N), **{**RATES, **kw})
+
+
+# -- rates -----------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["kappa", "gamma", "pump", "atom_dephasing", "cavity_dephasing"])
+@pytest.mark.parametrize("value", [-0.5, np.nan, np.inf])
+def test_bad_rate(name, value):
+    with pytest.raises(ValueError, match=name):
+        laser(**{name: value})
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_bad_cavity_detuning(value):
+    with pytest.raises(ValueError, match="cavity_detuning"):
+        laser(cavity_detuning=value)
+
+
+def test_kappa_zero():
+    with pytest.raises(ValueError, match="kappa must be > 0"):
+        laser(kappa=0.0)
+
+
+@pytest.mark.parametrize("name", ["kappa", "gamma", "pump"])
+def test_rate_wrong_type(name):
+    with pytest.raises(TypeError, match=name):
+        laser(**{name: "1.0"})
+    with pytest.raises(TypeError, match=name):
+        laser(**{name: True})            # bools are not rates
+
+
+@pytest.mark.parametrize("name", ["collective_decay", "gamma", "pump", "atom_dephasing"])
+def test_bad_cavity_laser_rates(name):
+    kw = dict(collective_decay=0.1, gamma=0.1, pump=1.0)
+    kw[name] = -1.0
+    with pytest.raises(ValueError, match=name):
+        qsr.BadCavityLaser(Ensemble.identical(3), **kw)
+
+
+def test_ensemble_type():
+    with pytest.raises(TypeError, match="ensemble"):
+        qsr.SuperradiantLaser([1, 2], **RATES)
+
+
+# -- atom numbers ---------------------------------------------------------------
+@pytest.mark.parametrize("N", [0, 0.5, -3])
+def test_N_below_one(N):
+    with pytest.raises(ValueError, match="N must be >= 1"):
+        Ensemble.identical(N)
+
+
+def test_N_nan():
+    with pytest.raises(ValueError, match="N must be finite"):
+        Ensemble.identical(np.nan)
+
+
+def test_non_integer_N_dicke():
+    with pytest.raises(ValueError, match="N=2.5"):
+        qsr.SuperradiantLaser(Ensemble.identical(2.5), **RATES).steadystate("dicke")
+
+
+def test_non_integer_N_full():
+    with pytest.raises(ValueError, match="counts"):
+        qsr.SuperradiantLaser(Ensemble.identical(2.5), **RATES).steadystate("full")
+
+
+def test_non_integer_counts_atom_parameters():
+    with pytest.raises(ValueError, match="counts"):
+        Ensemble([1.5, 2]).atom_parameters()
+
+
+# -- ensembles ---------------------------------------------------------------------
+def test_mismatched_detunings():
+    with pytest.raises(ValueError, match="detunings must have length 2"):
+        Ensemble([1, 2], detunings=[0.1])
+
+
+def test_mismatched_couplings():
+    with pytest.raises(ValueError, match="couplings must have length 2"):
+        Ensemble([1, 2], couplings=[1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="couplings must have length 2"):
+        Ensemble.atoms([0.1, 0.2], couplings=[1.0])
+
+
+def test_empty_and_negative_counts():
+    with pytest.raises(ValueError, match="counts"):
+        Ensemble([])
+    with pytest.raises(ValueError, match="counts must be > 0"):
+        Ensemble([1, -2])
+    with pytest.raises(ValueError, match="detunings"):
+        Ensemble.atoms([])
+
+
+def test_nan_detuning():
+    with pytest.raises(ValueError, match="detunings must be finite"):
+        Ensemble([1, 1], detunings=[0.0, np.nan])
+
+
+def test_two_dimensional_counts():
+    with pytest.raises(ValueError, match="counts must be one-dimensional"):
+        Ensemble([[1, 2], [3, 4]])
+
+
+def test_bad_ensemble_constructors():
+    with pytest.raises(ValueError, match="sigma"):
+        Ensemble.gaussian(10, sigma=0.0, n_clusters=3)
+    with pytest.raises(ValueError, match="n_clusters"):
+        Ensemble.gaussian(10, sigma=1.0, n_clusters=0)
+    with pytest.raises(ValueError, match="N must be an integer"):
+        Ensemble.gaussian(10.5, sigma=1.0, n_clusters=3)
+    with pytest.raises(ValueError, match="n_positions"):
+        Ensemble.standing_wave(10, g0=1.0, n_positions=0)
+    with pytest.raises(TypeError, match="frequencies and positions"):
+        Ensemble.product(Ensemble.identical(2), "positions")
+
+
+# -- solver options ----------------------------------------------------------------
+@pytest.mark.parametrize("method", ["dicke", "full"])
+def test_nphot_below_two(method):
+    with pytest.raises(ValueError, match="nphot must be >= 2"):
+        laser().steadystate(method, nphot=1)
+
+
+def test_nphot_not_integer():
+    with pytest.raises(TypeError, match="nphot"):
+        laser().steadystate("dicke", nphot=2.5)
+
+
+@pytest.mark.parametrize("method", ["dicke", "full"])
+def test_unknown_option(method):
+    with pytest.raises(ValueError, match=r"unknown option.*'nphott'"):
+        laser().steadystate(method, nphott=4)
+    with pytest.raises(ValueError, match=r"unknown option.*'foo'"):
+        laser().spectrum([0.0, 1.0], method, options={"foo": 1})
+    with pytest.raises(ValueError, match=r"unknown option.*'strict'"):
+        laser().evolve([0.0, 1.0], method, strict=True)
+
+
+def test_options_not_a_dict():
+    with pytest.raises(TypeError, match="options must be a dict"):
+        laser().steadystate("dicke", options=[("nphot", 4)])
+
+
+# -- methods ---------------------------------------------------------------------------
+def test_dicke_needs_identical_atoms():
+    distinct = qsr.SuperradiantLaser(Ensemble.atoms([0.0, 0.1]), **RATES)
+    with pytest.raises(ValueError, match="method='dicke' needs identical atoms"):
+        distinct.steadystate("dicke")
+    couplings = qsr.SuperradiantLaser(Ensemble.atoms([0.0, 0.0], couplings=[1.0, 0.5]), **RATES)
+    with pytest.raises(ValueError, match="method='dicke' needs identical atoms"):
+        couplings.spectrum([0.0, 1.0], "dicke")
+
+
+def test_full_on_bad_cavity_laser():
+    bc = qsr.BadCavityLaser(Ensemble.identical(3), collective_decay=0.1, gamma=0.1, pump=1.0)
+    with pytest.raises(ValueError, match="method must be one of"):
+        bc.steadystate("full")
+
+
+@pytest.mark.parametrize("method", ["exact", "Dicke", None, 3])
+def test_unknown_method(method):
+    with pytest.raises(ValueError, match="method must be one of"):
+        laser().steadystate(method)
+
+
+def test_liouvillian_unknown_method():
+    with pytest.raises(ValueError, match="method must be 'full' or 'dicke'"):
+        laser().liouvillian("cumulant")
+
+
+def test_eliminate_cavity_needs_identical_couplings():
+    distinct = qsr.SuperradiantLaser(Ensemble.atoms([0.0, 0.0], couplings=[1.0, 2.0]), **RATES)
+    with pytest.raises(ValueError, match="identical couplings"):
+        distinct.eliminate_cavity()
+
+
+# -- memory ------------------------------------------------------------------------------
+def test_memory_limit_dicke_before_allocation(monkeypatch):
+    from qutip_superrad.exact import dicke
+
+    def boom(*args, **kwargs):
+        raise AssertionError("allocated before the memory check")
+
+    monkeypatch.setattr(dicke, "build_liouvillian", boom)
+    monkeypatch.setattr(dicke.DickeSpace, "__init__", boom)
+    with pytest.raises(MemoryLimitError, match="max_memory") as info:
+        laser().steadystate("dicke", max_memory=1e3)
+    assert "estimated" in str(info.value)
+    assert isinstance(info.value, MemoryError)
+
+
+def test_memory_limit_full_before_allocation(monkeypatch):
+    import qutip
+    from qutip_superrad.exact import full
+
+    def boom(*args, **kwargs):
+        raise AssertionError("allocated before the memory check")
+
+    monkeypatch.setattr(qutip, "liouvillian", boom)
+    monkeypatch.setattr(full.qutip, "liouvillian", boom)
+    big = qsr.SuperradiantLaser(Ensemble.identical(14), **RATES)
+    # 10·2¹⁴ = 163840 states: the superoperator would need ~2.7e5 GiB (default limit 8 GiB)
+    with pytest.raises(MemoryLimitError, match=r"estimated [\d.e+]+ GiB.*max_memory=8 GiB"):
+        big.steadystate("full")
+    with pytest.raises(MemoryLimitError, match="Hilbert dimension 163840"):
+        big.spectrum([0.0, 1.0], "full")
+
+
+def test_memory_message_quotes_small_estimate():
+    with pytest.raises(MemoryLimitError) as info:
+        laser().steadystate("dicke", max_memory=1e3)
+    assert "0.00 GiB" not in str(info.value)
+
+
+def test_negative_max_memory():
+    with pytest.raises(ValueError, match="max_memory"):
+        laser().steadystate("dicke", max_memory=-5)
+
+
+# -- grids -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("omega", [[0.0, 2.0, 1.0], [0.0, 0.0, 1.0], [1.0, 0.0]])
+def test_omega_not_increasing(omega):
+    with pytest.raises(ValueError, match="omega must be strictly increasing"):
+        laser().spectrum(omega, "dicke", nphot=3)
+
+
+def test_omega_nan():
+    with pytest.raises(ValueError, match="omega must be finite"):
+        laser().spectrum([0.0, np.nan], "dicke", nphot=3)
+
+
+@pytest.mark.parametrize("method", ["dicke", "full"])
+def test_tlist_not_increasing(method):
+    with pytest.raises(ValueError, match="tlist must be strictly increasing"):
+        laser().evolve([0.0, 1.0, 0.5], method, nphot=3)
+
+
+def test_evolve_initial_wrong_type():
+    with pytest.raises(TypeError, match="initial"):
+        laser().evolve([0.0, 1.0], "dicke", nphot=3, initial=np.eye(2))
+    with pytest.raises(TypeError, match="initial"):
+        laser().evolve([0.0, 1.0], "full", nphot=3, initial=np.eye(2))
+
+
+# -- truncation ------------------------------------------------------------------------------
+STRONG = dict(kappa=1.0, gamma=0.05, pump=2.0)      # ⟨a†a⟩ ≈ 1.8 for N = 4: nphot = 3 is too small
+
+
+@pytest.mark.parametrize("method", ["dicke", "full"])
+def test_truncation_warning(method):
+    l = qsr.SuperradiantLaser(Ensemble.identical(4), **STRONG)
+    with pytest.warns(TruncationWarning, match="nphot >= "):
+        ss = l.steadystate(method, nphot=3)
+    trunc = ss.checks["truncation"]
+    assert not trunc["ok"] and trunc["top_fock_population"] > 0.1
+    assert trunc["suggested_nphot"] > 3
+
+
+@pytest.mark.parametrize("method", ["dicke", "full"])
+def test_truncation_strict_raises(method):
+    l = qsr.SuperradiantLaser(Ensemble.identical(4), **STRONG)
+    with pytest.raises(ValueError, match=r"photon space truncated.*nphot"):
+        l.steadystate(method, nphot=3, strict=True)
+    with pytest.raises(ValueError, match="photon space truncated"):
+        l.spectrum([0.0, 1.0], method, nphot=3, strict=True)
+
+
+def test_no_truncation_warning_when_converged():
+    l = qsr.SuperradiantLaser(Ensemble.identical(2), kappa=10.0, gamma=0.1, pump=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ss = l.steadystate("dicke", nphot=8, strict=True)
+    assert ss.checks["truncation"]["ok"]
+
+
+@pytest.mark.filterwarnings("ignore::qutip_superrad.exact._common.TruncationWarning")
+def test_negative_truncation_tol():
+    with pytest.raises(ValueError, match="truncation_tol"):
+        laser().steadystate("dicke", nphot=10, truncation_tol=-1.0)
+
+
+def test_evolve_initial_from_other_dicke_space():
+    a = qsr.SuperradiantLaser(Ensemble.identical(1), **RATES)
+    b = qsr.SuperradiantLaser(Ensemble.identical(2), **RATES)
+    ss = a.steadystate("dicke", nphot=6, truncation_tol=1.0)
+    with pytest.raises(ValueError, match="initial state has N=1"):
+        b.evolve([0.0, 1.0], "dicke", nphot=3, initial=ss.state)

@@ -1,0 +1,210 @@
+"""The command line interface ``python -m qutip_superrad`` (subprocess and in-process)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qutip_superrad import __version__, cli
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SMALL = ["--N", "2", "--nphot", "4", "--omega-points", "101"]
+
+
+def _env():
+    env = dict(os.environ)
+    # test this checkout even if another copy of the package is installed
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT)] + [p for p in
+                                        env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    env["MPLBACKEND"] = "Agg"
+    return env
+
+
+def run_cli(args, cwd, timeout=120):
+    return subprocess.run([sys.executable, "-m", "qutip_superrad", *args], cwd=cwd, env=_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _table_rows(stdout):
+    return {line.split()[0] for line in stdout.splitlines() if line.strip()}
+
+
+def test_laser_small_table_json_plot(tmp_path):
+    res = run_cli(["laser", *SMALL, "--json", "out.json", "--plot", "spec.png"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    rows = _table_rows(res.stdout)
+    assert {"full", "dicke", "bad-cavity"} <= rows
+    data = json.loads((tmp_path / "out.json").read_text())
+    assert data["command"] == "laser" and data["version"] == __version__
+    assert data["parameters"]["N"] == 2 and data["parameters"]["nphot"] == 4
+    full, dicke = data["results"]["full"], data["results"]["dicke"]
+    # physics: the two exact methods solve the same master equation
+    assert dicke["photon_number"] == pytest.approx(full["photon_number"], rel=1e-8, abs=1e-12)
+    for key in ("excited_population", "pair_correlation", "g2", "linewidth"):
+        assert dicke[key] == pytest.approx(full[key], rel=1e-6), key
+    assert data["deviation_dicke_vs_full"]["photon_number"] < 1e-8
+    assert 0 < full["photon_number"] < 4
+    assert full["linewidth"] > 0
+    # the bad-cavity limit is a different model but close for kappa >> g sqrt(N)
+    bc = data["results"]["bad-cavity"]
+    assert bc["photon_number"] == pytest.approx(full["photon_number"], rel=0.3)
+    png = tmp_path / "spec.png"
+    assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_no_arguments_runs_laser_on_defaults(tmp_path):
+    res = run_cli([], tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert {"full", "dicke", "bad-cavity"} <= _table_rows(res.stdout)
+    assert "N=4" in res.stdout
+    assert (tmp_path / "superradiant_laser_spectrum.png").exists()
+
+
+def _main_exit(args, capsys):
+    """Run ``cli.main`` in process where argparse exits; return (status, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exc:
+        cli.main(args)
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_help_lists_subcommands(tmp_path):
+    res = run_cli(["--help"], tmp_path)          # one real `python -m` call
+    assert res.returncode == 0
+    for sub in ("laser", "sweep", "info"):
+        assert sub in res.stdout
+
+
+def test_subcommand_help_lists_flags(capsys):
+    code, out, _ = _main_exit(["laser", "--help"], capsys)
+    assert code == 0
+    for flag in ("--N", "--g", "--kappa", "--gamma", "--pump", "--atom-dephasing",
+                 "--cavity-dephasing", "--cavity-detuning", "--detuning", "--nphot", "--methods",
+                 "--omega-min", "--omega-max", "--omega-points", "--plot", "--no-plot",
+                 "--json", "--config", "--quiet"):
+        assert flag in out, flag
+    code, out, _ = _main_exit(["sweep", "--help"], capsys)
+    assert code == 0 and "--N" in out and "progress" in out
+
+
+def test_negative_kappa_is_a_usage_error(tmp_path):
+    res = run_cli(["laser", *SMALL, "--kappa", "-1"], tmp_path)
+    assert res.returncode == 2
+    assert "kappa" in res.stderr and "error" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "superradiant_laser_spectrum.png").exists()
+
+
+@pytest.mark.parametrize("args, name", [(["--N", "0"], "N"), (["--nphot", "1"], "nphot"),
+                                        (["--methods", "full,exact"], "methods"),
+                                        (["--pump", "nan"], "pump"),
+                                        (["--omega-min", "5"], "omega")])
+def test_bad_values_name_the_parameter(tmp_path, monkeypatch, capsys, args, name):
+    monkeypatch.chdir(tmp_path)                   # in process: argparse exits with status 2
+    code, _, err = _main_exit(["laser", *SMALL, *args], capsys)
+    assert code == 2
+    last = err.strip().splitlines()[-1]
+    assert "error" in last and name in last
+
+
+def test_config_unknown_key(tmp_path, monkeypatch, capsys):
+    (tmp_path / "bad.toml").write_text("N = 2\nnphot = 4\nkapa = 3.0\n")
+    res = run_cli(["laser", "--config", "bad.toml"], tmp_path)
+    assert res.returncode == 2
+    assert "kapa" in res.stderr and "unknown key" in res.stderr
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad2.toml").write_text("[laser]\nN = 2\nfoo = 1\n")
+    code, _, err = _main_exit(["laser", "--config", "bad2.toml"], capsys)
+    assert code == 2 and "foo" in err
+    (tmp_path / "bad3.toml").write_text("[sweep]\nN = [1, 2]\nbar = 1\n")   # other table
+    code, _, err = _main_exit(["laser", "--config", "bad3.toml"], capsys)
+    assert code == 2 and "bar" in err
+    code, _, err = _main_exit(["laser", "--config", "missing.toml"], capsys)
+    assert code == 2 and "missing.toml" in err
+
+
+def test_config_values_and_flag_override(tmp_path):
+    (tmp_path / "cfg.toml").write_text(
+        'N = 2\nnphot = 4\nkappa = 5.0\nmethods = "dicke"\n[laser]\npump = 0.5\n'
+        'omega_points = 51\n')
+    res = run_cli(["laser", "--config", "cfg.toml", "--kappa", "8", "--no-plot", "--quiet",
+                   "--json", "o.json"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == ""
+    data = json.loads((tmp_path / "o.json").read_text())
+    p = data["parameters"]
+    assert (p["N"], p["nphot"], p["kappa"], p["pump"], p["methods"]) == (2, 4, 8.0, 0.5, ["dicke"])
+    assert set(data["results"]) == {"dicke", "bad-cavity"}
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_config_wrong_type(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cfg.toml").write_text('kappa = "ten"\n')
+    code, _, err = _main_exit(["laser", "--config", "cfg.toml"], capsys)
+    assert code == 2 and "kappa" in err
+
+
+def test_sweep_small(tmp_path):
+    res = run_cli(["sweep", "--N", "1,2,3", "--nphot", "4", "--omega-points", "51",
+                   "--json", "sw.json", "--plot", "sw.png"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "sweep over N" in res.stderr          # progress bar
+    data = json.loads((tmp_path / "sw.json").read_text())
+    assert [e["N"] for e in data["results"]] == [1, 2, 3]
+    n = [e["dicke"]["photon_number"] for e in data["results"]]
+    assert n[0] < n[1] < n[2]                       # more atoms, more light
+    for e in data["results"]:
+        assert e["bad-cavity"]["linewidth"] > 0
+    assert (tmp_path / "sw.png").exists()
+
+
+def test_info(tmp_path):
+    res = run_cli(["info", "--json", "info.json"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert __version__ in res.stdout and "qutip" in res.stdout
+    data = json.loads((tmp_path / "info.json").read_text())
+    assert data["qutip-superrad"] == __version__
+    assert data["methods"]["dicke"] is True
+
+
+# -- in process: the optional cumulant method never breaks the comparison ----------
+def test_cumulant_missing_is_skipped(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "cumulant_available", lambda: False)
+    assert cli.main(["laser", *SMALL, "--no-plot", "--json", "o.json"]) == 0
+    data = json.loads((tmp_path / "o.json").read_text())
+    assert "cumulant" not in data["results"]
+    assert any("cumulant" in n for n in data["notes"])
+    assert "dicke" in capsys.readouterr().out
+
+
+def test_cumulant_failure_is_skipped(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    solve = cli._solve
+
+    def broken(model, method, omega, nphot):
+        if method == "cumulant":
+            raise RuntimeError("simulated failure")
+        return solve(model, method, omega, nphot)
+
+    monkeypatch.setattr(cli, "_solve", broken)
+    assert cli.main(["laser", *SMALL, "--no-plot", "--quiet", "--json", "o.json",
+                     "--methods", "full,dicke,cumulant"]) == 0
+    data = json.loads((tmp_path / "o.json").read_text())
+    assert set(data["results"]) == {"full", "dicke", "bad-cavity"}
+    assert any("simulated failure" in n for n in data["notes"])
+
+
+def test_exact_failure_exits_with_status_1(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+
+    def boom(*args, **kwargs):
+        raise MemoryError("too big")
+
+    monkeypatch.setattr(cli, "_solve", boom)
+    assert cli.main(["laser", *SMALL, "--no-plot"]) == 1
+    assert "too big" in capsys.readouterr().err
