@@ -321,13 +321,14 @@ def _omega(p):
 
 def _header(p, N):
     C = 4 * p["g"] ** 2 / (p["kappa"] * p["gamma"]) if p["gamma"] > 0 else float("inf")
-    gc = 4 * p["g"] ** 2 / p["kappa"]
+    k = p["kappa"] + p["cavity_dephasing"]
+    gc = k * p["g"] ** 2 / (p["cavity_detuning"] ** 2 + k ** 2 / 4)   # as eliminate_cavity()
     return (f"superradiant laser (seed 000): N={N}, g={p['g']:g}, kappa={p['kappa']:g}, "
             f"gamma={p['gamma']:g}, pump={p['pump']:g}, atom_dephasing={p['atom_dephasing']:g}, "
             f"cavity_dephasing={p['cavity_dephasing']:g}, cavity_detuning={p['cavity_detuning']:g}, "
             f"detuning={p['detuning']:g}, nphot={p['nphot']}\n"
-            f"  cooperativity C = 4g^2/(kappa*gamma) = {C:.4g}, collective decay "
-            f"Gamma_c = 4g^2/kappa = {gc:.4g}, bad-cavity parameter g*sqrt(N)/kappa = "
+            f"  cooperativity C = 4g^2/(kappa*gamma) = {C:.4g}, collective decay of the "
+            f"bad-cavity limit Gamma_c = {gc:.4g} (4g^2/kappa on resonance), bad-cavity parameter g*sqrt(N)/kappa = "
             f"{p['g'] * math.sqrt(N) / p['kappa']:.3g}")
 
 

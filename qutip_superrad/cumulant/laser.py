@@ -572,7 +572,13 @@ def steadystate(laser, options=None):
         y, its2, hist2, ok, seed_info = _evolution_seed(laser, par, red, opt, dt0)
         checks.update(converged=ok, iterations=its + its2, evolution_seed=seed_info,
                       residual_history=np.asarray(hist + hist2),
-                      solver="evolution-seeded Newton")
+                      solver="evolution-seeded Newton",
+                      settled=bool(seed_info["photon_number_spread"] < 1e-3))
+        if ok and not checks["settled"]:
+            warnings.warn("the evolution seeding the steady state had not settled (relative "
+                          f"photon-number spread {seed_info['photon_number_spread']:.2g} over "
+                          "its last quarter): the fixed point may be unstable (limit cycle); "
+                          "use check_stability=True or evolve()", RuntimeWarning, stacklevel=2)
     if not ok:
         info = checks.get("evolution_seed", {})
         msg = (f"cumulant steady state did not converge in {checks['iterations']} "
@@ -625,7 +631,7 @@ def steadystate(laser, options=None):
 # ---------------------------------------------------------------------------
 # time evolution
 # ---------------------------------------------------------------------------
-_EV_DEFAULTS = dict(order=2, backend="cython", integrator="BDF", rtol=1e-8, atol=1e-12,
+_EV_DEFAULTS = dict(order=2, backend="cython", integrator="auto", rtol=1e-8, atol=1e-12,
                     store_pairs="auto", store_states=False)
 
 
@@ -662,7 +668,10 @@ def evolve(laser, tlist, initial=None, options=None):
         Initial cumulants (default: ground state, empty cavity).
     options : dict, optional
         ``order`` (2 or 1), ``backend``, ``integrator`` (any ``solve_ivp`` method;
-        ``"BDF"``/``"Radau"``/``"LSODA"`` get the analytic sparse Jacobian),
+        ``"BDF"``/``"Radau"``/``"LSODA"`` get the analytic Jacobian; default
+        ``"auto"``: stiff-switching ``"LSODA"`` with the dense Jacobian up to
+        1200 unknowns (M ≤ 33), explicit ``"RK45"`` above — the sparse LU of
+        BDF suffers heavy fill-in from the dense cluster coupling),
         ``rtol`` (1e-8), ``atol`` (1e-12), ``store_pairs`` (``"auto"``: when
         ``T·M² ≤ 10⁷``), ``store_states`` (False).
 
@@ -689,12 +698,13 @@ def evolve(laser, tlist, initial=None, options=None):
         return EvolutionResult(times=tlist, photon_number=np.zeros(t.size), excited_population=p,
                                pair_correlation=None, method="cumulant",
                                checks={"order": 1, "note": "phase-invariant mean field: no light"})
-    buf = np.empty_like(x0)
     if backend == "cython":
         fun = lambda t, x: rhs(x, par, "cython", out=np.empty_like(x))
     else:
         fun = lambda t, x: rhs_numpy(x, par)
     kw = {}
+    if opt["integrator"] == "auto":
+        opt["integrator"] = "LSODA" if n_unknowns(M) <= 1200 else "RK45"
     if opt["integrator"] in ("BDF", "Radau", "LSODA"):
         kw["jac"] = lambda t, x: jacobian(x, par) if opt["integrator"] != "LSODA" \
             else jacobian(x, par).toarray()
@@ -708,7 +718,6 @@ def evolve(laser, tlist, initial=None, options=None):
             raise RuntimeError(f"cumulant evolution failed: {sol.message}")
         ys = sol.y
         stats = {"nfev": sol.nfev, "njev": sol.njev, "nlu": sol.nlu, "message": sol.message}
-    del buf
     T = tlist.size
     nph = ys[0].copy()
     pops = ys[1 + 2 * M:1 + 3 * M].T.copy()

@@ -396,8 +396,9 @@ def steadystate(model, options):
     opts = _check_steady_options(options, _STEADY_DEFAULTS, "steadystate(method='dicke')")
     space, p = _space(model, opts, 0)
     L = build_liouvillian(space, p)
+    swap = space.index(space.jj, space.n2, space.e2, space.n, space.e)
     x, residual, info = solve_steady(L, space.diagonal.astype(float), pivots=_pivot_guess(space, p),
-                                     near=np.abs(space.n - space.n2) <= 1)
+                                     near=np.abs(space.n - space.n2) <= 1, swap=swap)
     res = _observables(space, x, p, model, opts)
     res.checks["residual"] = residual
     res.checks["solver"] = info

@@ -60,17 +60,14 @@ def _sector_indices(nphot, n_atoms, k):
 
 
 def liouvillian(model, options, sector=None):
-    """Full-space Liouvillian as a Qobj superoperator (``sector=None``) or the
-    sparse block of one excitation-difference sector."""
+    """Full-space Liouvillian as a Qobj superoperator (``sector=None``) or, as an
+    operator on that sector's vector, the block of one excitation-difference sector."""
     opts = V.check_options(options, _DEFAULTS, "liouvillian(method='full')")
-    nphot, n_atoms = _check(model, opts)
-    L = qutip.liouvillian(model.hamiltonian(nphot), model.c_ops(nphot))
     if sector is None:
-        return L
-    ket, bra, dim = _sector_indices(nphot, n_atoms, V.check_int("sector", sector))
-    idx = ket + bra * dim
-    block = L.data_as("csr_matrix") if hasattr(L, "data_as") else L.data.as_scipy()
-    return qutip.Qobj(block[idx][:, idx], dims=[[idx.size], [idx.size]])
+        nphot, _ = _check(model, opts)
+        return qutip.liouvillian(model.hamiltonian(nphot), model.c_ops(nphot))
+    Ls = _sector(model, opts, V.check_int("sector", sector))[0]
+    return qutip.Qobj(Ls, dims=[[Ls.shape[0]], [Ls.shape[0]]])
 
 
 def _sector(model, opts, k):
@@ -78,7 +75,7 @@ def _sector(model, opts, k):
     L = qutip.liouvillian(model.hamiltonian(nphot), model.c_ops(nphot))
     ket, bra, dim = _sector_indices(nphot, n_atoms, k)
     idx = ket + bra * dim
-    Ls = sp.csr_matrix(L.data.as_scipy())[idx][:, idx]
+    Ls = sp.csr_matrix(L.to("csr").data.as_scipy())[idx][:, idx]
     return Ls, ket, bra, dim, nphot, n_atoms
 
 
@@ -128,7 +125,9 @@ def steadystate(model, options):
     """
     opts = check_steady_options(options, _DEFAULTS, "steadystate(method='full')")
     Ls, ket, bra, dim, nphot, n_atoms = _sector(model, opts, 0)
-    x, residual, info = solve_steady(Ls, (ket == bra).astype(float),
+    keys = ket + bra * dim                   # sorted by construction
+    swap = np.searchsorted(keys, bra + ket * dim)
+    x, residual, info = solve_steady(Ls, (ket == bra).astype(float), swap=swap,
                                      pivots=_pivot_guess(model, ket, bra, dim, n_atoms))
     rho = np.zeros((dim, dim), complex)
     rho[ket, bra] = x

@@ -11,6 +11,7 @@ import pytest
 import qutip
 
 import qutip_superrad as qsr
+from qutip_superrad.cumulant import critical_pump
 from qutip_superrad.cumulant import laser as cl
 
 
@@ -248,8 +249,8 @@ def test_spectrum_against_exact_two_atoms():
                                   gamma=0.01, pump=0.1, atom_dephasing=0.01, cavity_detuning=0.05)
     nphot = 6
     a = laser._operators(nphot)[0]
-    w = np.linspace(-0.4, 0.4, 801)
-    Se = qutip.spectrum(laser.hamiltonian(nphot), w, laser.c_ops(nphot), a.dag(), a)
+    w = np.linspace(-0.4, 0.4, 241)
+    Se = qutip.spectrum(laser.hamiltonian(nphot), w, laser.c_ops(nphot), a.dag(), a, solver="es")
     from scipy.interpolate import CubicSpline
     peak_e, width_e, _, _ = qsr.spectrum_features(CubicSpline(w, Se), w)
     sp = laser.spectrum(w, method="cumulant")
@@ -274,26 +275,54 @@ def test_spectrum_single_cluster_closed_form():
 
 @pytest.mark.slow
 def test_critical_pump_scales_with_sigma():
-    """R_c ∝ σ (seed 000 Fig 6: R_c ≈ 0.4σ; our peak-count criterion gives a smaller slope)."""
+    """R_c ∝ σ for broad ensembles (seed 000 Fig 6: R_c ≈ 0.4σ; we measure ≈ 0.34σ with
+    the single-local-maximum criterion; narrower ensembles need relatively less pump)."""
     out = []
-    for sigma in (0.01, 0.02):
+    sigmas = (0.05, 0.2)
+    for sigma in sigmas:
         ens = qsr.Ensemble.gaussian(1e4, sigma, 31, width=3.0, g=0.001, integer=False)
         laser = qsr.SuperradiantLaser(ens, kappa=1, gamma=0.001, pump=0.01)
-        w = np.linspace(-4 * sigma, 4 * sigma, 3001)
-        out.append(qsr.cumulant.critical_pump(laser, w, (1e-4, 5 * sigma), rtol=0.02))
-    assert out[1] / out[0] == pytest.approx(2, rel=0.2)
+        w = np.linspace(-4 * sigma, 4 * sigma, 2001)
+        out.append(critical_pump(laser, w, (1e-4, 5 * sigma), rtol=0.01))
+    assert out[1] / out[0] == pytest.approx(4, rel=0.15)
+    assert 0.25 < out[1] / sigmas[1] < 0.45
 
 
 def test_critical_pump_small():
     ens = qsr.Ensemble.gaussian(100, 0.05, 5, width=1.0, g=0.001, integer=False)
     laser = qsr.SuperradiantLaser(ens, kappa=1, gamma=0.001, pump=0.01)
     w = np.linspace(-0.1, 0.1, 2001)
-    Rc = qsr.cumulant.critical_pump(laser, w, (1e-3, 0.2), rtol=0.05)
-    below = laser.with_ensemble(ens)
+    Rc = critical_pump(laser, w, (1e-3, 0.2), rtol=0.05)
     assert 1e-3 < Rc < 0.2
     lo = qsr.SuperradiantLaser(ens, kappa=1, gamma=0.001, pump=Rc / 1.2).spectrum(w, method="cumulant")
     hi = qsr.SuperradiantLaser(ens, kappa=1, gamma=0.001, pump=Rc * 1.2).spectrum(w, method="cumulant")
     assert lo.n_peaks > 1 and hi.n_peaks == 1
+
+
+def _product_laser(N, **rates):
+    freq = qsr.Ensemble.gaussian(N, 1 / 30, 11, width=3.0, integer=False)
+    pos = qsr.Ensemble.standing_wave(N, 0.0013, 5, integer=False)
+    return qsr.SuperradiantLaser(qsr.Ensemble.product(freq, pos), kappa=1, gamma=0.001, **rates)
+
+
+def test_evolution_seed_fallback():
+    """Seed 000 Fig 8 point (M = 55, N = 1.4e5, R = 0.05κ) where the pseudo-time Newton
+    from the ground state stalls: the RK45 evolution seed rescues it, and the result is
+    the long-time limit of the dynamics (n → 2358.3, checked with RK45 to t = 2·10⁴)."""
+    laser = _product_laser(138949.5494373136, pump=0.05)
+    ss = laser.steadystate(method="cumulant", check_stability=False)
+    assert ss.checks["solver"] == "evolution-seeded Newton" and ss.checks["converged"]
+    assert ss.photon_number == pytest.approx(2358.3, rel=1e-4)
+    assert ss.checks["physical"]
+
+
+def test_limit_cycle_is_reported():
+    """ξ = κ, ν = 0.01κ, R = 0.005κ, N = 7.2e5: the photon number oscillates between
+    ~30 and ~4000 for ever; the solver raises and reports the spread."""
+    laser = _product_laser(719685.6730011528, pump=0.005, cavity_dephasing=1.0,
+                           atom_dephasing=0.01)
+    with pytest.raises(RuntimeError, match="photon_number_spread"):
+        laser.steadystate(method="cumulant", check_stability=False)
 
 
 # ---------------------------------------------------------------------------
@@ -321,7 +350,7 @@ def test_bad_input():
         qsr.SuperradiantLaser(qsr.Ensemble([2]), kappa=1, gamma=0, pump=0).steadystate(
             method="cumulant")
     with pytest.raises(ValueError):
-        qsr.cumulant.critical_pump(laser, [0, 1], (1, 0.5))
+        critical_pump(laser, [0, 1], (1, 0.5))
 
 
 def test_bounds_flagged_not_hidden():
@@ -390,15 +419,26 @@ def test_deviation_vs_N_small(regime):
 
 @needs_dicke
 @pytest.mark.slow
-@pytest.mark.parametrize("regime", ["C<1", "C>1"])
-def test_deviation_vs_N_curve(regime):
-    """Whole curve N = 1…60: the deviation is not monotonic — it peaks near the lasing
-    threshold and decays at large N (mean-field limit)."""
-    Ns = [1, 2, 3, 5, 8, 12, 16, 20, 30, 40, 50, 60]
-    dev = _deviation_curve(regime, Ns, nphot=40)
-    k = int(np.argmax(dev[:, 1]))
-    assert 0 < k < len(Ns) - 1, f"deviation maximum at the edge: {dev[:, 1]}"
-    assert dev[-1, 1] < dev[k, 1]
+def test_deviation_vs_N_curve():
+    """Whole curve N = 1…60 in the bad-cavity regime κ = 10, g = 0.3, Γ = 0.1, R = 0.5
+    (C = 0.36): the deviation is not monotonic.  Measured (photon number): 0.5 % at
+    N = 1, 16.7 % at N = 30, 16.2 % at N = 40, 13.7 % at N = 50 — maximal near the
+    lasing threshold, decaying beyond it.  Very slow (the exact solve at N = 50 takes
+    ~15 min on a loaded 2-core machine)."""
+    Ns = [1, 2, 5, 10, 20, 30, 40, 50, 60]
+    rows = []
+    for N in Ns:
+        laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(N, g=0.3), kappa=10.0, gamma=0.1,
+                                      pump=0.5)
+        cu = laser.steadystate(method="cumulant")
+        nphot = int(max(6, 3 * cu.photon_number + 8))
+        ex = laser.steadystate(method="dicke", nphot=nphot)
+        rows.append(abs(cu.photon_number / ex.photon_number - 1))
+    dev = np.array(rows)
+    k = int(np.argmax(dev))
+    assert dev[0] < 0.01
+    assert 0 < k < len(Ns) - 1, f"deviation maximum at the edge: {dev}"
+    assert dev[-1] < dev[k]
 
 
 def _check_against_full(N):
