@@ -125,6 +125,8 @@ class SpectrumResult:
     evaluate : callable or None
         ``evaluate(omega)`` computes ``S`` at any frequencies.
     checks : dict
+    steady_state : SteadyStateResult or None
+        The steady state the correlation function started from (exact methods).
     """
 
     omega: np.ndarray
@@ -135,6 +137,7 @@ class SpectrumResult:
     method: str = ""
     evaluate: object = None
     checks: dict = field(default_factory=dict)
+    steady_state: object = None
 
     def plot(self, ax=None, **kwargs):
         """Plot ``S(ω)`` with the FWHM marked; returns the matplotlib axes."""

@@ -5,12 +5,14 @@ second-order cumulants against the exact Dicke-basis solver) for a list of
 atom numbers or ensembles and tabulates the relative deviations of the photon
 number, the populations, the pair correlation and (optionally) the linewidth.
 """
+import math
 import time
+import warnings
 
 import numpy as np
 
 from ._progress import progress
-from ._validate import check_count, check_grid
+from ._validate import check_count, check_grid, check_int
 from .ensemble import Ensemble
 
 __all__ = ["cross_validate", "CrossValidationReport"]
@@ -19,7 +21,7 @@ _FIELDS = [("label", "U32"), ("N", "f8"), ("M", "i8"),
            ("photon_number_ref", "f8"), ("photon_number_approx", "f8"),
            ("dev_photon_number", "f8"), ("dev_population", "f8"), ("dev_pair", "f8"),
            ("linewidth_ref", "f8"), ("linewidth_approx", "f8"), ("dev_linewidth", "f8"),
-           ("time_ref", "f8"), ("time_approx", "f8")]
+           ("time_ref", "f8"), ("time_approx", "f8"), ("nphot", "i8")]
 
 _DEVS = ("dev_photon_number", "dev_population", "dev_pair", "dev_linewidth")
 
@@ -41,7 +43,8 @@ class CrossValidationReport:
     table : numpy structured array
         One row per system with the fields ``label, N, M, photon_number_ref,
         photon_number_approx, dev_photon_number, dev_population, dev_pair,
-        linewidth_ref, linewidth_approx, dev_linewidth, time_ref, time_approx``.
+        linewidth_ref, linewidth_approx, dev_linewidth, time_ref, time_approx,
+        nphot`` (photon cutoff of the reference; −1 when not applicable).
         Deviations are ``max|x_approx − x_ref| / max|x_ref|`` over the entries
         (clusters for the populations, cluster pairs for the pair correlation);
         ``nan`` where not computed (no distinct pair, no linewidth requested).
@@ -105,6 +108,37 @@ def _solve(model, method, options):
     return model.steadystate(method=method, options=dict(options or {}))
 
 
+def _truncation_ok(result):
+    info = (getattr(result, "checks", None) or {}).get("truncation")
+    return True if not isinstance(info, dict) else bool(info.get("ok", True))
+
+
+def _solve_auto_nphot(model, method, options, n_guess, nphot_max):
+    """Reference solve with the smallest tried photon cutoff that passes the truncation check.
+
+    Starts at ``max(6, ⌈n + 6√(n+1) + 2⌉)`` with ``n`` the approximate photon
+    number and raises the cutoff (by 4–8, or to the solver's suggestion) until
+    ``checks["truncation"]["ok"]``; the intermediate ``TruncationWarning`` s are
+    silenced.  Returns ``(result, nphot)``.
+    """
+    from .exact._common import TruncationWarning
+    n = max(float(n_guess), 0.0) if np.isfinite(n_guess) else 0.0
+    nphot = int(min(max(6, math.ceil(n + 6 * math.sqrt(n + 1) + 2)), nphot_max))
+    while True:
+        opts = {**options, "nphot": nphot}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TruncationWarning)
+            res = _solve(model, method, opts)
+        if _truncation_ok(res):
+            return res, nphot
+        if nphot >= nphot_max:
+            warnings.warn(f"{method}: photon cutoff nphot_max = {nphot_max} still truncates "
+                          f"({res.checks['truncation']})", TruncationWarning, stacklevel=3)
+            return res, nphot
+        sug = int(res.checks["truncation"].get("suggested_nphot", nphot + 4))
+        nphot = int(min(max(nphot + 4, min(sug, nphot + 8)), nphot_max))
+
+
 def _name(method):
     return method if isinstance(method, str) else getattr(method, "__name__", "custom")
 
@@ -130,6 +164,11 @@ def cross_validate(model, N=None, ensembles=None, reference="dicke", approx="cum
         Approximate method.
     reference_options, approx_options : dict, optional
         Options of the two ``steadystate`` calls (e.g. ``{"nphot": 30}``).
+        ``reference_options={"nphot": "auto"}`` chooses the photon cutoff per
+        system: the approximate photon number gives the first guess
+        ``max(6, ⌈n + 6√(n+1) + 2⌉)``, raised until the reference's
+        ``checks["truncation"]["ok"]`` (at most ``"nphot_max"``, default 64;
+        the cutoff used is the ``nphot`` column).
     omega : array_like, optional
         If given, the spectra of both methods are computed on this grid and
         the linewidths compared.
@@ -175,14 +214,30 @@ def cross_validate(model, N=None, ensembles=None, reference="dicke", approx="cum
     if omega is not None:
         omega = check_grid("omega", omega)
     sopt = dict(spectrum_options or {})
+    ropt = dict(reference_options or {})
+    nphot_max = ropt.pop("nphot_max", 64)
+    auto = isinstance(ropt.get("nphot"), str)
+    if auto and (ropt["nphot"] != "auto" or callable(reference)):
+        raise ValueError("reference_options['nphot'] must be an int or 'auto' (string "
+                         f"methods only), got {ropt['nphot']!r}")
+    if auto:
+        nphot_max = check_int("nphot_max", nphot_max, minimum=2)
     rows, results = [], []
     for label, ens in progress(systems, desc="cross_validate", enabled=show_progress):
         m = model.with_ensemble(ens)
-        t0 = time.perf_counter()
-        ref = _solve(m, reference, reference_options)
-        t1 = time.perf_counter()
-        app = _solve(m, approx, approx_options)
-        t2 = time.perf_counter()
+        if auto:
+            t0 = time.perf_counter()
+            app = _solve(m, approx, approx_options)
+            t1 = time.perf_counter()
+            ref, nphot = _solve_auto_nphot(m, reference, ropt, app.photon_number, nphot_max)
+            time_ref, time_app = time.perf_counter() - t1, t1 - t0
+        else:
+            t0 = time.perf_counter()
+            ref = _solve(m, reference, ropt)
+            t1 = time.perf_counter()
+            app = _solve(m, approx, approx_options)
+            time_ref, time_app = t1 - t0, time.perf_counter() - t1
+            nphot = int(ropt["nphot"]) if isinstance(ropt.get("nphot"), (int, np.integer)) else -1
         pair_ref = np.array(ref.pair_correlation, complex)
         row = {
             "label": label, "N": ens.N, "M": ens.n_clusters,
@@ -192,12 +247,12 @@ def cross_validate(model, N=None, ensembles=None, reference="dicke", approx="cum
             "dev_pair": (_rel(app.pair_correlation, pair_ref) if np.any(pair_ref != 0)
                          else float("nan")),
             "linewidth_ref": np.nan, "linewidth_approx": np.nan, "dev_linewidth": np.nan,
-            "time_ref": t1 - t0, "time_approx": t2 - t1,
+            "time_ref": time_ref, "time_approx": time_app, "nphot": nphot,
         }
         if omega is not None:
             ro = dict(sopt.get("reference") or {})
-            if isinstance(reference, str) and "nphot" in (reference_options or {}):
-                ro.setdefault("nphot", reference_options["nphot"])
+            if isinstance(reference, str) and nphot > 0:
+                ro.setdefault("nphot", nphot)
             ao = dict(sopt.get("approx") or {})
             if approx == "cumulant":
                 ao.setdefault("state", app)

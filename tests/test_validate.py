@@ -89,3 +89,24 @@ def test_linewidth_against_dicke():
     rep = cross_validate(_laser(), N=[2, 4], reference_options={"nphot": 10}, omega=w)
     assert np.all(np.isfinite(rep.table["dev_linewidth"]))
     assert np.all(rep.table["dev_linewidth"] < 0.3)
+
+
+@pytest.mark.skipif(not HAVE_DICKE, reason="exact Dicke solver not available yet")
+def test_auto_photon_cutoff():
+    """nphot="auto": the cutoff grows with the photon number until the truncation check passes."""
+    laser = _laser(g=1.0, kappa=10.0, gamma=0.1, pump=1.0)         # C = 4, ⟨n⟩ ≈ 0.02 … 0.8
+    rep = cross_validate(laser, N=[1, 10, 20], reference_options={"nphot": "auto"})
+    nphot = rep.table["nphot"]
+    assert nphot[0] == 9 and nphot[-1] > nphot[0]
+    for ref, _ in rep.results:
+        assert ref.checks["truncation"]["ok"]
+    # a fixed cutoff is reported as such; too small a cap keeps truncating and warns
+    assert cross_validate(laser, N=[2], reference_options={"nphot": 7}).table["nphot"][0] == 7
+    from qutip_superrad.exact._common import TruncationWarning
+    with pytest.warns(TruncationWarning, match="nphot_max"):
+        r = cross_validate(laser, N=[20], reference_options={"nphot": "auto", "nphot_max": 8})
+    assert r.table["nphot"][0] == 8
+    with pytest.raises(ValueError, match="auto"):
+        cross_validate(laser, N=[1], reference_options={"nphot": "many"})
+    with pytest.raises(ValueError, match="auto"):
+        cross_validate(laser, N=[1], reference=_qutip_reference, reference_options={"nphot": "auto"})

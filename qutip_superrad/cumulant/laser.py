@@ -353,6 +353,42 @@ class _Reduced:
         return np.concatenate([F.real, F.imag])
 
     def jacobian(self, y):
+        """Dense real ``2M × 2M`` Jacobian of :meth:`residual`, assembled in place.
+
+        With ``G = diag(g q) A`` and ``T = 2 diag(b) A2 diag(π)``:
+        ``∂F/∂Re b = G + diag(d)``, ``∂F/∂Im b = −iG + T − i (g(2p−1)) ηᵀ + diag(d')``;
+        the real and imaginary parts go straight into the output blocks (no
+        ``np.block``, one complex M×M temporary at a time).
+        """
+        g = self.par.couplings
+        M = self.par.M
+        b, p, n = self.observables(y)
+        q = 1 - 2 * p
+        B = self.A @ b.conj()
+        C = self.A2 @ q
+        diag = -self.z - C
+        diag_y = 1j * diag - 1j * g * self.pi * (2 * n + 1) - 2 * g * self.pi * B
+        out = np.empty((2 * M, 2 * M))
+        T = self.A * (g * q)[:, None]
+        out[:M, :M] = T.real
+        out[M:, :M] = T.imag
+        out[:M, M:] = T.imag
+        np.negative(T.real, out=out[M:, M:])
+        np.multiply(self.A2, (2 * b)[:, None], out=T)
+        T *= self.pi[None, :]
+        out[:M, M:] += T.real
+        out[M:, M:] += T.imag
+        del T
+        out[M:, M:] -= np.multiply.outer(g * (2 * p - 1), self.eta)
+        k = np.arange(M)
+        out[k, k] += diag.real
+        out[M + k, k] += diag.imag
+        out[k, M + k] += diag_y.real
+        out[M + k, M + k] += diag_y.imag
+        return out
+
+    def _jacobian_block(self, y):
+        """Reference assembly of :meth:`jacobian` with ``np.block`` (tests)."""
         g = self.par.couplings
         b, p, n = self.observables(y)
         q = 1 - 2 * p
@@ -389,22 +425,27 @@ def _solve_reduced(red, y0, tol, maxiter, dt0):
     The first steps are an implicit-Euler evolution of the reduced equations
     from ``y0`` (this is the "short evolution" that seeds the solve); the step
     grows geometrically while the residual does not rise much, and becomes
-    infinite (plain Newton) after a factor ``1e6``.  In the Newton phase the
-    LU factorisation is reused (chord steps) while the residual falls by at
-    least a factor 5 per step.
+    infinite (plain Newton) after a factor ``1e6``.  When the residual rises
+    mildly (by less than a factor 2, e.g. while the pseudo-time evolution
+    leaves the unstable non-lasing point) up to four further steps reuse the
+    same step and LU factorisation (frozen-Jacobian implicit Euler) before the
+    step is halved.  In the Newton phase the LU factorisation is reused
+    (chord steps) while the residual falls by at least a factor 5 per step.
     """
     y = np.array(y0, float)
     F = red.residual(y)
     fnorm = np.linalg.norm(F)
     dt = dt0
     history = [fnorm]
-    I = np.eye(y.size)
+    diag = np.arange(y.size)
     lu = None
+    frozen = 0
     for it in range(1, maxiter + 1):
         try:
             if lu is None:
-                J = red.jacobian(y)
-                lhs = J if not np.isfinite(dt) else J - I / dt
+                lhs = red.jacobian(y)
+                if np.isfinite(dt):
+                    lhs[diag, diag] -= 1.0 / dt
                 lu = sla.lu_factor(lhs, overwrite_a=True, check_finite=False)
             step = -sla.lu_solve(lu, F, check_finite=False)
         except (np.linalg.LinAlgError, sla.LinAlgError, ValueError):
@@ -430,10 +471,18 @@ def _solve_reduced(red, y0, tol, maxiter, dt0):
             return y, it, history, True
         if np.isfinite(dt):
             # grow at least geometrically while the residual does not rise much
-            dt = dt * (min(max(ratio, 4.0), 100.0) if ratio > 0.9 else 0.5)
-            if dt > 1e6 * dt0:
-                dt = np.inf
-            lu = None
+            if ratio > 0.9:
+                dt = dt * min(max(ratio, 4.0), 100.0)
+                if dt > 1e6 * dt0:
+                    dt = np.inf
+                lu = None
+            elif ratio > 0.5 and frozen < 4:
+                frozen += 1     # mild rise: another step with the same dt and LU
+                continue
+            else:
+                dt = dt * 0.5
+                lu = None
+            frozen = 0
         elif ratio < 5:
             lu = None           # slow contraction: refactorise at the new point
     return y, maxiter, history, False
@@ -773,6 +822,69 @@ def _poles_residues_eig(x, par):
     return lam, res
 
 
+_ABERTH_MIN = 100
+
+
+def _secular_roots(a, d, w, maxiter=60):
+    """All ``K+1`` roots of ``D(s) = s − a − Σ_k w_k/(s − d_k)`` (Aberth–Ehrlich).
+
+    These are the eigenvalues of the arrowhead matrix ``[[a, √wᵀ], [√w, diag(d)]]``
+    (distinct ``d_k``, ``w_k ≠ 0``).  Each simultaneous Aberth step costs
+    O(K²) instead of the O(K³) of a dense eigensolver; the Newton correction
+    ``P/P'`` of the characteristic polynomial ``P = D·Π(s − d_k)`` is
+    ``D/(D' + D·Σ 1/(s − d_k))``.  Roots start at first-order perturbation
+    theory (``d_k + w_k/(d_k − a)``, shift clipped to a quarter of the
+    distance to the nearest ``d_j``; ``a + Σ w_k/(a − d_k)``).  Returns None
+    (caller falls back to ``eigvals``) unless every correction falls below
+    ``1e-14`` of the problem scale and the trace ``Σλ = a + Σd`` holds.
+    """
+    K = d.size
+    if K == 0:
+        return np.array([a], complex)
+    scale = max(abs(a), float(np.max(np.abs(d))), float(np.sqrt(np.max(np.abs(w)))), 1e-300)
+    if K > 1:
+        dist = np.abs(d[:, None] - d[None, :])
+        np.fill_diagonal(dist, np.inf)
+        near_d = dist.min(axis=1)
+        del dist
+    else:
+        near_d = np.array([scale])
+    dd = d - a
+    pert = w / np.where(np.abs(dd) > 0, dd, scale)
+    lim = 0.25 * np.minimum(near_d, scale)
+    big = np.abs(pert) > lim
+    pert[big] *= lim[big] / np.abs(pert[big])
+    pert[pert == 0] = 1e-8 * lim[pert == 0] * (1 + 1j)
+    z = np.concatenate([[a + np.sum(w / np.where(np.abs(dd) > 0, -dd, scale))], d + pert])
+    active = np.ones(K + 1, bool)
+    tol = 1e-14 * scale
+    for _ in range(maxiter):
+        za = z[active]
+        h = 1.0 / (za[:, None] - d[None, :])
+        H = h.sum(axis=1)
+        Dv = za - a - h @ w
+        h *= h
+        Dp = 1.0 + h @ w
+        corr = Dv / (Dp + Dv * H)
+        inv = z[None, :] - za[:, None]
+        inv[np.arange(za.size), np.flatnonzero(active)] = np.inf
+        np.divide(1.0, inv, out=inv)
+        step = corr / (1.0 - corr * (-inv.sum(axis=1)))
+        if not np.all(np.isfinite(step)):
+            return None
+        z[active] = za - step
+        done = np.abs(step) <= tol * (1 + np.abs(za) / scale)
+        idx = np.flatnonzero(active)
+        active[idx[done]] = False
+        if not active.any():
+            break
+    else:
+        return None
+    if abs(np.sum(z) - (a + np.sum(d))) > 1e-10 * scale * (K + 1):
+        return None
+    return z
+
+
 def _poles_residues_arrow(x, par):
     """Poles and residues exploiting the arrowhead form of ``A``.
 
@@ -796,12 +908,15 @@ def _poles_residues_arrow(x, par):
         return None
     # merged arrowhead with symmetric split of the coupling: sqrt(uv) on both sides
     r = np.sqrt(uv)
-    B = np.zeros((dk.size + 1, dk.size + 1), complex)
-    B[0, 0] = a
-    B[0, 1:] = r
-    B[1:, 0] = r
-    B[np.arange(1, dk.size + 1), np.arange(1, dk.size + 1)] = dk
-    lam = sla.eigvals(B, overwrite_a=True, check_finite=False)
+    # O(K²) Aberth iteration for large K (LAPACK is faster below ~100 poles)
+    lam = _secular_roots(a, dk, uv) if dk.size >= _ABERTH_MIN else None
+    if lam is None:
+        B = np.zeros((dk.size + 1, dk.size + 1), complex)
+        B[0, 0] = a
+        B[0, 1:] = r
+        B[1:, 0] = r
+        B[np.arange(1, dk.size + 1), np.arange(1, dk.size + 1)] = dk
+        lam = sla.eigvals(B, overwrite_a=True, check_finite=False)
     diff = lam[:, None] - dk[None, :]
     if np.min(np.abs(diff)) <= 1e-10 * (np.max(np.abs(lam)) + 1e-300):
         return None

@@ -398,7 +398,8 @@ def steadystate(model, options):
     L = build_liouvillian(space, p)
     swap = space.index(space.jj, space.n2, space.e2, space.n, space.e)
     x, residual, info = solve_steady(L, space.diagonal.astype(float), pivots=_pivot_guess(space, p),
-                                     near=np.abs(space.n - space.n2) <= 1, swap=swap)
+                                     near=np.abs(space.n - space.n2) <= 1 if model.has_mode else None,
+                                     swap=swap)
     res = _observables(space, x, p, model, opts)
     res.checks["residual"] = residual
     res.checks["solver"] = info
@@ -473,4 +474,5 @@ def spectrum(model, omega, options):
         w[sel] = np.sqrt(space.jmjp(space.e[sel], space.jj[sel]))
     res = qrt_spectrum(L, v, w, omega, "dicke", {"steady_state": ss.checks})
     res.checks["g1_0"] = float(np.real(w @ v))
+    res.steady_state = ss
     return res

@@ -198,4 +198,5 @@ def spectrum(model, omega, options):
     w = adag[bra, ket]
     res = qrt_spectrum(Ls, v, w, omega, "full", {"steady_state": ss.checks})
     res.checks["g1_0"] = float(np.real(w @ v))
+    res.steady_state = ss
     return res
