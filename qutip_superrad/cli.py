@@ -233,6 +233,17 @@ def _make_laser(p, N):
                                  cavity_detuning=p["cavity_detuning"])
 
 
+
+def _try_solve(model, method, omega, nphot, notes, label):
+    """``_solve``, except that a failing cumulant run is noted and skipped (exact ones raise)."""
+    try:
+        return _solve(model, method, omega, nphot)
+    except Exception as exc:                 # noqa: BLE001
+        if method != "cumulant":
+            raise
+        notes.append(f"{label}: failed ({type(exc).__name__}: {exc}), skipped")
+        return None, None
+
 def _solve(model, method, omega, nphot):
     """Steady state + spectrum of one model by one method, timed, warnings collected."""
     bad_cavity = not getattr(model, "has_mode", True)
@@ -376,12 +387,8 @@ def run_laser(p, out=None, err=None, quiet=False):
         notes.append("cumulant: qutip_superrad.cumulant.laser not found, skipped")
     rows, spectra = [], {}
     for m in methods:
-        try:
-            row, sp = _solve(laser, m, omega, p["nphot"])
-        except Exception as exc:             # noqa: BLE001
-            if m != "cumulant":
-                raise
-            notes.append(f"cumulant: failed ({type(exc).__name__}: {exc}), skipped")
+        row, sp = _try_solve(laser, m, omega, p["nphot"], notes, "cumulant")
+        if row is None:
             continue
         rows.append(row)
         spectra[m] = sp
@@ -462,15 +469,9 @@ def run_sweep(p, out=None, err=None, quiet=False):
         laser = _make_laser(p, N)
         entry = {"N": N}
         for m in methods:
-            try:
-                if m == "bad-cavity":
-                    row, _ = _solve(laser.eliminate_cavity(), "dicke", omega, p["nphot"])
-                else:
-                    row, _ = _solve(laser, m, omega, p["nphot"])
-            except Exception as exc:          # noqa: BLE001
-                if m != "cumulant":
-                    raise
-                notes.append(f"cumulant at N={N}: failed ({type(exc).__name__}: {exc})")
+            model, method = (laser.eliminate_cavity(), "dicke") if m == "bad-cavity" else (laser, m)
+            row, _ = _try_solve(model, method, omega, p["nphot"], notes, f"cumulant at N={N}")
+            if row is None:
                 continue
             notes.extend(f"{m} at N={N}: {w}" for w in row["warnings"])
             entry[m] = row

@@ -1,0 +1,167 @@
+"""Exact Heisenberg equations of motion for operator expectation values.
+
+For the Lindblad master equation
+
+    dρ/dt = −i[H, ρ] + Σ_c γ_c (c ρ c† − ½{c†c, ρ})
+
+the expectation value of any operator ``O`` obeys
+
+    d⟨O⟩/dt = i⟨[H, O]⟩ + Σ_c γ_c ⟨c† O c − ½{c†c, O}⟩ .
+
+:func:`heisenberg_rhs` returns the operator inside ``⟨ ⟩`` on the right hand
+side as an :class:`~.algebra.Operator`, i.e. a linear combination of
+canonical normal-ordered monomials.  Nothing is truncated: the result is
+exact (it generally involves higher-order products than ``O``; closing the
+hierarchy by a cumulant expansion is *not* part of this module).
+"""
+from __future__ import annotations
+
+import numbers
+
+from .algebra import Coeff, Operator, commutator
+
+__all__ = ["Model", "Equation", "heisenberg_rhs", "derive_equations"]
+
+
+def _check_jumps(jumps):
+    out = []
+    for entry in jumps:
+        try:
+            rate, c = entry
+        except (TypeError, ValueError):
+            raise TypeError("jumps must be (rate, operator) pairs") from None
+        if not isinstance(c, Operator):
+            raise TypeError(f"jump operator must be an Operator, got {type(c).__name__}")
+        if not isinstance(rate, (numbers.Number, Coeff)):
+            raise TypeError(f"rate must be a number or Coeff, got {type(rate).__name__}")
+        out.append((Coeff(rate), c))
+    return out
+
+
+def heisenberg_rhs(op, H, jumps=()):
+    """Right hand side ``R`` of ``d⟨O⟩/dt = ⟨R⟩`` (exact, no truncation).
+
+    Parameters
+    ----------
+    op : Operator
+        The operator ``O`` (any product or sum of products).
+    H : Operator
+        Hamiltonian (should be Hermitian for a physical model; not enforced).
+    jumps : sequence of (rate, Operator)
+        Jump operators ``c`` with rates ``γ`` (numbers or :class:`Coeff`);
+        the dissipator is ``γ (c ρ c† − ½{c†c, ρ})``.
+
+    Returns
+    -------
+    Operator
+        ``i[H, O] + Σ γ (c† O c − ½ c†c O − ½ O c†c)`` in canonical form.
+    """
+    if not isinstance(op, Operator) or not isinstance(H, Operator):
+        raise TypeError("op and H must be Operator instances")
+    out = commutator(H, op) * 1j
+    for rate, c in _check_jumps(jumps):
+        cd = c.dag()
+        cdc = cd * c
+        out = out + (cd * op * c - (cdc * op + op * cdc) * 0.5) * rate
+    return out
+
+
+class Equation:
+    """``d⟨lhs⟩/dt = ⟨rhs⟩`` with ``rhs`` a sum of canonical monomials.
+
+    Attributes
+    ----------
+    lhs : Operator
+    rhs : Operator
+    """
+
+    __slots__ = ("lhs", "rhs")
+
+    def __init__(self, lhs, rhs):
+        self.lhs = lhs
+        self.rhs = rhs
+
+    def expectations(self):
+        """List of ``(Coeff, Operator)``: the terms ``c ⟨M⟩`` of the rhs."""
+        return self.rhs.monomials()
+
+    def __str__(self):
+        left = f"d/dt ⟨{self.lhs}⟩"
+        return left + " = " + self.rhs._render(wrap=lambda m: f"⟨{m}⟩")
+
+    def __repr__(self):
+        return f"Equation({self})"
+
+    def latex(self):
+        """LaTeX string of the equation."""
+        left = r"\frac{d}{dt}\langle " + self.lhs.latex() + r"\rangle"
+        right = self.rhs._render(latex=True,
+                                 wrap=lambda m: r"\langle " + m + r"\rangle")
+        return left + " = " + right
+
+    def _repr_latex_(self):
+        return "$" + self.latex() + "$"
+
+
+class Model:
+    """Hamiltonian plus jump operators, written with the operator algebra.
+
+    Parameters
+    ----------
+    H : Operator
+        Hamiltonian.
+    jumps : sequence of (rate, Operator)
+        Jump operators with rates; collective operators (``jminus(atoms)``),
+        products (``jminus(atoms) ** 2`` for two-body loss) and dephasing
+        (``atom.sz`` or ``atom.s(2, 2)``) are ordinary operators.
+
+    Examples
+    --------
+    >>> from qutip_superrad.cumulant.engine import Mode, Atom, Model, parameters
+    >>> g, kappa, gamma = parameters("g kappa gamma")
+    >>> a = Mode("a"); at = Atom(1)
+    >>> m = Model(g * (a.adag * at.sm + a.a * at.sp),
+    ...           [(kappa, a.a), (gamma, at.sm)])
+    >>> print(m.equation(a.num()))
+    d/dt ⟨a† a⟩ = -kappa ⟨a† a⟩ + 1j*g ⟨a σ[1]_21⟩ - 1j*g ⟨a† σ[1]_12⟩
+    """
+
+    def __init__(self, H, jumps=()):
+        if not isinstance(H, Operator):
+            raise TypeError("H must be an Operator")
+        self.H = H
+        self.jumps = _check_jumps(jumps)
+
+    def rhs(self, op):
+        """Exact right hand side, see :func:`heisenberg_rhs`."""
+        return heisenberg_rhs(op, self.H, self.jumps)
+
+    def equation(self, op):
+        """:class:`Equation` for ``d⟨op⟩/dt``."""
+        return Equation(op, self.rhs(op))
+
+    def equations(self, ops):
+        """List of :class:`Equation`, one per operator in ``ops``."""
+        return [self.equation(o) for o in ops]
+
+    def to_qutip(self, dims, params=None):
+        """``(H, c_ops)`` as QuTiP objects (``c_ops`` are ``sqrt(rate)·c``).
+
+        Rates must evaluate to non-negative real numbers.
+        """
+        from .algebra import to_qobj
+
+        Hq = to_qobj(self.H, dims, params)
+        c_ops = []
+        for rate, c in self.jumps:
+            r = rate.evaluate(params)
+            if r.imag != 0 or r.real < 0:
+                raise ValueError(f"rate {rate} evaluates to {r}, not a non-negative real")
+            c_ops.append(to_qobj(c, dims, params) * r.real ** 0.5)
+        return Hq, c_ops
+
+
+def derive_equations(ops, H, jumps=()):
+    """Equations ``d⟨O⟩/dt`` for every ``O`` in ``ops`` (exact)."""
+    m = Model(H, jumps)
+    return m.equations(ops)
