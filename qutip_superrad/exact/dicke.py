@@ -198,7 +198,12 @@ def _local_jumps(space, b, rate, s, s2):
 
 
 def build_liouvillian(space, p):
-    """Sparse Liouvillian of one sector for the rates ``p`` (see :func:`_rates`)."""
+    """Sparse Liouvillian of one sector for the rates ``p`` (see :func:`_rates`).
+
+    Keys of ``p``: ``N``, ``delta`` (−Δ Σσ⁺σ⁻), ``gamma``, ``pump``, ``nu`` (local
+    D[σ⁻], D[σ⁺], D[σ⁺σ⁻]), ``g``, ``kappa``, ``xi``, ``delta_c`` (mode), ``gc``
+    (collective decay D[J⁻]), ``chi`` (−χJ⁺J⁻), optional ``wc`` (collective pump D[J⁺]).
+    """
     b = _Builder(space)
     src = np.arange(space.dim)
     n, n2, e, e2, N = space.n, space.n2, space.e, space.e2, space.N
@@ -209,7 +214,8 @@ def build_liouvillian(space, p):
     diag = (-1j * (energy(n, e) - energy(n2, e2))
             - 0.5 * p["kappa"] * (n + n2) - 0.5 * p["xi"] * (n - n2) ** 2
             - 0.5 * (p["gamma"] + p["nu"]) * (e + e2) - 0.5 * p["pump"] * (2 * N - e - e2)
-            - 0.5 * p["gc"] * (space.jpjm(e) + space.jpjm(e2)))
+            - 0.5 * p["gc"] * (space.jpjm(e) + space.jpjm(e2))
+            - 0.5 * p.get("wc", 0.0) * (space.jmjp(e) + space.jmjp(e2)))
     b.add(src, src, diag)
     g = p["g"]
     if g:
@@ -227,6 +233,9 @@ def build_liouvillian(space, p):
     if p["gc"]:
         b.add(src, space.index(space.jj, n, e - 1, n2, e2 - 1),
               p["gc"] * np.sqrt(space.jpjm(e) * space.jpjm(e2)))
+    if p.get("wc", 0.0):                                   # collective pump w D[J⁺]
+        b.add(src, space.index(space.jj, n, e + 1, n2, e2 + 1),
+              p["wc"] * np.sqrt(space.jmjp(e) * space.jmjp(e2)))
     _local_jumps(space, b, p["gamma"], +0.5, -0.5)     # σ⁻
     _local_jumps(space, b, p["pump"], -0.5, +0.5)      # σ⁺
     _local_jumps(space, b, p["nu"], +0.5, +0.5)        # σ⁺σ⁻

@@ -449,8 +449,8 @@ class CollectivePumping:
     def _manifold_only(self, what):
         if self.has_local_terms:
             raise ValueError(f"{what}: local emission/dephasing break the j = N/2 manifold; "
-                             "use method='piqs' (permutation-invariant Dicke basis) or set "
-                             "emission=dephasing=0")
+                             "use method='dicke' (permutation-invariant Dicke basis, double "
+                             "precision), method='piqs' (cross-check) or set emission=dephasing=0")
 
     def _rate_args(self, w, t):
         if w is None:
@@ -479,13 +479,16 @@ class CollectivePumping:
 
         Parameters
         ----------
-        method : {"manifold", "closed_form", "piqs"}
+        method : {"manifold", "closed_form", "dicke", "piqs"}
             ``"manifold"``: exact solution of the population sector
             ``Diag⁽⁰⁾`` (detailed balance of the tridiagonal generator),
             ``O(N)``.  ``"closed_form"``: thermal state ``e^{−βJ_z}/Z`` with
-            ``⟨J_z⟩``, ``Var`` from ``Z(β)`` (eqs. 3–4).  ``"piqs"``: the
-            Dicke-basis Liouvillian of :mod:`qutip.piqs` solved by
-            :func:`qutip.steadystate` (the route with local terms).
+            ``⟨J_z⟩``, ``Var`` from ``Z(β)`` (eqs. 3–4).  ``"dicke"``: the
+            permutation-invariant Dicke basis of :mod:`qutip_superrad.exact.dicke`
+            in double precision, U(1) sector k = 0 (the exact route with local
+            terms; needs them, since without them every ``j`` block is
+            conserved).  ``"piqs"``: the Dicke-basis Liouvillian of
+            :mod:`qutip.piqs` (single precision; a cross-check).
         t : float, optional
             Time at which a time-dependent pump is evaluated.
         w : float, optional
@@ -495,11 +498,14 @@ class CollectivePumping:
         -------
         PumpingSteadyState
         """
-        if method not in ("manifold", "closed_form", "piqs"):
-            raise ValueError(f"method must be 'manifold', 'closed_form' or 'piqs', got {method!r}")
+        if method not in ("manifold", "closed_form", "dicke", "piqs"):
+            raise ValueError(f"method must be 'manifold', 'closed_form', 'dicke' or 'piqs', "
+                             f"got {method!r}")
         wv = self._rate_args(w, t)
         if method == "piqs":
             return self._steadystate_piqs(wv)
+        if method == "dicke":
+            return self._steadystate_dicke(wv)
         self._manifold_only(f"steadystate(method={method!r})")
         with np.errstate(divide="ignore"):
             beta = -np.log(wv / self.gamma) if self.gamma > 0 else -np.inf
@@ -517,6 +523,32 @@ class CollectivePumping:
                   "positive": bool(np.all(p >= 0))}
         return PumpingSteadyState(jz, var, float(jpjm), p, float(beta), wv, "manifold",
                                   checks, state=_diag_qobj(p))
+
+    def _steadystate_dicke(self, wv):
+        from ..exact import dicke
+        from ..exact._common import solve_steady
+        if not self.has_local_terms:
+            raise ValueError("steadystate(method='dicke') needs local emission or dephasing "
+                             "(without them each j block is conserved); use method='manifold'")
+        space = dicke.DickeSpace(self.N, 1, 0)
+        p = dict(N=self.N, delta=0.0, gamma=self.emission, pump=0.0, nu=self.dephasing, g=0.0,
+                 kappa=0.0, xi=0.0, delta_c=0.0, gc=self.gamma, chi=0.0, wc=wv)
+        L = dicke.build_liouvillian(space, p)
+        swap = space.index(space.jj, space.n2, space.e2, space.n, space.e)
+        z = np.zeros(2, np.int64)
+        ends = np.array([0, self.N])                       # all ground, all excited (j = N/2)
+        x, residual, info = solve_steady(L, space.diagonal.astype(float), swap=swap,
+                                         pivots=space.index(z, z, ends, z, ends))
+        d = space.diagonal
+        pop = x[d].real
+        m = space.e[d] - self.N / 2
+        jz = float(pop @ m)
+        var = float(pop @ m ** 2 - jz ** 2)
+        jpjm = float(pop @ space.jpjm(space.e[d], space.jj[d]))
+        checks = {"residual": residual, "solver": info, "trace": float(pop.sum()),
+                  "positive": bool(np.all(pop >= -1e-12))}
+        return PumpingSteadyState(jz, var, jpjm, None, float("nan"), wv, "dicke", checks,
+                                  state=dicke.DickeState(space, x))
 
     def _piqs_liouvillians(self):
         from qutip import piqs
