@@ -12,13 +12,14 @@ from .models import SuperradiantLaser, BadCavityLaser
 from .results import SteadyStateResult, EvolutionResult, SpectrumResult
 from .spectrum import spectrum_features
 from ._validate import MemoryLimitError
+from .exact._common import TruncationWarning
 from .models.collective_pumping import CollectivePumping
 from . import cumulant
 from .cumulant import critical_pump
 from .validate import cross_validate, CrossValidationReport
 
 __all__ = ["Ensemble", "SuperradiantLaser", "BadCavityLaser", "SteadyStateResult",
-           "EvolutionResult", "SpectrumResult", "spectrum_features", "MemoryLimitError",
+           "EvolutionResult", "SpectrumResult", "spectrum_features", "MemoryLimitError", "TruncationWarning",
            "CollectivePumping", "cross_validate", "CrossValidationReport", "critical_pump",
            "cumulant",
            "__version__"]
