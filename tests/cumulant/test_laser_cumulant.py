@@ -382,13 +382,13 @@ def test_limit_cycle_is_reported():
 # ---------------------------------------------------------------------------
 def test_bad_input():
     laser = _random_model(2)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="counts must be > 0"):
         qsr.Ensemble([0, 1])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="counts must be > 0"):
         qsr.Ensemble([-1.0])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="counts must contain at least one cluster"):
         qsr.Ensemble([])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="gamma must be finite"):
         qsr.SuperradiantLaser(qsr.Ensemble([1]), kappa=1, gamma=np.nan, pump=1)
     with pytest.raises(ValueError, match="increasing"):
         laser.spectrum([0.0, 1.0, 0.5], method="cumulant")
