@@ -263,11 +263,8 @@ def _memory_estimate(N, nphot, sector, p):
 def _space(model, opts, sector):
     p = _rates(model)
     nphot = V.check_int("nphot", opts["nphot"], minimum=2) if model.has_mode else 1
-    limit = opts["max_memory"]
-    if limit is not None:
-        limit = V.check_real("max_memory", limit)
     dim, need = _memory_estimate(p["N"], nphot, sector, p)
-    V.check_memory(need, limit, f"the Dicke-basis Liouvillian (sector k={sector}, {dim} elements)")
+    V.check_memory(need, opts["max_memory"], f"the Dicke-basis Liouvillian (sector k={sector}, {dim} elements)")
     return DickeSpace(p["N"], nphot, sector), p
 
 
@@ -312,7 +309,7 @@ class DickeState:
         return float(np.real(np.sum(values[d] * self.vector[d])))
 
 
-def _observables(space, x, p, model, opts):
+def _observables(space, x, model, opts):
     N = space.N
     state = DickeState(space, x)
     d = space.diagonal
@@ -409,7 +406,7 @@ def steadystate(model, options):
     x, residual, info = solve_steady(L, space.diagonal.astype(float), pivots=_pivot_guess(space, p),
                                      near=np.abs(space.n - space.n2) <= 1 if model.has_mode else None,
                                      swap=swap)
-    res = _observables(space, x, p, model, opts)
+    res = _observables(space, x, model, opts)
     res.checks["residual"] = residual
     res.checks["solver"] = info
     res.checks["dimension"] = space.dim

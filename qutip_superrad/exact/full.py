@@ -42,10 +42,9 @@ def _check(model, opts):
     n_atoms = int(round(model.ensemble.N))
     dim = nphot * 2 ** n_atoms
     n_ops = 2 + 3 * n_atoms
-    limit = None if opts["max_memory"] is None else V.check_real("max_memory", opts["max_memory"])
     # superoperator nnz ≈ dim² · (terms); 16+4 B per entry, ×3 for intermediates
     need = float(dim) ** 2 * (4 * n_ops + 4) * 20 * 3
-    V.check_memory(need, limit, f"the full-space Liouvillian of {n_atoms} atoms and nphot={nphot} "
+    V.check_memory(need, opts["max_memory"], f"the full-space Liouvillian of {n_atoms} atoms and nphot={nphot} "
                                 f"(Hilbert dimension {dim})")
     return nphot, n_atoms
 
