@@ -1,19 +1,26 @@
-"""General cumulant engine (issue 4), first part: operator algebra and exact
-equations of motion.
+"""General cumulant engine (issue 4).
 
-Import as ``qutip_superrad.cumulant.engine``.  See ``docs/cumulant_engine.md``
-for the design and for what is not implemented yet (cumulant truncation,
-completion, code generation, ...).
+Write a model with the operator algebra (modes, N-level atoms, identical
+atoms in :class:`Clusters`), derive exact Heisenberg equations, close them by
+a cumulant expansion of any order (:meth:`Model.close`), and solve them with
+a compiled right-hand side (:meth:`ClosedSystem.solver`): evolution, steady
+state, quantum-regression spectra.  See ``docs/cumulant_engine.md``.
 """
 from .algebra import (
     Coeff, parameter, parameters, Mode, Atom, Operator, identity,
     commutator, anticommutator, collective, jminus, jplus, jz, to_qobj,
 )
 from .derive import Model, Equation, heisenberg_rhs, derive_equations
+from .clusters import Clusters, IndexedOperator
+from .closure import close, ClosedSystem, Family, cumulant_expansion
+from .solve import CumulantSolver, CumulantState, CumulantEvolution, qrt_system
 
 __all__ = [
     "Coeff", "parameter", "parameters", "Mode", "Atom", "Operator",
     "identity", "commutator", "anticommutator", "collective", "jminus",
     "jplus", "jz", "to_qobj",
     "Model", "Equation", "heisenberg_rhs", "derive_equations",
+    "Clusters", "IndexedOperator",
+    "close", "ClosedSystem", "Family", "cumulant_expansion",
+    "CumulantSolver", "CumulantState", "CumulantEvolution", "qrt_system",
 ]

@@ -323,17 +323,26 @@ class _Subsystem:
         self.name = str(name)
 
     def _key(self):
-        return (self._kind_order, _natural(self.name), self.name,
-                getattr(self, "levels", 0))
+        # cached: names and levels never change, and sorting calls this a lot
+        k = self.__dict__.get("_k")
+        if k is None:
+            k = self._k = (self._kind_order, _natural(self.name), self.name,
+                           getattr(self, "levels", 0))
+            self._h = hash(k)
+        return k
 
     def __eq__(self, other):
-        return isinstance(other, _Subsystem) and self._key() == other._key()
+        return self is other or (isinstance(other, _Subsystem) and self._key() == other._key())
 
     def __lt__(self, other):
         return self._key() < other._key()
 
     def __hash__(self):
-        return hash(self._key())
+        h = self.__dict__.get("_h")
+        if h is None:
+            self._key()
+            h = self._h
+        return h
 
 
 class Mode(_Subsystem):

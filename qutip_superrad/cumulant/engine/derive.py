@@ -127,13 +127,92 @@ class Model:
     """
 
     def __init__(self, H, jumps=()):
-        if not isinstance(H, Operator):
-            raise TypeError("H must be an Operator")
+        from .clusters import Each, IndexedOperator
+
+        if not isinstance(H, (Operator, IndexedOperator)):
+            raise TypeError("H must be an Operator (or a sum over Clusters)")
         self.H = H
-        self.jumps = _check_jumps(jumps)
+        self.H_indexed = IndexedOperator._coerce(H)
+        self.jump_list = []
+        concrete = []
+        for entry in jumps:
+            try:
+                rate, c = entry
+            except (TypeError, ValueError):
+                raise TypeError("jumps must be (rate, operator) pairs") from None
+            if not isinstance(rate, (numbers.Number, Coeff)):
+                raise TypeError(f"rate must be a number or Coeff, got {type(rate).__name__}")
+            if isinstance(rate, numbers.Number) and (rate != rate or rate.real < 0
+                                                     or getattr(rate, "imag", 0) != 0):
+                raise ValueError(f"rate must be a non-negative real number, got {rate!r}")
+            rate = Coeff(rate)
+            if isinstance(c, Each):
+                self.jump_list.append((rate, "each", c))
+            elif isinstance(c, (Operator, IndexedOperator)):
+                self.jump_list.append((rate, "sum", IndexedOperator._coerce(c)))
+                if isinstance(c, Operator):
+                    concrete.append((rate, c))
+            else:
+                raise TypeError(f"jump operator must be an Operator, got {type(c).__name__}")
+        self.jumps = concrete
+        self._check_indices()
+
+    def _check_indices(self):
+        """Collect the Clusters and reject per-cluster parameters outside sums."""
+        found = set()
+        subs = set()
+
+        def scan_coeff(c, where):
+            for mono in c.terms:
+                for name, _ in mono:
+                    if name.endswith("[@]"):
+                        raise ValueError(f"per-cluster parameter {name[:-3]!r} used outside "
+                                         f"Clusters.sum()/each() in {where}")
+
+        for c, factors, ph in self.H_indexed.terms:
+            scan_coeff(c, "H")
+            found.update(p.clusters for p in ph)
+            for f in factors:
+                for v in f.terms.values():
+                    scan_coeff(v, "H")
+                subs.update(s for s in f.subsystems if not hasattr(s, "clusters"))
+        for rate, kind, c in self.jump_list:
+            if kind == "each":
+                found.add(c.clusters)
+                subs.update(s for s in c.op.subsystems if not hasattr(s, "clusters"))
+            else:
+                scan_coeff(rate, "a jump rate")
+                for cc, factors, ph in c.terms:
+                    found.update(p.clusters for p in ph)
+                    for f in factors:
+                        subs.update(s for s in f.subsystems if not hasattr(s, "clusters"))
+        names = set()
+        for c, factors, ph in self.H_indexed.terms:
+            names |= c.free_parameters
+            for f in factors:
+                names |= f.free_parameters
+        for rate, kind, c in self.jump_list:
+            names |= rate.free_parameters
+            for f in ([c.op] if kind == "each" else [f for t in c.terms for f in t[1]]):
+                names |= f.free_parameters
+        self.parameter_names = {n for n in names if "[" not in n}
+        if len(found) > 1:
+            raise ValueError("a model may use one Clusters object (got "
+                             f"{len(found)})")
+        self.clusters = next(iter(found)) if found else None
+        self.subsystems = sorted(subs) + ([self.clusters.atom] if self.clusters else [])
+
+    def close(self, order=2, operators=None, phase_charges=None, fold=True):
+        """Closed cumulant equations, see :func:`~.closure.close`."""
+        from .closure import close
+
+        return close(self, order, operators, phase_charges, fold)
 
     def rhs(self, op):
         """Exact right hand side, see :func:`heisenberg_rhs`."""
+        if self.clusters is not None:
+            raise ValueError("rhs() needs concrete atoms; models with Clusters are "
+                             "handled by close()")
         return heisenberg_rhs(op, self.H, self.jumps)
 
     def equation(self, op):

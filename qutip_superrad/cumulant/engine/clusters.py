@@ -1,0 +1,266 @@
+"""Identical atoms grouped in clusters, written once with a template atom.
+
+A :class:`Clusters` object stands for ``N = Σ_m N_m`` atoms of one kind in
+``M`` clusters; atoms of one cluster are interchangeable (same parameters).
+``M``, the sizes ``N_m`` and the per-cluster parameter values are bound only
+at solve time, so the equations are derived *once per family*:
+
+>>> from qutip_superrad.cumulant.engine import Mode, Clusters, parameters
+>>> a = Mode("a"); atoms = Clusters("s", levels=2); t = atoms.atom
+>>> g, Delta = atoms.parameters("g Delta")          # one value per cluster
+>>> H = atoms.sum(-Delta * t.sp * t.sm + g * (a.a * t.sp + a.adag * t.sm))
+
+``atoms.sum(op)`` is ``Σ_i op(i)`` over all atoms (an
+:class:`IndexedOperator`; products of sums such as ``atoms.sum(t.sm) ** 2``
+keep their operator order, so that coinciding indices multiply correctly),
+and ``atoms.each(op)`` in a jump list means one jump ``op(i)`` per atom
+(local decay, pumping, dephasing) instead of the collective ``D[Σ_i op(i)]``.
+
+Internally each ``sum`` gets its own *placeholder* atom; the closure
+(:mod:`.closure`) replaces placeholders by the atoms of a moment ("slots") or
+by new atoms ("fresh", summed over clusters with weight ``N_c`` minus the
+atoms already used), see ``docs/cumulant_engine.md``.
+"""
+from __future__ import annotations
+
+import itertools
+import numbers
+
+from .algebra import Atom, Coeff, Operator, identity
+
+__all__ = ["Clusters", "IndexedOperator", "Each"]
+
+_counter = itertools.count()
+
+
+class ClusterAtom(Atom):
+    """An atom of a :class:`Clusters` object: template, placeholder, slot or fresh.
+
+    ``var`` is the name of its cluster index (``None`` for the template).
+    """
+
+    _kind_order = 2  # after modes and concrete atoms
+
+    def __init__(self, name, levels, clusters, var=None):
+        super().__init__(name, levels)
+        self.clusters = clusters
+        self.var = var
+
+
+def rename_coeff(c, varmap):
+    """Rename the index of indexed parameters ``p[x] -> p[varmap[x]]``."""
+    if not varmap:
+        return c
+    out = {}
+    for mono, v in c.terms.items():
+        new = {}
+        for name, p in mono:
+            if name.endswith("]") and "[" in name:
+                base, _, var = name[:-1].partition("[")
+                name = f"{base}[{varmap.get(var, var)}]"
+            new[name] = new.get(name, 0) + p
+        key = tuple(sorted(new.items()))
+        out[key] = out.get(key, 0) + v
+    return Coeff(out)
+
+
+def substitute_atoms(op, atommap, varmap):
+    """Replace atoms in an :class:`Operator` (no two may map to one atom)."""
+    out = {}
+    for k, v in op.terms.items():
+        nk = tuple(sorted(((atommap.get(s, s), f) for s, f in k), key=lambda x: x[0]._key()))
+        out[nk] = rename_coeff(v, varmap)
+    return Operator(out)
+
+
+class IndexedOperator:
+    """``Σ_terms coeff · Π factors`` with sums over the atoms of a :class:`Clusters`.
+
+    Each term is ``(Coeff, [Operator, ...], (placeholder, ...))``: the product
+    of the factors in order, summed independently over every placeholder
+    (coinciding indices included).  Supports ``+``, ``-``, ``*`` with numbers,
+    :class:`~.algebra.Coeff`, :class:`~.algebra.Operator` and other indexed
+    operators, ``**`` and :meth:`dag`.
+    """
+
+    __array_priority__ = 101
+
+    def __init__(self, terms):
+        self.terms = list(terms)
+
+    @staticmethod
+    def _coerce(x):
+        if isinstance(x, IndexedOperator):
+            return x
+        if isinstance(x, Operator):
+            return IndexedOperator([(Coeff(1), [x], ())])
+        if isinstance(x, (numbers.Number, Coeff)):
+            return IndexedOperator([(Coeff(x), [identity()], ())])
+        return NotImplemented
+
+    def _fresh_copy(self):
+        """Same operator with new placeholders (for products of sums)."""
+        out = []
+        for c, factors, ph in self.terms:
+            if not ph:
+                out.append((c, factors, ph))
+                continue
+            new = {p: p.clusters._placeholder() for p in ph}
+            vm = {p.var: q.var for p, q in new.items()}
+            out.append((rename_coeff(c, vm), [substitute_atoms(f, new, vm) for f in factors],
+                        tuple(new[p] for p in ph)))
+        return IndexedOperator(out)
+
+    def __add__(self, other):
+        other = IndexedOperator._coerce(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return IndexedOperator(self.terms + other.terms)
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return self * -1
+
+    def __sub__(self, other):
+        other = IndexedOperator._coerce(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return self + (-other)
+
+    def __rsub__(self, other):
+        other = IndexedOperator._coerce(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return other + (-self)
+
+    def __mul__(self, other):
+        if isinstance(other, (numbers.Number, Coeff)):
+            return IndexedOperator([(c * Coeff(other), f, p) for c, f, p in self.terms])
+        other = IndexedOperator._coerce(other)
+        if other is NotImplemented:
+            return NotImplemented
+        other = other._fresh_copy()
+        return IndexedOperator([(c1 * c2, f1 + f2, p1 + p2)
+                                for c1, f1, p1 in self.terms for c2, f2, p2 in other.terms])
+
+    def __rmul__(self, other):
+        if isinstance(other, (numbers.Number, Coeff)):
+            return self * other
+        other = IndexedOperator._coerce(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return other * self
+
+    def __pow__(self, n):
+        if int(n) != n or n < 0:
+            raise ValueError("only non-negative integer powers are supported")
+        out = IndexedOperator._coerce(1)
+        for _ in range(int(n)):
+            out = out * self
+        return out
+
+    def dag(self):
+        """Hermitian conjugate (reverses the factor order)."""
+        return IndexedOperator([(c.conj(), [f.dag() for f in reversed(fs)], p)
+                                for c, fs, p in self.terms])
+
+    @property
+    def clusters(self):
+        """The :class:`Clusters` the sums run over (``None`` if none)."""
+        for _, _, ph in self.terms:
+            for p in ph:
+                return p.clusters
+        return None
+
+    def __repr__(self):
+        parts = []
+        for c, fs, ph in self.terms:
+            s = " ".join(f"({f})" for f in fs)
+            idx = ",".join(p.var for p in ph)
+            parts.append((f"Σ_{{{idx}}} " if ph else "") + f"{c} {s}")
+        return "IndexedOperator(" + " + ".join(parts) + ")"
+
+
+class Each:
+    """Jump operator applied to every atom separately: ``Σ_i rate D[op(i)]``."""
+
+    def __init__(self, clusters, op):
+        if not isinstance(op, Operator):
+            raise TypeError("each() takes an Operator written with the template atom")
+        self.clusters = clusters
+        self.op = op
+
+
+class Clusters:
+    """``N = Σ_m N_m`` identical atoms in ``M`` clusters.
+
+    Parameters
+    ----------
+    name : str, default "s"
+        Printed name of the atoms' transition operators.
+    levels : int, default 2
+        Number of levels of each atom (level 1 = ground).
+
+    Attributes
+    ----------
+    atom : Atom
+        Template atom: write single-atom operators with it (``atom.sp``,
+        ``atom.s(3, 1)``), then wrap them in :meth:`sum` or :meth:`each`.
+
+    Notes
+    -----
+    The cluster sizes ``N_m`` are the indexed parameter ``N``; per-cluster
+    parameters come from :meth:`parameter`.  Values are given at solve time
+    (``clusters={"N": [...], "g": [...]}``).  One :class:`Clusters` object
+    per model.
+    """
+
+    def __init__(self, name="s", levels=2):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"name must be an identifier, got {name!r}")
+        self.name = name
+        self.levels = int(levels)
+        self.atom = ClusterAtom(f"{name}@", self.levels, self, var="@")
+
+    def _placeholder(self):
+        k = next(_counter)
+        return ClusterAtom(f"{self.name}@{k}", self.levels, self, var=f"@{k}")
+
+    def parameter(self, name):
+        """Per-cluster real parameter ``name`` (a :class:`Coeff` indexed by the atom)."""
+        if not isinstance(name, str) or not name.isidentifier() or name == "N":
+            raise ValueError(f"parameter name must be an identifier other than 'N', got {name!r}")
+        return Coeff({((f"{name}[@]", 1),): 1})
+
+    def parameters(self, names):
+        """Several per-cluster parameters from a space separated string."""
+        if isinstance(names, str):
+            names = names.split()
+        return tuple(self.parameter(n) for n in names)
+
+    def _bind(self, op, rate=None):
+        if not isinstance(op, Operator):
+            raise TypeError(f"expected an Operator written with {self.name}.atom, "
+                            f"got {type(op).__name__}")
+        ph = self._placeholder()
+        vm = {"@": ph.var}
+        out = substitute_atoms(op, {self.atom: ph}, vm)
+        return out, ph, vm
+
+    def sum(self, op):
+        """``Σ_i op(i)`` over all atoms (``op`` written with :attr:`atom`)."""
+        out, ph, _ = self._bind(op)
+        if self.atom in out.subsystems:  # pragma: no cover - defensive
+            raise AssertionError
+        return IndexedOperator([(Coeff(1), [out], (ph,))])
+
+    def each(self, op):
+        """Per-atom jump ``op(i)`` for every atom (use in the jump list)."""
+        if not isinstance(op, Operator):
+            raise TypeError(f"expected an Operator written with {self.name}.atom, "
+                            f"got {type(op).__name__}")
+        return Each(self, op)
+
+    def __repr__(self):
+        return f"Clusters({self.name!r}, levels={self.levels})"
