@@ -46,6 +46,14 @@ class ClusterAtom(Atom):
         self.clusters = clusters
         self.var = var
 
+    def _key(self):
+        # atoms of different Clusters objects must never compare equal (caches are global)
+        k = self.__dict__.get("_k")
+        if k is None:
+            k = self._k = (self._kind_order, (), self.name, self.levels, id(self.clusters))
+            self._h = hash(k)
+        return k
+
 
 def rename_coeff(c, varmap):
     """Rename the index of indexed parameters ``p[x] -> p[varmap[x]]``."""

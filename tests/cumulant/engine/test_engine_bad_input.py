@@ -1,0 +1,72 @@
+"""Bad input to the engine's closure and solver: clear errors naming the culprit."""
+import numpy as np
+import pytest
+
+from qutip_superrad.cumulant.engine import Atom, Clusters, Mode, Model, parameters
+
+
+@pytest.fixture(scope="module")
+def laser():
+    a = Mode("a")
+    kappa, G, R = parameters("kappa Gamma R")
+    cl = Clusters("s", 2)
+    t = cl.atom
+    (g,) = cl.parameters("g")
+    model = Model(cl.sum(g * (a.a * t.sp + a.adag * t.sm)),
+                  [(kappa, a.a), (G, cl.each(t.sm)), (R, cl.each(t.sp))])
+    return model.close(2, phase_charges={a: 1, cl: (0, 1)})
+
+
+GOOD = dict(kappa=1.0, Gamma=0.1, R=0.5)
+
+
+@pytest.mark.parametrize("params, clusters, match", [
+    (dict(GOOD, kapa=1.0), {"N": [2.0], "g": [1.0]}, "unknown parameter 'kapa'"),
+    (dict(kappa=1.0, Gamma=0.1), {"N": [2.0], "g": [1.0]}, "parameter 'R' is not given"),
+    (dict(GOOD, R=float("nan")), {"N": [2.0], "g": [1.0]}, "R must be finite"),
+    (GOOD, {"g": [1.0]}, "cluster sizes 'N'"),
+    (GOOD, {"N": [0.0], "g": [1.0]}, r"clusters\['N'\] must be finite cluster sizes > 0"),
+    (GOOD, {"N": [2.0, 3.0], "g": [1.0]}, r"clusters\['g'\] has 1 values, expected M=2"),
+    (GOOD, {"N": [2.0], "g": [np.inf]}, r"clusters\['g'\] must be finite"),
+    (GOOD, {"N": [2.0], "g": [1.0], "Delta": [0.0]}, "unknown per-cluster parameter 'Delta'"),
+])
+def test_solver_rejects_bad_parameters(laser, params, clusters, match):
+    with pytest.raises(ValueError, match=match):
+        laser.solver(params, clusters)
+
+
+def test_missing_per_cluster_parameter(laser):
+    with pytest.raises(KeyError, match="per-cluster parameter 'g' is not bound"):
+        laser.solver(GOOD, {"N": [2.0]})
+
+
+def test_solver_options_and_states(laser):
+    s = laser.solver(GOOD, {"N": [2.0], "g": [1.0]})
+    with pytest.raises(ValueError, match="unknown option"):
+        s.steadystate({"tolerance": 1e-3})
+    with pytest.raises(ValueError, match="y0 must have"):
+        s.evolve([0, 1], y0=np.zeros(3))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        s.evolve([1, 0])
+    with pytest.raises(ValueError, match="backend must be"):
+        laser.solver(GOOD, {"N": [2.0], "g": [1.0]}, backend="fortran")
+    with pytest.raises(KeyError, match="no family named"):
+        s.initial_state({"a a": 1.0})
+
+
+def test_model_input_errors():
+    a = Mode("a")
+    with pytest.raises(TypeError, match="H must be an Operator"):
+        Model("a†a", [])
+    with pytest.raises(ValueError, match="non-negative real"):
+        Model(a.num(), [(-1.0, a.a)])
+    with pytest.raises(TypeError, match="jump operator must be an Operator"):
+        Model(a.num(), [(1.0, "a")])
+    with pytest.raises(ValueError, match="order must be an integer >= 1"):
+        Model(a.num(), [(1.0, a.a)]).close(1.5)
+    at = Atom(1)
+    with pytest.raises(ValueError, match="not a phase invariant|phase invariant"):
+        Model(a.num(), [(1.0, a.a + at.sm * 0 + a.adag)]).close(2, phase_charges={a: 1})
+    with pytest.raises(ValueError, match="needs concrete atoms"):
+        cl = Clusters("s", 2)
+        Model(cl.sum(cl.atom.sz), []).rhs(a.num())
