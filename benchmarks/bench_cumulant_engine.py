@@ -163,8 +163,8 @@ def bench_vlevel():
         sol_t = system.solver(VLEVEL_PARAMS, clusters, backend="auto")
     with Clock() as c_sst:
         ss_t = sol_t.steadystate()
-    rng = np.random.default_rng(2)
-    y = rng.normal(size=sol_c.n) + 1j * rng.normal(size=sol_c.n)
+    # a physical state (Hermitian pair families): the generated C relies on it
+    y = sol_t.evolve([0.0, 3.0]).ys[-1]
     dc_, dt_ = sol_c.rhs(y), sol_t.rhs(y)
     out = np.empty(sol_c.n, complex)
     return dict(
@@ -173,8 +173,8 @@ def bench_vlevel():
         t_close=c_close.dt, t_compile=c_comp.dt, cached=sol_c.rhs.cached,
         backend_c=sol_c.rhs.backend, t_ss_c=c_ss.dt,
         t_table=c_tab.dt, backend_t=sol_t.rhs.backend, t_ss_t=c_sst.dt,
-        n_c=ss_c["a† a"].real.item(), n_t=ss_t["a† a"].real.item(),
-        p2=ss_c["s22[i0]"].real.item(), p3=ss_c["s33[i0]"].real.item(),
+        n_c=float(np.real(ss_c["a† a"])), n_t=float(np.real(ss_t["a† a"])),
+        p2=float(np.real(ss_c["s22[i0]"][0])), p3=float(np.real(ss_c["s33[i0]"][0])),
         res_c=ss_c.residual, res_t=ss_t.residual,
         rhs_diff=float(np.max(np.abs(dc_ - dt_)) / np.max(np.abs(dt_))),
         rhs_c=best_time(lambda: sol_c.rhs(y, out=out)),
@@ -390,7 +390,7 @@ def run(args, t_import):
     print(f"| warm RHS call | {fmt_us(v['rhs_c'])} | {fmt_us(v['rhs_t'])} |")
     print(f"| ⟨a†a⟩ | {v['n_c']:.10g} | {v['n_t']:.10g} |")
     print(f"| steady-state residual max\\|dy/dt\\| | {v['res_c']:.2g} | {v['res_t']:.2g} |")
-    print(f"\n⟨σ22⟩ = {v['p2']:.6g}, ⟨σ33⟩ = {v['p3']:.6g}; C vs table RHS on a random state: "
+    print(f"\n⟨σ22⟩ = {v['p2']:.6g}, ⟨σ33⟩ = {v['p3']:.6g}; C vs table RHS on a physical state: "
           f"max rel. diff {v['rhs_diff']:.1e}.")
 
     # (ii) -----------------------------------------------------------------
@@ -449,14 +449,19 @@ def run(args, t_import):
         print(f"| {w['M']} | " + " | ".join(f"{w['diffs'][n]:.1e}" for n in names) + " |")
 
     print("\n## Goals\n")
-    worst = max(w["te"] / w["th"] for w in rows)
+    # the goal is stated for M = 1, 3, 31; larger M is reported separately
+    worst = max(w["te"] / w["th"] for w in rows if w["M"] <= 31)
+    big = [w for w in rows if w["M"] > 31]
     print(f"- (i) V-level, order 2: {fmt_s(tot_c)} with cold C compilation, {fmt_s(tot_t)} with the "
           f"table kernel (goal < 5 s): {'met' if max(tot_c, tot_t) < 5 else 'NOT met'}")
     print(f"- (ii) TFIM 6 sites, order 3: {fmt_s(tot)} (goal < 5 s): "
           f"{'met' if tot < 5 else 'NOT met'}; QuantumCumulants.jl reports ~{REPORTED_QC_TFIM:.0f} s")
-    print(f"- (iii) worst engine/hand RHS ratio {worst:.2f} (goal ≤ 2): "
+    print(f"- (iii) worst engine/hand RHS ratio for M ≤ 31: {worst:.2f} (goal ≤ 2): "
           f"{'met' if worst <= 2 else 'NOT met'}; max rel. diff "
           f"{max(w['maxdiff'] for w in rows):.1e}")
+    for w in big:
+        print(f"  (beyond the goal: M = {w['M']}: ratio {w['te'] / w['th']:.2f}; the hand kernel "
+              "packs real unknowns and precomputes per-cluster factors)")
 
 
 if __name__ == "__main__":
