@@ -400,23 +400,51 @@ class CumulantSolver:
         """
         opt = check_options(options, _SP_DEFAULTS, "cumulant spectrum")
         omega = check_grid("omega", omega)
-        ss = opt["state"] or self.steadystate(opt["steadystate"])
-        A, u0, uinf, e, qsys = self.qrt_matrix(ss, opt["operator"])
-        lam, V = np.linalg.eig(A)
-        if np.any(lam.real >= 0):
-            raise ValueError(f"regression matrix has a non-decaying pole (max Re λ = "
-                             f"{lam.real.max():.3g}); no spectrum")
-        coef = np.linalg.solve(V, u0 - uinf)
-        res = (e @ V) * coef
+        ss, lam, res, coherent, size = self._qrt_modes(opt)
         evaluate = lambda w: lorentzian_sum(w, lam, res)
         peak, width, npk, S = spectrum_features(evaluate, omega,
                                                 hints=lam.imag[np.argsort(-lam.real)[:5]])
-        coherent = complex(e @ uinf)
         return SpectrumResult(omega=omega, S=S, linewidth=width, peak=peak, n_peaks=npk,
                               method="cumulant-engine", evaluate=evaluate,
                               checks={"poles": lam, "residues": res, "coherent": coherent,
-                                      "qrt_size": A.shape[0]},
+                                      "qrt_size": size},
                               steady_state=ss)
+
+    def _qrt_modes(self, opt):
+        """Steady state, poles ``λ_k`` and residues ``c_k`` of ``⟨δB†(τ)δB(0)⟩ = Σ c_k e^{λ_k τ}``."""
+        ss = opt["state"] or self.steadystate(opt["steadystate"])
+        if not isinstance(ss, CumulantState):
+            raise TypeError("option 'state' must be a CumulantState of this solver")
+        A, u0, uinf, e, _ = self.qrt_matrix(ss, opt["operator"])
+        lam, V = np.linalg.eig(A)
+        if np.any(lam.real >= 0):
+            raise ValueError(f"regression matrix has a non-decaying pole (max Re λ = "
+                             f"{lam.real.max():.3g}); the correlation does not decay")
+        res = (e @ V) * np.linalg.solve(V, u0 - uinf)
+        return ss, lam, res, complex(e @ uinf), A.shape[0]
+
+    def correlation(self, taulist, options=None):
+        """Two-time correlation ``⟨B†(τ) B(0)⟩`` in the steady state (quantum regression).
+
+        Parameters
+        ----------
+        taulist : array_like
+            Non-negative delays.
+        options : dict, optional
+            As for :meth:`spectrum` (``operator``, ``state``, ``steadystate``).
+
+        Returns
+        -------
+        ndarray, complex
+            ``⟨B†(τ)B(0)⟩ = ⟨B†⟩⟨B⟩ + Σ_k c_k e^{λ_k τ}`` (the constant is the
+            coherent part; ``g⁽¹⁾(0) = ⟨B†B⟩``).
+        """
+        opt = check_options(options, _SP_DEFAULTS, "cumulant correlation")
+        tau = np.asarray(taulist, dtype=float)
+        if tau.ndim != 1 or not np.all(np.isfinite(tau)) or np.any(tau < 0):
+            raise ValueError("taulist must be a 1-D array of finite delays >= 0")
+        _, lam, res, coherent, _ = self._qrt_modes(opt)
+        return coherent + np.exp(np.outer(tau, lam)) @ res
 
     def qrt_matrix(self, state, operator=None):
         """``(A, u0, u∞, e, system)`` of ``d/dτ u = A u + b`` for ``u = ⟨Y(τ)B⟩``.

@@ -76,3 +76,21 @@ def test_steady_state_and_spectrum_match_hand_kernel(system, M):
     assert np.max(np.abs(sp.S - ref.S)) < 1e-10 * np.max(ref.S)
     assert abs(sp.linewidth - ref.linewidth) < 1e-9 * ref.linewidth
     assert sp.checks["qrt_size"] == M + 1
+
+
+def test_correlation_function(system):
+    """g(τ) = ⟨a†(τ)a(0)⟩: g(0) = ⟨a†a⟩, decays to |⟨a⟩|² = 0, and its Fourier transform
+    is the spectrum (checked at three frequencies by quadrature, tolerance 1e-6)."""
+    N, D, g = _setup(3, 5)
+    solver = system.solver(SCAL, dict(N=N, Delta=D, g=g))
+    ss = solver.steadystate()
+    tau = np.linspace(0, 400, 400001)
+    G = solver.correlation(tau, {"state": ss})
+    assert G[0] == pytest.approx(ss["a† a"], rel=1e-10)
+    assert abs(G[-1]) < 1e-8 * abs(G[0])
+    sp = solver.spectrum(np.linspace(-2, 2, 41), {"state": ss})
+    for w in (-0.5, 0.0, 0.7):
+        S = 2 * np.real(np.trapezoid(np.exp(-1j * w * tau) * G, tau))
+        assert S == pytest.approx(sp.evaluate(np.array([w]))[0], rel=1e-6)
+    with pytest.raises(ValueError, match="delays >= 0"):
+        solver.correlation([-1.0, 0.0])
