@@ -655,6 +655,9 @@ def close(model, order=2, operators=None, phase_charges=None, fold=True, max_fam
     if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 1:
         raise ValueError(f"order must be an integer >= 1, got {order!r}")
     clusters = model.clusters
+    # the memo is keyed by atoms, whose identity includes id(Clusters): start clean so that
+    # a recycled id can never hit entries of a garbage-collected model (and memory stays bounded)
+    _EXPANSION_CACHE.clear()
     charges = _normalise_charges(phase_charges, clusters)
     if charges is not None:
         _check_charges(model, charges)
