@@ -43,7 +43,7 @@ import math
 import numbers
 
 from .algebra import Atom, Coeff, Mode, Operator
-from .clusters import ClusterAtom, Each, IndexedOperator, rename_coeff, substitute_atoms
+from .clusters import ClusterAtom, rename_coeff, substitute_atoms
 
 __all__ = ["close", "ClosedSystem", "Family", "cumulant_expansion"]
 

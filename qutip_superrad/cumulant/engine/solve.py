@@ -17,8 +17,6 @@ residual; NaN or overflow raise as well.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.linalg as sla
 from scipy.integrate import solve_ivp
@@ -27,7 +25,7 @@ from ..._validate import check_grid, check_options, check_real
 from ...results import SpectrumResult
 from ...spectrum import lorentzian_sum, spectrum_features
 from .algebra import Mode, Operator
-from .closure import (ClosedSystem, Family, Term, _NotClosed, _Registry, _slotify, _Vanishes,
+from .closure import (ClosedSystem, Term, _NotClosed, _slotify, _Vanishes,
                       _weight_choices, _parse_param, cumulant_expansion, family_rhs,
                       moment_order)
 from .clusters import rename_coeff
