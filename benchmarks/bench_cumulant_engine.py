@@ -44,6 +44,10 @@ import timeit as _timeit  # noqa: E402
 
 import numpy as np       # noqa: E402
 
+# engine models shared with the tests
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "systems"))
+
 REPORTED_QC_TFIM = 97.0   # s, QuantumCumulants.jl + ModelingToolkit (reported, not measured)
 
 
@@ -136,18 +140,9 @@ VLEVEL_N = 2000.0
 
 
 def vlevel_model():
-    from qutip_superrad.cumulant.engine import Mode, Model, parameters, Clusters
-    a = Mode("a")
-    Dc, g, D2, D3, O2, O3, G2, G3, kappa, nu2, nu3 = parameters(
-        "Delta_c g Delta_2 Delta_3 Omega_2 Omega_3 Gamma_2 Gamma_3 kappa nu_2 nu_3")
-    cl = Clusters("s", 3)
-    t = cl.atom
-    H = -Dc * a.num() + cl.sum(g * (a.adag * t.s(1, 2) + a.a * t.s(2, 1)) - D2 * t.s(2, 2)
-                               - D3 * t.s(3, 3) + O2 * (t.s(2, 1) + t.s(1, 2))
-                               + O3 * (t.s(3, 1) + t.s(1, 3)))
-    jumps = [(kappa, a.a), (G2, cl.each(t.s(1, 2))), (G3, cl.each(t.s(1, 3))),
-             (nu3, cl.sum(t.s(3, 3))), (nu2, a.num() + cl.sum(t.s(2, 2)))]
-    return Model(H, jumps)
+    # the same model the tests use (tests/systems/engine_models.py)
+    from engine_models import vlevel_laser
+    return vlevel_laser()[2]
 
 
 def bench_vlevel():
@@ -273,15 +268,8 @@ LASER_SCALARS = dict(kappa=1.0, Gamma=0.001, R=0.01, nu=0.003, xi=0.02, dc=0.05)
 
 
 def laser_system():
-    from qutip_superrad.cumulant.engine import Mode, Model, parameters, Clusters
-    a = Mode("a")
-    g, kappa, G, R, nu, dc, xi = parameters("g kappa Gamma R nu dc xi")
-    cl = Clusters("s", 2)
-    t = cl.atom
-    gm, Dm = cl.parameters("g Delta")
-    H = dc * a.num() + cl.sum(-Dm * t.sp * t.sm + gm * (a.a * t.sp + a.adag * t.sm))
-    model = Model(H, [(kappa, a.a), (xi, a.num()), (G, cl.each(t.sm)), (R, cl.each(t.sp)),
-                      (nu, cl.each(t.sp * t.sm))])
+    from engine_models import cluster_laser
+    a, cl, model = cluster_laser()
     return model.close(2, phase_charges={a: 1, cl: (0, 1)})
 
 

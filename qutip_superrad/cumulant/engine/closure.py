@@ -42,7 +42,7 @@ import itertools
 import math
 import numbers
 
-from .algebra import Atom, Coeff, Mode, Operator
+from .algebra import Coeff, Mode, Operator
 from .clusters import ClusterAtom, rename_coeff, substitute_atoms
 
 __all__ = ["close", "ClosedSystem", "Family", "cumulant_expansion"]
@@ -233,28 +233,17 @@ class _Registry:
         self.fold = fold
         self.families = []
         self.by_pattern = {}
+        self._memo = {}
 
     def charge(self, key):
-        if self.charges is None:
-            return 0
-        q = 0
-        for s, f in key:
-            c = self.charges.get(s if not _is_cluster(s) else s.clusters, None)
-            if c is None:
-                continue
-            if s.kind == "mode":
-                q += c * (f[0] - f[1])
-            else:
-                q += c[f[0] - 1] - c[f[1] - 1]
-        return q
+        return _charge(key, self.charges)
 
     def lookup(self, key, create=True):
         """``(family, vars, conj)`` for a canonical monomial, or ``None`` if it vanishes."""
-        memo = self.__dict__.setdefault("_memo", {})
-        if key in memo:
-            return memo[key]
+        if key in self._memo:
+            return self._memo[key]
         res = self._lookup(key, create)
-        memo[key] = res
+        self._memo[key] = res
         return res
 
     def _lookup(self, key, create):
@@ -278,15 +267,37 @@ class _Registry:
         return fam, vars_, conj
 
     def _new(self, pattern):
-        fixed, trans = pattern
-        slots = [ClusterAtom(f"{self.clusters.name}#{k}", self.clusters.levels, self.clusters,
-                             var=f"i{k}") for k in range(len(trans))]
-        key = tuple(sorted(list(fixed) + list(zip(slots, trans)), key=lambda x: x[0]._key()))
-        fam = Family(len(self.families), pattern, Operator({key: 1}), self.clusters)
-        fam.slot_atoms = slots
+        fam = _make_family(len(self.families), pattern, self.clusters)
         self.families.append(fam)
         self.by_pattern[pattern] = fam
         return fam
+
+
+def _charge(key, charges):
+    """U(1) charge of a monomial (0 without charges; unlisted subsystems are neutral)."""
+    if charges is None:
+        return 0
+    q = 0
+    for s, f in key:
+        c = charges.get(s if not _is_cluster(s) else s.clusters, None)
+        if c is None:
+            continue
+        if s.kind == "mode":
+            q += c * (f[0] - f[1])
+        else:
+            q += c[f[0] - 1] - c[f[1] - 1]
+    return q
+
+
+def _make_family(index, pattern, clusters):
+    """:class:`Family` of ``pattern`` with slot atoms ``i0, i1, …`` as representative."""
+    fixed, trans = pattern
+    slots = [ClusterAtom(f"{clusters.name}#{k}", clusters.levels, clusters, var=f"i{k}")
+             for k in range(len(trans))]
+    key = tuple(sorted(list(fixed) + list(zip(slots, trans)), key=lambda x: x[0]._key()))
+    fam = Family(index, pattern, Operator({key: 1}), clusters)
+    fam.slot_atoms = slots
+    return fam
 
 
 # --------------------------------------------------------------------------
@@ -587,26 +598,28 @@ def _slotify(key, clusters):
 
 
 def _check_charges(model, charges):
-    reg = _Registry(None, charges, False)
-    for term in model.H_indexed.terms:
-        for f in term[1]:
-            for k in f.terms:
-                if reg.charge(k) != 0:
-                    raise ValueError("phase_charges: the Hamiltonian has a term of non-zero "
-                                     f"charge ({_moment_name(k)}); the model is not "
-                                     "phase invariant under these charges")
+    """H must be neutral and every jump of one charge (a product's charge is the sum)."""
+    def term_charges(factors):
+        qs = {0}
+        for f in factors:
+            qs = {q + _charge(k, charges) for q in qs for k in f.terms}
+        return qs
+
+    for _, factors, _ in model.H_indexed.terms:
+        if term_charges(factors) != {0}:
+            k = next(k for f in factors for k in f.terms if _charge(k, charges))
+            raise ValueError("phase_charges: the Hamiltonian has a term of non-zero "
+                             f"charge ({_moment_name(k)}); the model is not "
+                             "phase invariant under these charges")
     for _, kind, c in model.jump_list:
-        ops = [c.op] if kind == "each" else [f for t in c.terms for f in t[1]]
-        qs = set()
-        for f in ops:
-            for k in f.terms:
-                qs.add(reg.charge(k))
+        terms = [[c.op]] if kind == "each" else [t[1] for t in c.terms]
+        qs = set().union(*(term_charges(fs) for fs in terms))
         if len(qs) > 1:
             raise ValueError("phase_charges: a jump operator mixes charges "
                              f"{sorted(qs)}; the model is not phase invariant")
 
 
-def _normalise_charges(charges, clusters):
+def _normalise_charges(charges):
     if charges is None:
         return None
     out = {}
@@ -615,7 +628,7 @@ def _normalise_charges(charges, clusters):
             if not isinstance(q, numbers.Real):
                 raise TypeError(f"charge of mode {sub.name} must be a number")
             out[sub] = q
-        elif isinstance(sub, (Atom,)) or sub is clusters or hasattr(sub, "levels"):
+        elif hasattr(sub, "levels"):          # an Atom or the Clusters
             q = tuple(q)
             if len(q) != sub.levels:
                 raise ValueError(f"charges of {sub!r} need one value per level "
@@ -658,7 +671,7 @@ def close(model, order=2, operators=None, phase_charges=None, fold=True, max_fam
     # the memo is keyed by atoms, whose identity includes id(Clusters): start clean so that
     # a recycled id can never hit entries of a garbage-collected model (and memory stays bounded)
     _EXPANSION_CACHE.clear()
-    charges = _normalise_charges(phase_charges, clusters)
+    charges = _normalise_charges(phase_charges)
     if charges is not None:
         _check_charges(model, charges)
     reg = _Registry(clusters, charges, fold)
@@ -685,12 +698,23 @@ def close(model, order=2, operators=None, phase_charges=None, fold=True, max_fam
         if len(reg.families) > max_families:
             raise ValueError(f"the closed system exceeds max_families={max_families}")
         fam = reg.families[done]
-        rhs.append(_family_terms(model, fam, reg, order))
+        rhs.append(_family_terms(model, fam, order, reg.lookup))
         done += 1
     return ClosedSystem(model, order, reg, rhs)
 
 
-def _family_terms(model, fam, reg, order):
+def _family_terms(model, fam, order, lookup, expand=None):
+    """Closed right-hand side of ``fam`` as a list of :class:`Term`.
+
+    ``expand(key)`` gives ``{(block, ...): coefficient}`` for a monomial of the
+    exact right-hand side (default: the order-``k`` cumulant expansion);
+    ``lookup(block)`` gives ``(family, index variables, conjugate)`` or ``None``
+    for a vanishing moment.  The quantum-regression system passes its own
+    ``expand``/``lookup`` (a frozen ``B(0)`` element), everything else is shared.
+    """
+    if expand is None:
+        def expand(key):
+            return cumulant_expansion(key, order) if key else {(): 1.0}
     slots = fam.slot_atoms
     slot_vars = [s.var for s in slots]
     acc = {}
@@ -698,14 +722,10 @@ def _family_terms(model, fam, reg, order):
         fresh_vars = [f"c{t}" for t in range(nf)]
         weights = _weight_choices(fresh_vars, slot_vars) if nf else [(Coeff(1), {})]
         for key, coeff in opr.terms.items():
-            if not key:
-                prods = {(): 1.0}
-            else:
-                prods = cumulant_expansion(key, order)
-            for blocks, cnum in prods.items():
+            for blocks, cnum in expand(key).items():
                 factors = []
                 for b in blocks:
-                    r = reg.lookup(b)
+                    r = lookup(b)
                     if r is None:
                         break
                     factors.append(r)

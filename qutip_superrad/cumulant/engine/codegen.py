@@ -72,7 +72,31 @@ def _param_offsets(system, M):
     return off, ioff
 
 
-class NumpyRHS:
+class _RHS:
+    """Layout, parameter binding and state checks shared by the evaluators."""
+
+    def __init__(self, system, M):
+        self.system = system
+        self.M = int(M)
+        self.offsets, self.n = layout(system, self.M)
+
+    def bind(self, pvec):
+        """Store the parameter vector (see :func:`_pack_params`)."""
+        self._pvec = np.asarray(pvec, dtype=float)
+        off, ioff = _param_offsets(self.system, self.M)
+        self._scal = {n: self._pvec[i] for n, i in off.items()}
+        self._ind = {n: self._pvec[i:i + self.M] for n, i in ioff.items()}
+
+    def _io(self, y, out):
+        """Contiguous complex state of the right size and the output array."""
+        if y.dtype != np.complex128 or not y.flags.c_contiguous:
+            y = np.ascontiguousarray(y, dtype=complex)
+        if y.size != self.n:
+            raise ValueError(f"state has {y.size} entries, expected {self.n}")
+        return y, (np.empty(self.n, dtype=complex) if out is None else out)
+
+
+class NumpyRHS(_RHS):
     """Vectorised NumPy evaluation of the closed equations (reference oracle).
 
     Parameters
@@ -85,9 +109,7 @@ class NumpyRHS:
     backend = "numpy"
 
     def __init__(self, system, M):
-        self.system = system
-        self.M = int(M)
-        self.offsets, self.n = layout(system, self.M)
+        super().__init__(system, M)
         self._plans = [self._plan(f) for f in system.families]
 
     def _plan(self, fam):
@@ -112,15 +134,9 @@ class NumpyRHS:
             plans.append((t.number, ops, outsub, shape))
         return plans
 
-    def bind(self, pvec):
-        """Store the parameter vector (see :func:`_pack_params`)."""
-        self._pvec = np.asarray(pvec, dtype=float)
-        off, ioff = _param_offsets(self.system, self.M)
-        self._scal = {n: self._pvec[i] for n, i in off.items()}
-        self._ind = {n: self._pvec[i:i + self.M] for n, i in ioff.items()}
-
     def __call__(self, y, out=None):
         M = self.M
+        y, _ = self._io(y, out)
         arrays = [y[o:o + M ** f.slots].reshape((M,) * f.slots)
                   for o, f in zip(self.offsets, self.system.families)]
         dy = np.zeros(self.n, dtype=complex) if out is None else out
@@ -375,7 +391,7 @@ def find_compiler():
 _FLAGS = ["-O2", "-fPIC", "-shared", "-std=gnu99", "-fcx-limited-range", "-fno-math-errno"]
 
 
-class CompiledRHS(NumpyRHS):
+class CompiledRHS(_RHS):
     """Generated C right-hand side, compiled and cached (see module docstring).
 
     Raises
@@ -421,16 +437,12 @@ class CompiledRHS(NumpyRHS):
         self._fn = module.rhs
 
     def __call__(self, y, out=None):
-        if y.dtype != np.complex128 or not y.flags.c_contiguous:
-            y = np.ascontiguousarray(y, dtype=complex)
-        if y.size != self.n:
-            raise ValueError(f"state has {y.size} entries, expected {self.n}")
-        dy = np.empty(self.n, dtype=complex) if out is None else out
+        y, dy = self._io(y, out)
         self._fn(self.M, y, dy, self._pvec)
         return dy
 
 
-class TableRHS(NumpyRHS):
+class TableRHS(_RHS):
     """Table-driven evaluation for ``M = 1`` (concrete atoms or a single cluster).
 
     With one cluster every index is 0, so the equations are a plain sparse
@@ -476,11 +488,7 @@ class TableRHS(NumpyRHS):
         self._coef = coef
 
     def __call__(self, y, out=None):
-        if y.dtype != np.complex128 or not y.flags.c_contiguous:
-            y = np.ascontiguousarray(y, dtype=complex)
-        if y.size != self.n:
-            raise ValueError(f"state has {y.size} entries, expected {self.n}")
-        dy = np.empty(self.n, dtype=complex) if out is None else out
+        y, dy = self._io(y, out)
         self._kernel(y, dy, self._coef, self._target, self._start, self._idx, self._conj)
         return dy
 

@@ -23,17 +23,21 @@ from .algebra import Coeff, Operator, commutator
 __all__ = ["Model", "Equation", "heisenberg_rhs", "derive_equations"]
 
 
-def _check_jumps(jumps):
+def _check_jumps(jumps, allowed=(Operator,)):
+    """``[(Coeff rate, c), ...]`` from ``(rate, operator)`` pairs, validated."""
     out = []
     for entry in jumps:
         try:
             rate, c = entry
         except (TypeError, ValueError):
             raise TypeError("jumps must be (rate, operator) pairs") from None
-        if not isinstance(c, Operator):
+        if not isinstance(c, allowed):
             raise TypeError(f"jump operator must be an Operator, got {type(c).__name__}")
         if not isinstance(rate, (numbers.Number, Coeff)):
             raise TypeError(f"rate must be a number or Coeff, got {type(rate).__name__}")
+        if isinstance(rate, numbers.Number) and (rate != rate or rate.real < 0
+                                                 or getattr(rate, "imag", 0) != 0):
+            raise ValueError(f"rate must be a non-negative real number, got {rate!r}")
         out.append((Coeff(rate), c))
     return out
 
@@ -135,66 +139,51 @@ class Model:
         self.H_indexed = IndexedOperator._coerce(H)
         self.jump_list = []
         concrete = []
-        for entry in jumps:
-            try:
-                rate, c = entry
-            except (TypeError, ValueError):
-                raise TypeError("jumps must be (rate, operator) pairs") from None
-            if not isinstance(rate, (numbers.Number, Coeff)):
-                raise TypeError(f"rate must be a number or Coeff, got {type(rate).__name__}")
-            if isinstance(rate, numbers.Number) and (rate != rate or rate.real < 0
-                                                     or getattr(rate, "imag", 0) != 0):
-                raise ValueError(f"rate must be a non-negative real number, got {rate!r}")
-            rate = Coeff(rate)
+        for rate, c in _check_jumps(jumps, (Operator, IndexedOperator, Each)):
             if isinstance(c, Each):
                 self.jump_list.append((rate, "each", c))
-            elif isinstance(c, (Operator, IndexedOperator)):
+            else:
                 self.jump_list.append((rate, "sum", IndexedOperator._coerce(c)))
                 if isinstance(c, Operator):
                     concrete.append((rate, c))
-            else:
-                raise TypeError(f"jump operator must be an Operator, got {type(c).__name__}")
         self.jumps = concrete
         self._check_indices()
 
-    def _check_indices(self):
-        """Collect the Clusters and reject per-cluster parameters outside sums."""
-        found = set()
-        subs = set()
+    def _pieces(self):
+        """``(kind, coefficient, operator factors, Clusters used)`` of H and the jumps.
 
-        def scan_coeff(c, where):
-            for mono in c.terms:
-                for name, _ in mono:
-                    if name.endswith("[@]"):
-                        raise ValueError(f"per-cluster parameter {name[:-3]!r} used outside "
-                                         f"Clusters.sum()/each() in {where}")
-
+        ``kind`` is ``"H"``, ``"each"`` or ``"sum"``; for jumps the coefficient is
+        the rate.  One walk shared by the checks below and the U(1) check.
+        """
         for c, factors, ph in self.H_indexed.terms:
-            scan_coeff(c, "H")
-            found.update(p.clusters for p in ph)
-            for f in factors:
-                for v in f.terms.values():
-                    scan_coeff(v, "H")
-                subs.update(s for s in f.subsystems if not hasattr(s, "clusters"))
+            yield "H", c, factors, {p.clusters for p in ph}
         for rate, kind, c in self.jump_list:
             if kind == "each":
-                found.add(c.clusters)
-                subs.update(s for s in c.op.subsystems if not hasattr(s, "clusters"))
+                yield "each", rate, [c.op], {c.clusters}
             else:
-                scan_coeff(rate, "a jump rate")
                 for cc, factors, ph in c.terms:
-                    found.update(p.clusters for p in ph)
-                    for f in factors:
-                        subs.update(s for s in f.subsystems if not hasattr(s, "clusters"))
-        names = set()
-        for c, factors, ph in self.H_indexed.terms:
-            names |= c.free_parameters
+                    yield "sum", rate * cc, factors, {p.clusters for p in ph}
+
+    def _check_indices(self):
+        """Collect the Clusters, the subsystems and the parameter names; reject
+        per-cluster parameters outside ``Clusters.sum()/each()``."""
+        found, subs, names = set(), set(), set()
+        for kind, coeff, factors, used in self._pieces():
+            scan = [coeff] if kind != "each" else []      # an `each` rate may be per-cluster
+            if kind == "H":
+                scan += [v for f in factors for v in f.terms.values()]
+            for c in scan:
+                for mono in c.terms:
+                    for name, _ in mono:
+                        if name.endswith("[@]"):
+                            where = "H" if kind == "H" else "a jump rate"
+                            raise ValueError(f"per-cluster parameter {name[:-3]!r} used outside "
+                                             f"Clusters.sum()/each() in {where}")
+            found |= used
+            names |= coeff.free_parameters
             for f in factors:
                 names |= f.free_parameters
-        for rate, kind, c in self.jump_list:
-            names |= rate.free_parameters
-            for f in ([c.op] if kind == "each" else [f for t in c.terms for f in t[1]]):
-                names |= f.free_parameters
+                subs.update(s for s in f.subsystems if not hasattr(s, "clusters"))
         self.parameter_names = {n for n in names if "[" not in n}
         if len(found) > 1:
             raise ValueError("a model may use one Clusters object (got "

@@ -24,11 +24,9 @@ from scipy.integrate import solve_ivp
 from ..._validate import check_grid, check_options, check_real
 from ...results import SpectrumResult
 from ...spectrum import lorentzian_sum, spectrum_features
-from .algebra import Mode, Operator
-from .closure import (ClosedSystem, Term, _NotClosed, _slotify, _Vanishes,
-                      _weight_choices, _parse_param, cumulant_expansion, family_rhs,
-                      moment_order)
-from .clusters import rename_coeff
+from .algebra import Atom, Mode, Operator
+from .closure import (ClosedSystem, _NotClosed, _Vanishes, _family_terms, _make_family, _slotify,
+                      _split, cumulant_expansion, moment_order)
 from .codegen import _pack_params, layout, make_rhs
 
 __all__ = ["CumulantSolver", "CumulantState", "CumulantEvolution"]
@@ -36,6 +34,11 @@ __all__ = ["CumulantSolver", "CumulantState", "CumulantEvolution"]
 
 class _Values:
     """Lookup of moments in a state vector (shared by states and evolutions)."""
+
+    def __init__(self, system, M):
+        self.system = system
+        self.M = M
+        self._offsets, _ = layout(system, M)
 
     def _family_array(self, fam, y):
         o = self._offsets[fam.index]
@@ -88,12 +91,10 @@ class CumulantState(_Values):
     """
 
     def __init__(self, system, M, y, residual, info):
-        self.system = system
-        self.M = M
+        super().__init__(system, M)
         self.y = y
         self.residual = residual
         self.info = info
-        self._offsets, _ = layout(system, M)
 
     def __getitem__(self, key):
         return self._get(key, self.y)
@@ -107,11 +108,9 @@ class CumulantEvolution(_Values):
     """Time evolution: ``evo["a† a"]`` is the moment at all ``evo.times``."""
 
     def __init__(self, system, M, times, ys):
-        self.system = system
-        self.M = M
+        super().__init__(system, M)
         self.times = times
         self.ys = ys
-        self._offsets, _ = layout(system, M)
 
     def __getitem__(self, key):
         return self._get(key, self.ys)
@@ -187,6 +186,7 @@ class CumulantSolver:
         self.rhs = make_rhs(system, M, backend)
         self.rhs.bind(self.pvec)
         self.offsets, self.n = layout(system, M)
+        self._qrt_cache = {}
         self.rate_scale = max([abs(v) for v in params.values()]
                               + [float(np.max(np.abs(np.asarray(v, float))))
                                  for k, v in clusters.items() if k != "N"] + [1e-300])
@@ -380,8 +380,21 @@ class CumulantSolver:
 
     # ------------------------------------------------------------------
     def correlation_system(self, operator=None):
-        """Quantum-regression equations for ``⟨Y(τ) B(0)⟩``, see :func:`qrt_system`."""
-        return qrt_system(self.system, operator)
+        """Quantum-regression equations for ``⟨Y(τ) B(0)⟩``, see :func:`qrt_system`.
+
+        Derived once per operator and kept, with its bound evaluator, so that
+        repeated spectra and correlations do not re-derive them.
+        """
+        return self._qrt(operator)[0]
+
+    def _qrt(self, operator):
+        cache = self._qrt_cache
+        if operator not in cache:
+            qs = qrt_system(self.system, operator)
+            r = make_rhs(qs, self.M, "numpy")
+            r.bind(_pack_params(qs, self.params, self.clusters, self.M))
+            cache[operator] = (qs, r)
+        return cache[operator]
 
     def spectrum(self, omega, options=None):
         """Emission spectrum from the quantum regression theorem at order ``k``.
@@ -449,12 +462,10 @@ class CumulantSolver:
 
         ``e`` selects ``Y = B†``; ``u∞ = −A⁻¹b`` is the ``τ → ∞`` limit.
         """
-        qs = qrt_system(self.system, operator)
+        qs, r = self._qrt(operator)
         M = self.M
         offs, ntot = layout(qs, M)
         nss = layout(self.system, M)[1]
-        r = make_rhs(qs, M, "numpy")
-        r.bind(_pack_params(qs, self.params, self.clusters, M))
         base = np.zeros(ntot, complex)
         base[:nss] = state.y
         b = r(base)[nss:]
@@ -472,7 +483,7 @@ class CumulantSolver:
             val = _operator_value(self.system, state, fam.operator * qs.B, M)
             u0[o:o + M ** fam.slots] = np.ravel(val)
         e = np.zeros(m)
-        fam, _, _ = qs.lookup_corr(qs.B.dag())
+        fam, _, _ = qs.lookup_corr(next(iter(qs.B.dag().terms)))
         e[offs[fam.index] - nss] = 1.0
         return A, u0, uinf, e, qs
 
@@ -515,36 +526,27 @@ def _operator_value(system, state, op, M):
 class _QRTSystem:
     """Steady families (frozen, no equations) followed by correlation families."""
 
-    def __init__(self, system, B, B0):
+    def __init__(self, system, B):
         self.system = system
-        self.B, self.B0 = B, B0
+        self.B = B
         self.clusters = system.clusters
         self.order = system.order
         self.families = list(system.families)
         self.rhs = [[] for _ in system.families]
         self.corr = {}
 
-    def lookup_corr(self, op):
-        (key, _), = op.terms.items()
-        key = _slotify(key, self.clusters)
-        fixed = tuple((s, f) for s, f in key if not hasattr(s, "clusters"))
-        cl = sorted((f, s.var) for s, f in key if hasattr(s, "clusters"))
+    def lookup_corr(self, key):
+        """``(family, vars, False)`` of ``⟨Y(τ)B(0)⟩`` for the monomial ``Y`` (cluster
+        atoms already named by the equation's index variables)."""
+        fixed, cl = _split(key)
+        cl.sort()
         pattern = (fixed, tuple(t for t, _ in cl))
         if pattern not in self.corr:
-            fam = self.system.registry._new.__func__(_FakeReg(self), pattern)
+            fam = _make_family(len(self.families), pattern, self.clusters)
             fam.name = fam.name + "(τ)·" + Operator.monomial_str(next(iter(self.B.terms)))
+            self.families.append(fam)
             self.corr[pattern] = fam
         return self.corr[pattern], tuple(v for _, v in cl), False
-
-
-class _FakeReg:
-    """Adapter so that ``_Registry._new`` appends to a :class:`_QRTSystem`."""
-
-    def __init__(self, qs):
-        self.qs = qs
-        self.clusters = qs.clusters
-        self.families = qs.families
-        self.by_pattern = {}
 
 
 def qrt_system(system, operator=None):
@@ -572,68 +574,34 @@ def qrt_system(system, operator=None):
         raise ValueError("correlations need order >= 2")
     # B(0) is a separate subsystem (it does not act at time τ)
     s0, f0 = bkey[0]
-    if s0.kind == "mode":
-        frozen = Mode(s0.name + "₀")
-    else:
-        from .algebra import Atom
-        frozen = Atom(s0.name + "₀", s0.levels)
+    frozen = Mode(s0.name + "₀") if s0.kind == "mode" else Atom(s0.name + "₀", s0.levels)
     B0key = ((frozen, f0),)
-    qs = _QRTSystem(system, operator, B0key)
+    qs = _QRTSystem(system, operator)
     reg = system.registry
     qcharge = reg.charge(bkey)
-    start = operator.dag()
-    qs.lookup_corr(start)
-    done = len(system.families)
     k = system.order
+
+    def expand(key):
+        # ⟨Y(τ)B(0)⟩ vanishes unless charge(Y) + charge(B) = 0
+        if reg.charge(key) + qcharge != 0:
+            return {}
+        full = tuple(sorted(key + B0key, key=lambda x: x[0]._key()))
+        return {(full,): 1.0} if moment_order(key) + 1 <= k else cumulant_expansion(full, k)
+
+    def lookup(block):
+        if all(s != frozen for s, _ in block):
+            return reg.lookup(block, create=False)          # steady-state moment
+        rest = tuple((s, f) for s, f in block if s != frozen)
+        if not rest:
+            return reg.lookup(bkey, create=False)           # ⟨B⟩
+        if reg.charge(rest) + qcharge != 0:
+            return None
+        return qs.lookup_corr(rest)
+
+    qs.lookup_corr(next(iter(operator.dag().terms)))
+    done = len(system.families)
     while done < len(qs.families):
-        fam = qs.families[done]
-        slots = fam.slot_atoms
-        slot_vars = [s.var for s in slots]
-        acc = {}
-        for nf, opr in family_rhs(model, fam.operator, slots).items():
-            fresh = [f"c{t}" for t in range(nf)]
-            weights = _weight_choices(fresh, slot_vars) if nf else [(None, {})]
-            for key, coeff in opr.terms.items():
-                if reg.charge(key) + qcharge != 0:
-                    continue
-                if moment_order(key) + 1 <= k:
-                    prods = {((key + B0key),): 1.0}
-                else:
-                    prods = cumulant_expansion(tuple(sorted(key + B0key,
-                                                            key=lambda x: x[0]._key())), k)
-                for blocks, cnum in prods.items():
-                    factors, ok = [], True
-                    for bk in blocks:
-                        if any(s is frozen or s == frozen for s, _ in bk):
-                            rest = tuple((s, f) for s, f in bk if s != frozen)
-                            if not rest:
-                                r = reg.lookup(bkey, create=False) if reg.charge(bkey) == 0 else None
-                            else:
-                                if reg.charge(rest) + qcharge != 0:
-                                    ok = False
-                                    break
-                                fam2, vs, _ = qs.lookup_corr(Operator({rest: 1}))
-                                # map slot names of `rest` (already canonical in this equation)
-                                cl = sorted((f, s.var) for s, f in rest if hasattr(s, "clusters"))
-                                r = (fam2, tuple(v for _, v in cl), False)
-                        else:
-                            r = reg.lookup(bk, create=False)
-                        if r is None:
-                            ok = False
-                            break
-                        factors.append(r)
-                    if not ok:
-                        continue
-                    for wc, vm in weights:
-                        total = rename_coeff(coeff, vm) * cnum
-                        if wc is not None:
-                            total = total * wc
-                        fs = tuple(sorted((f.index, tuple(vm.get(v, v) for v in vs), cj)
-                                          for f, vs, cj in factors))
-                        for mono, num in total.terms.items():
-                            params = tuple(_parse_param(n) + (p,) for n, p in mono)
-                            acc[(params, fs)] = acc.get((params, fs), 0) + num
-        qs.rhs.append([Term(v, kk[0], kk[1]) for kk, v in acc.items() if v != 0])
+        qs.rhs.append(_family_terms(model, qs.families[done], k, lookup, expand))
         done += 1
     sc, ix = set(system.scalar_parameters), set(system.indexed_parameters)
     for terms in qs.rhs:
