@@ -1,0 +1,474 @@
+"""One model description that every solver reads.
+
+A :class:`Model` is a Lindblad master equation written once with the
+operator algebra of the cumulant engine — bosonic :class:`Mode`\\ s, explicit
+N-level :class:`Atom`\\ s and identical atoms in :class:`Clusters` — together
+with the numbers of its parameters and the sizes of its clusters::
+
+    dρ/dt = −i[H, ρ] + Σ_c γ_c (c ρ c† − ½{c†c, ρ})
+
+The solvers of :mod:`qutip_superrad.solvers` (``full``, ``dicke``,
+``manifold``, ``meanfield``, ``cumulant``, ``trajectories``) read only this
+description; each says by ``supports(model)`` whether it fits.  The
+description keeps the engine's symbolic :class:`~.cumulant.engine.Model`
+(:attr:`Model.symbolic`), so that cumulant equations are derived once and
+re-bound for new numbers, and adds what the exact methods need: the numbers,
+the atom counts, the U(1) or parity symmetry and an explicit (unrolled) form.
+
+Examples
+--------
+The driven Dicke model with collective decay and local dephasing:
+
+>>> import qutip_superrad as qsr
+>>> atoms = qsr.Clusters("s"); s = atoms.atom
+>>> Omega, gc, nu = qsr.parameters("Omega gamma_c nu")
+>>> model = qsr.Model(Omega * atoms.sum(0.5 * (s.sp + s.sm)),
+...                   [(gc, atoms.sum(s.sm)), (nu, atoms.each(s.s(2, 2)))],
+...                   parameters=dict(Omega=1.0, gamma_c=0.5, nu=0.1), N=4)
+>>> model.N, model.symmetry
+(4, 'none')
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Mapping
+
+import numpy as np
+
+from .cumulant.engine.algebra import Atom, Coeff, Mode, Operator, to_qobj
+from .cumulant.engine.clusters import ClusterAtom, Clusters, Each, IndexedOperator, substitute_atoms
+from .cumulant.engine.derive import Model as SymbolicModel
+
+__all__ = ["Model", "pair_sum"]
+
+
+def pair_sum(atoms, matrix, op_a, op_b=None, include_diagonal=False):
+    """``Σ_{a≠b} M_ab op_a(a) op_b(b)`` over explicit atoms (per-pair parameters).
+
+    Parameters
+    ----------
+    atoms : sequence of Atom
+        The atoms ``1 … n``.
+    matrix : array_like, shape (n, n)
+        Real per-pair coefficients ``M_ab`` (e.g. the elastic dipole coupling
+        ``g_ab`` or the collective decay matrix ``f_ab`` of a dipole array).
+    op_a, op_b : callable
+        ``op_a(atom)`` returns an :class:`Operator` of that atom (for example
+        ``lambda at: at.sp``); ``op_b`` defaults to ``op_a``.
+    include_diagonal : bool, default False
+        Also add the terms ``a = b`` (``M_aa op_a(a) op_b(a)``).
+
+    Returns
+    -------
+    Operator
+
+    Raises
+    ------
+    ValueError
+        If ``matrix`` is not ``(n, n)``, not finite or not real.
+    """
+    atoms = list(atoms)
+    n = len(atoms)
+    m = np.asarray(matrix)
+    if m.shape != (n, n):
+        raise ValueError(f"matrix must have shape ({n}, {n}) (one row and column per atom), "
+                         f"got {m.shape}")
+    if np.iscomplexobj(m) and np.any(m.imag != 0):
+        raise ValueError("matrix must be real (per-pair rates and couplings are real)")
+    m = m.real.astype(float)
+    if not np.all(np.isfinite(m)):
+        raise ValueError("matrix must be finite")
+    op_b = op_a if op_b is None else op_b
+    out = Operator()
+    for i, ai in enumerate(atoms):
+        for j, aj in enumerate(atoms):
+            if (i != j or include_diagonal) and m[i, j] != 0:
+                out = out + op_a(ai) * op_b(aj) * float(m[i, j])
+    return out
+
+
+def _excitation_charges(subsystems, clusters):
+    """Excitation number: 1 per photon, ``i − 1`` for atom level ``i``."""
+    q = {}
+    for s in subsystems:
+        if s.kind == "mode":
+            q[s] = 1
+        elif not isinstance(s, ClusterAtom):
+            q[s] = tuple(range(s.levels))
+    for c in clusters:
+        q[c] = tuple(range(c.levels))
+    return q
+
+
+class Model:
+    """A collective light–matter model: H, jumps, parameter values, atom counts.
+
+    Parameters
+    ----------
+    H : Operator or IndexedOperator
+        Hamiltonian, written with :class:`Mode`, :class:`Atom` and
+        ``Clusters.sum``; coefficients may be numbers or named parameters
+        (:func:`parameters`).  It must be Hermitian (see ``check_hermitian``).
+    jumps : sequence of (rate, operator)
+        Jump operators ``c`` with rates ``γ ≥ 0``: an :class:`Operator` (on
+        modes or explicit atoms), a collective ``Clusters.sum(op)`` (``D[Σ_i
+        op_i]``, also products such as ``atoms.sum(s.sm) ** 2``) or a local
+        ``Clusters.each(op)`` (``Σ_i D[op_i]``).
+    parameters : dict, optional
+        Values of every named parameter, ``{"kappa": 1.0, ...}``; a
+        per-cluster parameter (``Clusters.parameter``) takes one value per
+        cluster.
+    N : int or sequence of int, optional
+        Atoms per cluster of the model's :class:`Clusters` (a number for one
+        cluster).  Non-integer counts are allowed for the cumulant methods.
+    check_hermitian : bool, default True
+        Refuse a non-Hermitian ``H`` (checked on a small explicit instance).
+    name : str, optional
+        Label used in reports.
+
+    Attributes
+    ----------
+    symbolic : qutip_superrad.cumulant.engine.Model
+        The engine's symbolic model (H and jumps with named parameters).
+    modes : list of Mode
+    atoms : list of Atom
+        Explicit atoms (not in clusters).
+    clusters : Clusters or None
+    counts : ndarray or None
+        Atoms per cluster.
+    N : int or float
+        Total number of atoms (explicit plus clustered).
+    charges : dict or None
+        Excitation-number charges of the subsystems (photon 1, level ``i`` →
+        ``i − 1``) when they make the model U(1) or parity symmetric.
+    symmetry : {"U(1)", "parity", "none"}
+        Conservation of the excitation difference ``k`` between ket and bra:
+        exactly (``"U(1)"``: incoherent pumps, no drive), modulo 2
+        (``"parity"``: e.g. Rabi-type couplings), or not at all.
+
+    Notes
+    -----
+    Levels are numbered ``1 … n`` with 1 the ground state; in QuTiP objects
+    level ``i`` of an ``n``-level atom is ``basis(n, n − i)``, so that for two
+    levels ``basis(2, 0)`` is the excited state and ``σ⁻ = qutip.sigmam()``.
+    """
+
+    def __init__(self, H, jumps=(), *, parameters: Mapping | None = None, N=None,
+                 check_hermitian: bool = True, name: str | None = None):
+        if isinstance(H, (Model, SymbolicModel)):
+            raise TypeError("H must be an Operator or a Clusters sum; to change a model's "
+                            "numbers use model.with_values(...)")
+        if not isinstance(H, (Operator, IndexedOperator)):
+            raise TypeError(f"H must be an Operator or a Clusters sum (IndexedOperator), "
+                            f"got {type(H).__name__}")
+        if isinstance(jumps, (Operator, IndexedOperator, Each)) or not hasattr(jumps, "__iter__"):
+            raise TypeError("jumps must be a list of (rate, operator) pairs")
+        jumps = list(jumps)
+        for entry in jumps:
+            if not (isinstance(entry, (tuple, list)) and len(entry) == 2):
+                raise TypeError(f"jumps must be (rate, operator) pairs, got {entry!r}")
+            if not isinstance(entry[1], (Operator, IndexedOperator, Each)):
+                raise TypeError("a jump operator must be an Operator, Clusters.sum(...) or "
+                                f"Clusters.each(...), got {type(entry[1]).__name__}")
+        self.symbolic = SymbolicModel(H, jumps)
+        self.name = name or "model"
+        self._check_hermitian = bool(check_hermitian)
+        self.modes = [s for s in self.symbolic.subsystems if s.kind == "mode"]
+        self.atoms = [s for s in self.symbolic.subsystems
+                      if s.kind == "atom" and not isinstance(s, ClusterAtom)]
+        self.clusters = self.symbolic.clusters
+        self._set_values(parameters, N)
+        self.charges, self.symmetry, self.sector_modulus = self._find_symmetry()
+        if self._check_hermitian:
+            self._hermiticity()
+
+    # -- values -----------------------------------------------------------
+    def _set_values(self, parameters, N):
+        if parameters is None:
+            parameters = {}
+        if not isinstance(parameters, Mapping):
+            raise TypeError(f"parameters must be a dict, got {type(parameters).__name__}")
+        names = set(self.symbolic.parameter_names)
+        indexed = self._indexed_names()
+        unknown = set(parameters) - names - indexed
+        if unknown:
+            raise ValueError(f"unknown parameters {sorted(unknown)}; the model has "
+                             f"{sorted(names | indexed) or 'none'}")
+        missing = (names | indexed) - set(parameters)
+        if missing:
+            raise ValueError(f"parameters {sorted(missing)} need values")
+        if self.clusters is None:
+            if N is not None:
+                raise ValueError("N is the number of atoms per cluster, but the model has no "
+                                 "Clusters (explicit atoms are counted by themselves)")
+            self.counts = None
+        else:
+            if N is None:
+                raise ValueError("N (atoms per cluster) is required for a model with Clusters")
+            counts = np.atleast_1d(np.asarray(N, dtype=float))
+            if counts.ndim != 1 or counts.size == 0:
+                raise ValueError(f"N must be a number or a 1-D sequence, got {N!r}")
+            if not np.all(np.isfinite(counts)) or np.any(counts < 1):
+                raise ValueError(f"N must be >= 1 atom per cluster, got {N!r}")
+            self.counts = counts
+        M = 1 if self.counts is None else self.counts.size
+        values = {}
+        for k, v in parameters.items():
+            if k in indexed:
+                arr = np.atleast_1d(np.asarray(v, dtype=float))
+                if arr.shape != (M,):
+                    raise ValueError(f"per-cluster parameter {k!r} needs {M} values (one per "
+                                     f"cluster), got shape {arr.shape}")
+                if not np.all(np.isfinite(arr)):
+                    raise ValueError(f"parameter {k!r} must be finite, got {v!r}")
+                values[k] = arr
+            else:
+                if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                    raise TypeError(f"parameter {k!r} must be a real number, got {v!r}")
+                if not math.isfinite(v):
+                    raise ValueError(f"parameter {k!r} must be finite, got {v!r}")
+                values[k] = float(v)
+        self.parameters = values
+        self._check_rates()
+
+    def _indexed_names(self):
+        out = set()
+        for _, c, factors, _ in self.symbolic._pieces():
+            for coeff in [c] + [v for f in factors for v in f.terms.values()]:
+                for mono in coeff.terms:
+                    for name, _ in mono:
+                        if name.endswith("]") and "[" in name:
+                            out.add(name.partition("[")[0])
+        return out - {"N"}
+
+    def _bind(self, coeff, cluster=0):
+        """Numeric value of a coefficient; per-cluster parameters from ``cluster``."""
+        vals = {}
+        for mono in coeff.terms:
+            for name, _ in mono:
+                base = name.partition("[")[0]
+                vals[name] = (self.parameters[base][cluster] if "[" in name
+                              else self.parameters[name])
+        return coeff.evaluate(vals)
+
+    def _check_rates(self):
+        M = 1 if self.counts is None else self.counts.size
+        for rate, kind, c in self.symbolic.jump_list:
+            for m in range(M if kind == "each" else 1):
+                v = self._bind(rate, m)
+                if abs(v.imag) > 0 or not np.isfinite(v.real) or v.real < 0:
+                    raise ValueError(f"jump rate {rate} must be a real number >= 0, got {v}")
+
+    def with_values(self, N=None, **parameters):
+        """A copy with some parameter values (and optionally the counts) replaced.
+
+        >>> bigger = model.with_values(N=100, nu=0.0)       # doctest: +SKIP
+        """
+        new = object.__new__(Model)
+        new.__dict__.update(self.__dict__)
+        new._set_values(dict(self.parameters, **parameters), self.counts if N is None else N)
+        return new
+
+    @property
+    def N(self):
+        """Total number of atoms (explicit atoms plus all clusters)."""
+        total = len(self.atoms) + (0 if self.counts is None else float(np.sum(self.counts)))
+        return int(total) if float(total).is_integer() else total
+
+    @property
+    def is_integer(self):
+        """True if every cluster holds an integer number of atoms."""
+        return self.counts is None or bool(np.all(self.counts == np.round(self.counts)))
+
+    @property
+    def n_clusters(self):
+        """Number of clusters ``M`` (0 without Clusters)."""
+        return 0 if self.counts is None else int(self.counts.size)
+
+    def has_local_jumps(self):
+        """True if a jump acts on each atom separately (``Clusters.each``)."""
+        return any(kind == "each" for _, kind, _ in self.symbolic.jump_list)
+
+    # -- symmetry ---------------------------------------------------------
+    def _find_symmetry(self):
+        """Excitation charges and the modulus ``K`` with ``k mod K`` conserved (0: U(1))."""
+        from .cumulant.engine.closure import _charge
+
+        charges = _excitation_charges(self.modes + self.atoms,
+                                      [self.clusters] if self.clusters else [])
+
+        def charges_of(factors):
+            qs = {0}
+            for f in factors:
+                qs = {q + _charge(k, charges) for q in qs for k in f.terms}
+            return qs
+
+        diffs = set()
+        for _, fs, _ in self.symbolic.H_indexed.terms:
+            diffs |= charges_of(fs)
+        for _, kind, c in self.symbolic.jump_list:
+            terms = [[c.op]] if kind == "each" else [t[1] for t in c.terms]
+            qs = sorted(set().union(*(charges_of(fs) for fs in terms)))
+            diffs |= {q - qs[0] for q in qs}
+        mod = 0
+        for d in diffs:
+            mod = math.gcd(mod, int(round(d)))
+        if mod == 0:
+            return charges, "U(1)", 0
+        if mod == 2:
+            return charges, "parity", 2
+        return None, "none", 1
+
+    # -- explicit form ------------------------------------------------------
+    def cluster_atoms(self):
+        """Explicit atoms standing for the clusters: ``[(Atom, cluster index), ...]``.
+
+        Raises ``ValueError`` for non-integer counts.
+        """
+        if self.clusters is None:
+            return []
+        if not self.is_integer:
+            raise ValueError(f"an explicit form needs integer atoms per cluster, got N={self.counts}")
+        out = []
+        for m, n in enumerate(self.counts.astype(int)):
+            for _ in range(n):
+                out.append((Atom(f"{self.clusters.name}{len(out) + 1}", self.clusters.levels), m))
+        return out
+
+    def subsystems(self):
+        """Tensor factors of the explicit form in QuTiP order: modes, explicit atoms, cluster atoms."""
+        return self.modes + self.atoms + [a for a, _ in self.cluster_atoms()]
+
+    def explicit(self, op):
+        """An operator of the description as a plain :class:`Operator` on explicit atoms.
+
+        Sums over clusters are unrolled over :meth:`cluster_atoms` and every
+        parameter is bound to its value.
+        """
+        if isinstance(op, Operator):
+            return self._subs_scalar(op)
+        if not isinstance(op, IndexedOperator):
+            raise TypeError(f"expected an Operator or a Clusters sum, got {type(op).__name__}")
+        atoms = self.cluster_atoms()
+        out = Operator()
+        for c, factors, phs in op.terms:
+            if any(p.clusters is not self.clusters for p in phs):
+                raise ValueError("the operator sums over Clusters that are not the model's")
+            for choice in _product(len(atoms), len(phs)):
+                atommap = {p: atoms[i][0] for p, i in zip(phs, choice)}
+                pvals = {p.var: atoms[i][1] for p, i in zip(phs, choice)}
+                term = Operator({(): Coeff(self._bind_indexed(c, pvals))})
+                for f in factors:
+                    g = substitute_atoms(f, atommap, {})
+                    term = term * Operator({k: Coeff(self._bind_indexed(v, pvals))
+                                            for k, v in g.terms.items()})
+                out = out + term
+        return out
+
+    def _bind_indexed(self, coeff, cluster_of_var):
+        vals = {}
+        for mono in coeff.terms:
+            for name, _ in mono:
+                if "[" in name:
+                    base, _, var = name[:-1].partition("[")
+                    vals[name] = self.parameters[base][cluster_of_var[var]]
+                else:
+                    vals[name] = self.parameters[name]
+        return coeff.evaluate(vals)
+
+    def _subs_scalar(self, op):
+        return Operator({k: Coeff(self._bind_indexed(v, {})) for k, v in op.terms.items()})
+
+    def explicit_jumps(self):
+        """``[(rate, Operator), ...]`` on explicit atoms (``each`` jumps unrolled per atom)."""
+        out = []
+        for rate, kind, c in self.symbolic.jump_list:
+            if kind == "each":
+                for atom, m in self.cluster_atoms():
+                    r = self._bind(rate, m).real
+                    op = substitute_atoms(c.op, {self.clusters.atom: atom}, {})
+                    out.append((r, Operator({k: Coeff(self._bind_indexed(v, {"@": m}))
+                                             for k, v in op.terms.items()})))
+            else:
+                op = self.explicit(c)
+                out.append((self._bind(rate).real, op))
+        return [(r, c) for r, c in out if r != 0 and not c.is_zero()]
+
+    def hamiltonian_explicit(self):
+        """H as a plain :class:`Operator` on explicit atoms, numbers bound."""
+        return self.explicit(self.symbolic.H_indexed)
+
+    def _hermiticity(self):
+        small = self
+        if self.clusters is not None:
+            small = self.with_values(N=np.minimum(np.ceil(self.counts), 2))
+            small._check_hermitian = False
+        H = small.hamiltonian_explicit()
+        diff = H - H.dag()
+        worst = max((abs(v.evaluate()) for v in diff.terms.values()), default=0.0)
+        scale = max((abs(v.evaluate()) for v in H.terms.values()), default=1.0)
+        if worst > 1e-12 * max(scale, 1.0):
+            raise ValueError("H is not Hermitian (H − H† has a coefficient of size "
+                             f"{worst:.3g}); add the Hermitian conjugate terms, or pass "
+                             "check_hermitian=False to keep a non-Hermitian H on purpose")
+
+    # -- QuTiP objects -------------------------------------------------------
+    def dims(self, nphot):
+        """``[(subsystem, dimension), ...]`` of the explicit tensor space."""
+        cut = _cutoffs(self.modes, nphot)
+        return [(m, cut[m]) for m in self.modes] + [(a, a.levels) for a in
+                                                   self.atoms + [x for x, _ in self.cluster_atoms()]]
+
+    def to_qobj(self, op, nphot=None):
+        """Any operator of the description as a ``qutip.Qobj`` of the explicit tensor space."""
+        return to_qobj(self.explicit(op), self.dims(nphot))
+
+    def hamiltonian(self, nphot=None):
+        """Hamiltonian as a Qobj (modes first, then atoms; ``nphot`` Fock states per mode)."""
+        return to_qobj(self.hamiltonian_explicit(), self.dims(nphot))
+
+    def c_ops(self, nphot=None):
+        """Collapse operators ``√γ c`` as Qobj (zero rates omitted)."""
+        dims = self.dims(nphot)
+        return [math.sqrt(r) * to_qobj(c, dims) for r, c in self.explicit_jumps()]
+
+    def liouvillian(self, nphot=None):
+        """The full-space Liouvillian as a Qobj superoperator."""
+        import qutip
+        return qutip.liouvillian(self.hamiltonian(nphot), self.c_ops(nphot))
+
+    def __repr__(self):
+        pars = ", ".join(f"{k}={v:g}" if np.ndim(v) == 0 else f"{k}={list(v)}"
+                         for k, v in sorted(self.parameters.items()))
+        n = "" if self.counts is None else f", N={self.counts.astype(float).tolist()}"
+        return (f"Model({self.name!r}, modes={[m.name for m in self.modes]}, "
+                f"atoms={len(self.atoms)}{n}, {pars}, symmetry={self.symmetry})")
+
+
+def _product(n, k):
+    """All ``k``-tuples of ``range(n)``."""
+    import itertools
+    return itertools.product(range(n), repeat=k)
+
+
+def _cutoffs(modes, nphot):
+    """``{mode: Fock cutoff}`` from an int (all modes) or a dict by mode or name."""
+    if not modes:
+        return {}
+    if nphot is None:
+        raise ValueError("nphot (Fock states per mode) is required for a model with modes")
+    if isinstance(nphot, Mapping):
+        out = {}
+        for m in modes:
+            v = nphot.get(m, nphot.get(m.name))
+            if v is None:
+                raise ValueError(f"nphot has no entry for mode {m.name!r}")
+            out[m] = v
+    else:
+        out = {m: nphot for m in modes}
+    for m, v in out.items():
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 2:
+            raise ValueError(f"nphot must be an integer >= 2 for mode {m.name!r}, got {v!r}")
+        out[m] = int(v)
+    return out

@@ -1,0 +1,203 @@
+"""Solvers of the model description, dispatched by a registry.
+
+Each method is a module (or a variant of one) with ``supports(model)`` — ``None``
+if the model fits, else the reason — and the functions ``steadystate``,
+``evolve`` and ``spectrum`` that it offers.  :func:`steadystate`,
+:func:`evolve`, :func:`spectrum` pick the method by name, or with
+``method="auto"`` the cheapest exact method that fits in ``max_memory``.
+
+=============  =====  =====================================================
+method         exact  representation
+=============  =====  =====================================================
+``full``       yes    tensor space (QuTiP), U(1)/parity sectors
+``dicke``      yes    weighted Dicke blocks ⊗ Fock, identical two-level atoms
+``manifold``   yes    the symmetric block j = N/2 (no local jumps)
+``meanfield``  no     first-order cumulants (product state)
+``cumulant``   no     cumulant closure at ``order`` (default 2)
+``trajectories`` no   ``qutip.mcsolve`` on the tensor space (evolution only)
+=============  =====  =====================================================
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from . import cumulant as _cumulant
+from . import dicke as _dicke
+from . import full as _full
+from . import trajectories as _trajectories
+
+__all__ = ["steadystate", "evolve", "spectrum", "methods", "register", "Method"]
+
+
+@dataclass
+class Method:
+    """A registered solver: its name, whether it is exact, and its entry points."""
+
+    name: str
+    exact: bool
+    supports: Callable
+    steadystate: Optional[Callable] = None
+    evolve: Optional[Callable] = None
+    spectrum: Optional[Callable] = None
+    estimate: Optional[Callable] = None
+    defaults: Optional[dict] = None
+
+
+_REGISTRY: dict = {}
+
+
+def register(method: Method):
+    """Add (or replace) a method of the registry."""
+    _REGISTRY[method.name] = method
+
+
+def _variant(fn, **kw):
+    return None if fn is None else functools.partial(fn, **kw)
+
+
+register(Method("full", True, _full.supports, _full.steadystate, _full.evolve, _full.spectrum,
+                _full.estimate))
+register(Method("dicke", True, _dicke.supports, _dicke.steadystate, _dicke.evolve,
+                _dicke.spectrum, _dicke.estimate))
+register(Method("manifold", True, functools.partial(_dicke.supports, symmetric_only=True),
+                _variant(_dicke.steadystate, symmetric=True), _variant(_dicke.evolve, symmetric=True),
+                _variant(_dicke.spectrum, symmetric=True),
+                _variant(_dicke.estimate, symmetric=True)))
+register(Method("meanfield", False, _cumulant.supports,
+                _variant(_cumulant.steadystate, phase_filter=False, name="meanfield"),
+                _variant(_cumulant.evolve, phase_filter=False, name="meanfield"),
+                None, None, {"order": 1, "seed": 1e-3}))
+register(Method("cumulant", False, _cumulant.supports, _cumulant.steadystate, _cumulant.evolve,
+                _cumulant.spectrum))
+register(Method("trajectories", False, _trajectories.supports, None, _trajectories.evolve))
+
+
+def methods(model, task="steadystate"):
+    """``{method: reason or None}`` for every registered method and ``task``."""
+    out = {}
+    for name, m in _REGISTRY.items():
+        if getattr(m, task) is None:
+            out[name] = f"method {name!r} has no {task}"
+        else:
+            out[name] = m.supports(model)
+    return out
+
+
+def _check_model(model):
+    from ..model import Model
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a qutip_superrad.Model, got {type(model).__name__}")
+
+
+def _options(options, kwargs, defaults):
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"options must be a dict, got {type(options).__name__}")
+    merged = dict(defaults or {})
+    merged.update(options or {})
+    merged.update(kwargs)
+    return merged
+
+
+def _pick(model, method, task, options):
+    """The :class:`Method` for ``method`` (resolving ``"auto"``) and the options it gets."""
+    if method == "auto":
+        fits = []
+        for name, m in _REGISTRY.items():
+            if not m.exact or m.estimate is None or getattr(m, task) is None or m.supports(model):
+                continue
+            known = {k: v for k, v in options.items() if k in ("nphot", "max_memory")}
+            est = m.estimate(model, known)
+            fits.append((est["memory"], name, est))
+        limit = options.get("max_memory")
+        from ..exact._common import DEFAULT_MAX_MEMORY
+        limit = DEFAULT_MAX_MEMORY if limit is None else limit
+        ok = sorted(f for f in fits if f[0] <= limit)
+        if not ok:
+            smallest = min(fits)[0] if fits else float("nan")
+            raise ValueError(f"method='auto': no exact method fits in max_memory={limit:.3g} B "
+                             f"(smallest estimate {smallest:.3g} B); use method='cumulant' or "
+                             "raise max_memory")
+        method = ok[0][1]
+    if not isinstance(method, str) or method not in _REGISTRY:
+        raise ValueError(f"method must be 'auto' or one of {sorted(_REGISTRY)}, got {method!r}")
+    m = _REGISTRY[method]
+    if getattr(m, task) is None:
+        able = [n for n, r in methods(model, task).items() if r is None]
+        raise ValueError(f"method {method!r} has no {task}; methods that do for this model: {able}")
+    reason = m.supports(model)
+    if reason:
+        able = [n for n, r in methods(model, task).items() if r is None]
+        raise ValueError(f"method {method!r} does not support this model: {reason}. "
+                         f"Methods that do: {able}")
+    return m, _options(None, options, m.defaults)
+
+
+def steadystate(model, method: str = "auto", *, e_ops=None, options: dict | None = None, **kwargs):
+    """Steady state of a :class:`~qutip_superrad.Model` by any method that fits it.
+
+    Parameters
+    ----------
+    model : Model
+    method : str, default "auto"
+        ``"full"``, ``"dicke"``, ``"manifold"``, ``"meanfield"``, ``"cumulant"``,
+        or ``"auto"``: the exact method with the smallest memory estimate
+        that fits in ``max_memory`` (recorded in ``result.stats["auto"]``).
+    e_ops : operator, list or dict, optional
+        Operators of the description (``a.num()``, ``atoms.sum(s.sp) *
+        atoms.sum(s.sm)``…) whose expectation values are computed.
+    options : dict, optional
+        Method options (see each method); also accepted as keywords.
+        Unknown keys raise ``ValueError``.
+
+    Returns
+    -------
+    Result
+    """
+    _check_model(model)
+    opts = _options(options, kwargs, None)
+    m, opts = _pick(model, method, "steadystate", opts)
+    res = m.steadystate(model, e_ops, opts)
+    if method == "auto":
+        res.stats["auto"] = m.name
+    return res
+
+
+def evolve(model, tlist, method: str = "auto", *, initial=None, e_ops=None,
+           options: dict | None = None, **kwargs):
+    """Time evolution from the ground state (vacuum, atoms in level 1) unless ``initial``.
+
+    Returns
+    -------
+    TimeResult
+        ``values[key]`` over ``times``; ``std`` for trajectories.
+    """
+    _check_model(model)
+    opts = _options(options, kwargs, None)
+    m, opts = _pick(model, method, "evolve", opts)
+    res = m.evolve(model, tlist, initial, e_ops, opts)
+    if method == "auto":
+        res.stats["auto"] = m.name
+    return res
+
+
+def spectrum(model, omega, method: str = "auto", *, operator=None, options: dict | None = None,
+             **kwargs):
+    """Spectrum ``S(ω) = 2 Re ∫₀^∞ e^{−iωτ} ⟨B†(τ)B(0)⟩ dτ`` (quantum regression).
+
+    ``operator`` is ``B`` (default: the annihilation operator of the model's
+    only mode).
+
+    Returns
+    -------
+    SpectrumResult
+    """
+    _check_model(model)
+    if operator is None:
+        if len(model.modes) != 1:
+            raise ValueError(f"operator is required: the model has {len(model.modes)} modes")
+        operator = model.modes[0].a
+    opts = _options(options, kwargs, None)
+    m, opts = _pick(model, method, "spectrum", opts)
+    return m.spectrum(model, omega, operator, opts)

@@ -1,0 +1,627 @@
+r"""Exact solver in the permutation-invariant Dicke basis ⊗ Fock modes, for any model of
+identical two-level atoms.
+
+Representation
+    For ``N`` identical atoms with local processes the density matrix is
+    block diagonal in the total spin ``j``; we store the degeneracy-weighted
+    elements ``σ_j(n e, n′ e′) = d_j ⟨n, j, m|ρ|n′, j, m′⟩`` (``n`` the photon
+    numbers of all modes, ``e = m + N/2`` the atomic excitation), see
+    :mod:`qutip_superrad.exact.dicke` for the weights and the local
+    dissipators.  When the model conserves the excitation difference between
+    ket and bra (U(1) or parity, :attr:`Model.symmetry`) only the elements of
+    one sector are built.
+Operators
+    Every collective operator of a two-level :class:`Clusters` model is a
+    polynomial in ``J_ij = Σ_a σ^a_ij`` (``J⁺ = J_21``, ``J⁻ = J_12``,
+    ``J_22 = J_z + N/2``) and mode operators ``a†^p a^q``.  Each monomial (a
+    *word*) maps a basis state to one basis state with a coefficient, so the
+    Liouvillian of any Hamiltonian and collective jump is assembled element
+    by element without building operator matrices.  Local jumps
+    ``Σ_a D[A_a]`` with any single-atom ``A`` go through the Clebsch–Gordan
+    coefficients of ``j₁ ⊗ ½``.
+Manifold
+    Without local jumps the symmetric block ``j = N/2`` is invariant: the
+    ``manifold`` method is this module restricted to that block.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import gammaln
+
+from .. import _validate as V
+from ..cumulant.engine.algebra import Operator
+from ..cumulant.engine.clusters import ClusterAtom, IndexedOperator
+from ..exact._common import DEFAULT_MAX_MEMORY, check_truncation, propagate, qrt_spectrum, solve_steady
+from ..exact.dicke import _cg, log_degeneracy
+from ..results import Result, TimeResult, normalise_e_ops
+
+__all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "DickeFockSpace",
+           "DickeFockState", "words", "liouvillian"]
+
+NAME = "dicke"
+EXACT = True
+_DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY, "strict": False,
+             "truncation_tol": 1e-6}
+
+
+def supports(model, symmetric_only=False):
+    """``None`` if the model fits the Dicke basis, else the reason."""
+    if model.atoms:
+        return ("needs identical atoms in one Clusters object; the model has explicit atoms "
+                f"{[a.name for a in model.atoms]}")
+    if model.clusters is None:
+        return "needs atoms in a Clusters object"
+    if model.clusters.levels != 2:
+        return f"needs two-level atoms (the Clusters have {model.clusters.levels} levels)"
+    if model.n_clusters != 1:
+        return f"needs identical atoms: one cluster (the model has {model.n_clusters})"
+    if not model.is_integer:
+        return f"needs an integer number of atoms (N={model.N})"
+    for rate, kind, c in model.symbolic.jump_list:
+        if kind == "each" and any(s.kind == "mode" for s in c.op.subsystems):
+            return "a local jump (Clusters.each) may act on the atom only, not on a mode"
+    if symmetric_only and model.has_local_jumps():
+        return ("local jumps (Clusters.each) couple the symmetric manifold j = N/2 to lower "
+                "total spin; use method='dicke'")
+    return None
+
+
+# ----------------------------------------------------------------------------
+# words: monomials in J_ij and a†^p a^q
+# ----------------------------------------------------------------------------
+
+def words(model, op):
+    """``[(coefficient, ops), ...]``: the operator as a sum of collective monomials.
+
+    ``ops`` is a tuple of elementary operators in product order, each
+    ``("J", i, j)`` (``Σ_a σ^a_ij``) or ``("a", k, p, q)`` (``a_k†^p a_k^q``).
+    """
+    modes = {m: k for k, m in enumerate(model.modes)}
+    N = float(model.counts[0]) if model.counts is not None else 0.0
+
+    def monomial(key):
+        ops, atom = [], False
+        for s, f in key:
+            if s.kind == "mode":
+                ops.append(("a", modes[s], f[0], f[1]))
+            elif isinstance(s, ClusterAtom):
+                ops.append(("J", f[0], f[1]))
+                atom = True
+            else:
+                raise ValueError(f"the Dicke basis has no explicit atom {s.name!r}")
+        return tuple(ops), atom
+
+    if isinstance(op, Operator):
+        out = []
+        for key, c in op.terms.items():
+            ops, atom = monomial(key)
+            if atom:
+                raise ValueError("an operator on one atom of the Clusters is not permutation "
+                                 "invariant; write it as a Clusters.sum(...)")
+            out.append((model._bind_indexed(c, {}), ops))
+        return out
+    if not isinstance(op, IndexedOperator):
+        raise TypeError(f"expected an Operator or a Clusters sum, got {type(op).__name__}")
+    out = []
+    for c, factors, phs in op.terms:
+        zero = {p.var: 0 for p in phs}
+        combos = [(model._bind_indexed(c, zero), (), 0)]
+        for f in factors:
+            nxt = []
+            for key, fc in f.terms.items():
+                ops, atom = monomial(key)
+                v = model._bind_indexed(fc, zero)
+                nxt += [(cc * v, w + ops, n + atom) for cc, w, n in combos]
+            combos = nxt
+        # a sum whose monomial does not touch its atom counts the atoms: Σ_a 1 = N
+        out += [(cc * N ** (len(phs) - n), w) for cc, w, n in combos]
+    return [(c, w) for c, w in out if c != 0]
+
+
+def _dag(word):
+    c, ops = word
+    out = []
+    for o in reversed(ops):
+        out.append(("J", o[2], o[1]) if o[0] == "J" else ("a", o[1], o[3], o[2]))
+    return np.conj(c), tuple(out)
+
+
+def _product(w1, w2):
+    return [(c1 * c2, o1 + o2) for c1, o1 in w1 for c2, o2 in w2]
+
+
+class DickeFockSpace:
+    """Weighted Dicke ⊗ Fock elements ``(j, n, e; n′, e′)`` of one symmetry sector.
+
+    Parameters
+    ----------
+    N : int
+        Number of atoms.
+    cutoffs : sequence of int
+        Fock states of each mode (empty without modes).
+    sector : int, default 0
+        Excitation difference ``k = (Σn + e) − (Σn′ + e′)``.
+    modulus : int, default 0
+        ``0``: ``k`` exactly (U(1)); ``2``: ``k`` modulo 2 (parity); ``1``: all elements.
+    symmetric : bool, default False
+        Keep only ``j = N/2`` (the symmetric manifold).
+
+    Attributes
+    ----------
+    jj, e, e2 : ndarray
+        ``N/2 − j`` and the excitations of ket and bra of every element.
+    n, n2 : ndarray, shape (modes, dim)
+        Photon numbers of ket and bra.
+    """
+
+    def __init__(self, N, cutoffs=(), sector=0, modulus=0, symmetric=False):
+        self.N, self.cutoffs = int(N), tuple(int(c) for c in cutoffs)
+        self.sector, self.modulus, self.symmetric = int(sector), int(modulus), bool(symmetric)
+        K = len(self.cutoffs)
+        self._radix = self.cutoffs + (self.N + 1,)
+        self._S = int(np.prod(self._radix))
+        parts = []
+        for jj in self._blocks():
+            kets = self._kets(jj)                    # (K+1, S_jj): photon numbers, e
+            x = kets.sum(axis=0)
+            a, b = np.nonzero(self._allowed(x[:, None] - x[None, :]))
+            flat = self._flat(kets)
+            parts.append(np.stack([np.full(a.size, jj), flat[a], flat[b]]))
+        jj, ka, kb = np.concatenate(parts, axis=1).astype(np.int64)
+        self.keys = (jj * self._S + ka) * self._S + kb
+        order = np.argsort(self.keys)
+        self.keys = self.keys[order]
+        self.jj = jj[order]
+        ket, bra = self._unflat(ka[order]), self._unflat(kb[order])
+        self.n, self.e = ket[:K], ket[K]
+        self.n2, self.e2 = bra[:K], bra[K]
+
+    def _blocks(self):
+        return range(1 if self.symmetric else self.N // 2 + 1)
+
+    def _kets(self, jj):
+        axes = [np.arange(c) for c in self.cutoffs] + [np.arange(jj, self.N - jj + 1)]
+        grids = np.meshgrid(*axes, indexing="ij")
+        return np.stack([g.ravel() for g in grids])
+
+    def _allowed(self, diff):
+        diff = diff - self.sector
+        if self.modulus == 0:
+            return diff == 0
+        return diff % self.modulus == 0
+
+    def _flat(self, state):
+        out = np.zeros(state.shape[1:], dtype=np.int64)
+        for r, v in zip(self._radix, state):
+            out = out * r + v
+        return out
+
+    def _unflat(self, flat):
+        out = []
+        for r in reversed(self._radix):
+            out.append(flat % r)
+            flat = flat // r
+        return np.stack(out[::-1])
+
+    @staticmethod
+    def size_estimate(N, cutoffs, sector=0, modulus=0, symmetric=False):
+        """Number of elements, counted without building them."""
+        total = 0
+        for jj in range(1 if symmetric else int(N) // 2 + 1):
+            h = np.ones(1)
+            for c in cutoffs:
+                h = np.convolve(h, np.ones(c))
+            h = np.convolve(h, np.ones(int(N) - 2 * jj + 1))     # histogram of Σn + e − jj
+            x = np.arange(h.size)
+            d = x[:, None] - x[None, :] - sector
+            ok = d == 0 if modulus == 0 else d % modulus == 0
+            total += int(np.sum(np.outer(h, h)[ok]))
+        return total
+
+    @property
+    def dim(self):
+        return self.keys.size
+
+    def index(self, jj, n, e, n2, e2):
+        """Positions of elements (``-1`` for elements outside the space or the sector)."""
+        K = len(self.cutoffs)
+        ok = (jj >= 0) & (e >= jj) & (e <= self.N - jj) & (e2 >= jj) & (e2 <= self.N - jj)
+        ok &= jj < (1 if self.symmetric else self.N // 2 + 1)
+        for k in range(K):
+            ok &= (n[k] >= 0) & (n[k] < self.cutoffs[k]) & (n2[k] >= 0) & (n2[k] < self.cutoffs[k])
+        L = np.size(e)
+        ket = np.concatenate([np.reshape(n, (K, L)), np.reshape(e, (1, L))])
+        bra = np.concatenate([np.reshape(n2, (K, L)), np.reshape(e2, (1, L))])
+        ket = np.where(ok, ket, 0)
+        bra = np.where(ok, bra, 0)
+        key = (np.where(ok, jj, 0) * self._S + self._flat(ket)) * self._S + self._flat(bra)
+        pos = np.minimum(np.searchsorted(self.keys, key), self.dim - 1)
+        ok &= self.keys[pos] == key
+        return np.where(ok, pos, -1)
+
+    @property
+    def diagonal(self):
+        """Mask of the populations (ket = bra)."""
+        return (self.e == self.e2) & np.all(self.n == self.n2, axis=0)
+
+    def swap(self):
+        """Position of the conjugate partner ``(bra, ket)`` of every element."""
+        return self.index(self.jj, self.n2, self.e2, self.n, self.e)
+
+    def apply(self, ops, jj, n, e):
+        """Apply a word to states ``(jj, n, e)``; returns ``(n′, e′, coefficient)``.
+
+        The coefficient is 0 where the result leaves the space (truncated modes).
+        """
+        n = np.array(n, dtype=np.int64, copy=True)
+        e = np.array(e, dtype=np.int64, copy=True)
+        c = np.ones(e.shape)
+        N = self.N
+        for o in reversed(ops):
+            if o[0] == "a":
+                _, k, p, q = o
+                nk = n[k]
+                low = nk - q
+                ok = low >= 0
+                low = np.where(ok, low, 0)
+                top = low + p
+                ok &= top < self.cutoffs[k]
+                c = c * np.where(ok, np.exp(0.5 * (gammaln(nk + 1.0) + gammaln(top + 1.0))
+                                            - gammaln(low + 1.0)), 0.0)
+                n[k] = np.where(ok, top, nk)
+            else:
+                _, i, j = o
+                if (i, j) == (2, 1):
+                    c = c * np.sqrt(np.clip((N - jj - e) * (e - jj + 1.0), 0, None))
+                    e = e + 1
+                elif (i, j) == (1, 2):
+                    c = c * np.sqrt(np.clip((e - jj) * (N - jj - e + 1.0), 0, None))
+                    e = e - 1
+                elif (i, j) == (2, 2):
+                    c = c * e
+                else:                                   # σ_11: ground-state count
+                    c = c * (N - e)
+                bad = (e < jj) | (e > N - jj)
+                c = np.where(bad, 0.0, c)
+                e = np.where(bad, jj, e)
+        return n, e, c
+
+
+class _Builder:
+    """COO triplets ``d target / dt += value · source``."""
+
+    def __init__(self, space):
+        self.space, self.rows, self.cols, self.vals = space, [], [], []
+
+    def add(self, src, target, value):
+        value = np.broadcast_to(np.asarray(value, complex), src.shape)
+        ok = (target >= 0) & (value != 0)
+        self.rows.append(target[ok])
+        self.cols.append(src[ok])
+        self.vals.append(value[ok])
+
+    def matrix(self):
+        n = self.space.dim
+        if not self.rows:
+            return sp.csr_matrix((n, n), dtype=complex)
+        return sp.csr_matrix((np.concatenate(self.vals), (np.concatenate(self.rows),
+                              np.concatenate(self.cols))), shape=(n, n))
+
+
+def _left(space, b, wordlist, factor):
+    """``factor · W ρ`` for ``W = Σ c w``."""
+    s = space
+    src = np.arange(s.dim)
+    for c, ops in wordlist:
+        n, e, a = s.apply(ops, s.jj, s.n, s.e)
+        b.add(src, s.index(s.jj, n, e, s.n2, s.e2), factor * c * a)
+
+
+def _right(space, b, wordlist, factor):
+    """``factor · ρ W`` for ``W = Σ c w``: apply ``w†`` to the bra."""
+    s = space
+    src = np.arange(s.dim)
+    for c, ops in wordlist:
+        _, dops = _dag((c, ops))
+        n2, e2, a = s.apply(dops, s.jj, s.n2, s.e2)
+        b.add(src, s.index(s.jj, s.n, s.e, n2, e2), factor * c * a)
+
+
+def _sandwich(space, b, wordlist, rate):
+    """``rate · C ρ C†`` for ``C = Σ c w``."""
+    s = space
+    src = np.arange(s.dim)
+    for c1, o1 in wordlist:
+        n, e, a1 = s.apply(o1, s.jj, s.n, s.e)
+        for c2, o2 in wordlist:
+            n2, e2, a2 = s.apply(o2, s.jj, s.n2, s.e2)
+            b.add(src, s.index(s.jj, n, e, n2, e2), rate * c1 * np.conj(c2) * a1 * a2)
+
+
+_SPIN = {1: -0.5, 2: 0.5}                     # level 1 = ground = spin down
+
+
+def _local_matrix(model, op):
+    """2×2 matrix ``A[i−1, j−1]`` of a single-atom operator written with the template atom."""
+    A = np.zeros((2, 2), complex)
+    for key, c in op.terms.items():
+        v = model._bind_indexed(c, {"@": 0})
+        if not key:
+            A += v * np.eye(2)
+        else:
+            (_, (i, j)), = key
+            A[i - 1, j - 1] += v
+    return A
+
+
+def _local_sandwich(space, b, rate, A):
+    """``rate · Σ_a A_a ρ A_a†`` through the Clebsch–Gordan coefficients of ``j₁ ⊗ ½``.
+
+    With ``A = Σ A[i, j] |i⟩⟨j|`` this is ``Σ A[i,j] A[i′,j′]* Σ_a |i⟩⟨j|_a ρ |j′⟩⟨i′|_a``;
+    each pair of transitions moves weight from ``σ_j(m, m′)`` to
+    ``σ_{j′}(m − s + s₂, m′ − r + r₂)`` with
+    ``N Σ_{j₁} (d^{(N−1)}_{j₁}/d^{(N)}_j) ⟨j′μ; j₁|A|j m; j₁⟩⟨j′μ′; j₁|A′|j m′; j₁⟩``.
+    """
+    s = space
+    N = s.N
+    src = np.arange(s.dim)
+    j = N / 2 - s.jj
+    m, m2 = s.e - N / 2, s.e2 - N / 2
+    logd = log_degeneracy(N, j)
+    trans = [((i, jx), A[i - 1, jx - 1]) for i in (1, 2) for jx in (1, 2) if A[i - 1, jx - 1] != 0]
+    for dj1 in (0.5, -0.5):
+        j1 = j + dj1
+        ok1 = (j1 >= 0) & (j1 <= (N - 1) / 2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(ok1, np.exp(log_degeneracy(N - 1, np.where(ok1, j1, 0)) - logd), 0.0)
+        for dj2 in (0.5, -0.5):
+            jp = j1 + dj2
+            okp = ok1 & (jp >= 0) & (jp <= N / 2)
+            jjp = np.rint(N / 2 - jp).astype(np.int64)
+            for (i, jx), c1 in trans:
+                s_in, s_out = _SPIN[jx], _SPIN[i]
+                mu = m - s_in + s_out
+                k1 = _cg(j1, j, m, s_in) * _cg(j1, jp, mu, s_out)
+                for (i2, jx2), c2 in trans:
+                    r_in, r_out = _SPIN[jx2], _SPIN[i2]
+                    mu2 = m2 - r_in + r_out
+                    k2 = _cg(j1, j, m2, r_in) * _cg(j1, jp, mu2, r_out)
+                    val = np.where(okp, rate * c1 * np.conj(c2) * N * ratio * k1 * k2, 0.0)
+                    tgt = s.index(jjp, s.n, np.rint(mu + N / 2).astype(np.int64), s.n2,
+                                  np.rint(mu2 + N / 2).astype(np.int64))
+                    b.add(src, tgt, val)
+
+
+def _local_count(A):
+    """Words of ``Σ_a A_a† A_a`` (a single-atom operator summed over the atoms)."""
+    B = A.conj().T @ A
+    return [(B[i - 1, j - 1], (("J", i, j),)) for i in (1, 2) for j in (1, 2) if B[i - 1, j - 1] != 0]
+
+
+def liouvillian(model, space):
+    """Sparse Liouvillian of ``model`` on the elements of ``space``."""
+    b = _Builder(space)
+    H = words(model, model.symbolic.H_indexed)
+    _left(space, b, H, -1j)
+    _right(space, b, H, 1j)
+    for rate, kind, c in model.symbolic.jump_list:
+        if kind == "each":
+            r = model._bind(rate, 0).real
+            if r == 0:
+                continue
+            A = _local_matrix(model, c.op)
+            _local_sandwich(space, b, r, A)
+            count = _local_count(A)
+        else:
+            r = model._bind(rate).real
+            if r == 0:
+                continue
+            C = words(model, c)
+            _sandwich(space, b, C, r)
+            count = _product([_dag(w) for w in C], C)
+        _left(space, b, count, -0.5 * r)
+        _right(space, b, count, -0.5 * r)
+    return b.matrix()
+
+
+def _cutoffs(model, nphot):
+    from ..model import _cutoffs as cut
+    c = cut(model.modes, nphot)
+    return [c[m] for m in model.modes]
+
+
+def estimate(model, options, symmetric=False):
+    """Number of elements and a memory estimate (bytes), without building anything."""
+    opts = V.check_options(options, _DEFAULTS, "dicke")
+    cut = _cutoffs(model, opts["nphot"]) if model.modes else []
+    mod = model.sector_modulus
+    dim = DickeFockSpace.size_estimate(int(model.N), cut, 0, mod, symmetric)
+    n_words = sum(len(words(model, c)) ** 2 + 2 * len(words(model, c)) ** 2
+                  for _, kind, c in model.symbolic.jump_list if kind != "each")
+    n_words += 2 * len(words(model, model.symbolic.H_indexed)) + 1
+    n_words += 16 * model.has_local_jumps()
+    # triplets while assembling (32 B each) plus CSR and LU fill (≲ 40× nnz, 16 B)
+    return {"size": dim, "memory": dim * n_words * 32 * 2 + dim * n_words * 16 * 40}
+
+
+def _space(model, opts, sector=0, symmetric=False):
+    reason = supports(model, symmetric)
+    if reason:
+        raise ValueError(f"method={'manifold' if symmetric else 'dicke'!r}: {reason}")
+    est = estimate(model, opts, symmetric)
+    V.check_memory(est["memory"], opts["max_memory"],
+                   f"the Dicke-basis Liouvillian ({est['size']} elements)")
+    cut = _cutoffs(model, opts["nphot"]) if model.modes else []
+    return DickeFockSpace(int(model.N), cut, sector, model.sector_modulus, symmetric)
+
+
+class DickeFockState:
+    """A state in the weighted Dicke ⊗ Fock representation.
+
+    Attributes
+    ----------
+    space : DickeFockSpace
+    vector : ndarray
+        Weighted elements ``σ_j(n e, n′ e′)``; ``Tr ρ = Σ`` of the populations.
+    """
+
+    def __init__(self, model, space, vector):
+        self.model, self.space, self.vector = model, space, vector
+
+    def expect(self, op):
+        """``⟨op⟩`` for a collective operator (mode operators and ``Clusters.sum``)."""
+        s, x = self.space, self.vector
+        total = 0j
+        for c, ops in words(self.model, op):
+            n, e, a = s.apply(ops, s.jj, s.n, s.e)
+            hit = (e == s.e2) & np.all(n == s.n2, axis=0)
+            total += c * np.sum(a[hit] * x[hit])
+        return complex(total)
+
+    def photon_distribution(self, k=0):
+        """``P(n)`` of mode ``k``."""
+        s = self.space
+        d = s.diagonal
+        return np.bincount(s.n[k][d], weights=self.vector[d].real, minlength=s.cutoffs[k])
+
+    def min_eigenvalue(self):
+        """Smallest eigenvalue over the blocks of ``σ_j`` (a positivity check)."""
+        s = self.space
+        worst = np.inf
+        K = len(s.cutoffs)
+        kets = s._flat(np.concatenate([s.n, s.e[None]])) if K else s.e
+        bras = s._flat(np.concatenate([s.n2, s.e2[None]])) if K else s.e2
+        for jj in np.unique(s.jj):
+            sel = np.flatnonzero(s.jj == jj)
+            u, inv = np.unique(np.concatenate([kets[sel], bras[sel]]), return_inverse=True)
+            Mx = np.zeros((u.size, u.size), complex)
+            Mx[inv[:sel.size], inv[sel.size:]] = self.vector[sel]
+            worst = min(worst, float(np.linalg.eigvalsh(0.5 * (Mx + Mx.conj().T))[0]))
+        return worst
+
+
+def _state_checks(model, state, opts):
+    s, x = state.space, state.vector
+    d = s.diagonal
+    swap = s.swap()
+    checks = {"trace": float(np.sum(x[d].real)),
+              "hermiticity": float(np.max(np.abs(x - np.conj(x[swap])))) if x.size else 0.0,
+              "min_eigenvalue": state.min_eigenvalue() if s.dim < 200000 else float("nan"),
+              "truncation": {}}
+    for k, m in enumerate(model.modes):
+        pn = state.photon_distribution(k)
+        mean = float(np.sum(np.arange(pn.size) * pn))
+        checks["truncation"][m.name] = check_truncation(pn, pn.size, opts["truncation_tol"],
+                                                        opts["strict"], mean)
+    return checks
+
+
+def _values(state, e_ops):
+    out = {}
+    for k, op in e_ops.items():
+        v = state.expect(op)
+        out[k] = v.real if abs(v.imag) <= 1e-12 * max(1.0, abs(v)) else v
+    return out
+
+
+def _pivots(space):
+    z = np.zeros((len(space.cutoffs), 3), np.int64)
+    jj = np.array([0, 0, space.N // 2])
+    e = np.array([0, space.N, space.N // 2])
+    return space.index(jj, z, e, z, e)
+
+
+def steadystate(model, e_ops=None, options=None, *, symmetric=False):
+    """Exact steady state in the Dicke basis (per symmetry sector).
+
+    Options
+    -------
+    nphot : int or dict, default 10
+        Fock states per mode.
+    max_memory : float, default 8 GiB
+    strict : bool, default False
+        Raise instead of warning when a photon space is truncated.
+    truncation_tol : float, default 1e-6
+    """
+    name = "manifold" if symmetric else "dicke"
+    opts = V.check_options(options, _DEFAULTS, f"steadystate(method={name!r})")
+    e_ops = normalise_e_ops(e_ops)
+    t0 = time.perf_counter()
+    space = _space(model, opts, 0, symmetric)
+    L = liouvillian(model, space)
+    near = np.all(np.abs(space.n - space.n2) <= 1, axis=0) if model.modes else None
+    x, residual, info = solve_steady(L, space.diagonal.astype(float), pivots=_pivots(space),
+                                     near=near, swap=space.swap())
+    state = DickeFockState(model, space, x)
+    checks = _state_checks(model, state, opts)
+    checks.update(residual=residual, solver=info)
+    return Result(name, model, state=state, values=_values(state, e_ops), checks=checks,
+                  stats={"dimension": space.dim, "symmetry": model.symmetry,
+                         "time": time.perf_counter() - t0},
+                  evaluator=state.expect, e_ops=e_ops)
+
+
+def evolve(model, tlist, initial=None, e_ops=None, options=None, *, symmetric=False):
+    """Exact evolution in the Dicke basis, from the vacuum with all atoms in the ground
+    state unless ``initial`` (a :class:`DickeFockState` of the same space) is given."""
+    name = "manifold" if symmetric else "dicke"
+    tlist = V.check_grid("tlist", tlist)
+    opts = V.check_options(options, _DEFAULTS, f"evolve(method={name!r})")
+    e_ops = normalise_e_ops(e_ops)
+    space = _space(model, opts, 0, symmetric)
+    L = liouvillian(model, space)
+    if initial is None:
+        x0 = np.zeros(space.dim, complex)
+        x0[_pivots(space)[0]] = 1.0
+    elif isinstance(initial, DickeFockState):
+        if initial.space.keys.shape != space.keys.shape or np.any(initial.space.keys != space.keys):
+            raise ValueError("initial state lives in another Dicke space (N, nphot, sector)")
+        x0 = initial.vector
+    else:
+        raise TypeError("initial must be None or a DickeFockState")
+    xs = propagate(L, x0, tlist)
+    states = [DickeFockState(model, space, x) for x in xs]
+    values = {k: np.array([st.expect(op) for st in states]) for k, op in e_ops.items()}
+    values = {k: v.real if np.all(np.abs(v.imag) <= 1e-12 * np.maximum(1, np.abs(v))) else v
+              for k, v in values.items()}
+    return TimeResult(name, model, tlist, values, states=states, e_ops=e_ops,
+                      stats={"dimension": space.dim})
+
+
+def spectrum(model, omega, operator, options=None, *, symmetric=False):
+    """``S(ω) = 2 Re ∫₀^∞ e^{−iωτ} ⟨B†(τ)B(0)⟩ dτ`` by the quantum regression theorem.
+
+    ``B`` must change the excitation number by a definite amount (``a``, ``J⁻``…).
+    """
+    name = "manifold" if symmetric else "dicke"
+    omega = V.check_grid("omega", omega)
+    opts = V.check_options(options, _DEFAULTS, f"spectrum(method={name!r})")
+    ss = steadystate(model, None, opts, symmetric=symmetric)
+    s0, x = ss.state.space, ss.state.vector
+    Bw = words(model, operator)
+    shifts = set()
+    for _, ops in Bw:
+        shifts.add(sum((o[3] - o[2]) if o[0] == "a" else (o[2] - o[1]) for o in ops))
+    if len(shifts) != 1:
+        raise ValueError("B must change the excitation number by a definite amount")
+    k = -shifts.pop() if model.sector_modulus != 1 else 0
+    space = DickeFockSpace(s0.N, s0.cutoffs, k, model.sector_modulus, symmetric)
+    L = liouvillian(model, space)
+    v = np.zeros(space.dim, complex)
+    for c, ops in Bw:                           # v = B ρ
+        n, e, a = s0.apply(ops, s0.jj, s0.n, s0.e)
+        idx = space.index(s0.jj, n, e, s0.n2, s0.e2)
+        ok = idx >= 0
+        np.add.at(v, idx[ok], c * a[ok] * x[ok])
+    w = np.zeros(space.dim, complex)           # Tr(B† X) = Σ ⟨bra|B†|ket⟩ X[ket, bra]
+    for c, ops in (_dag(wd) for wd in Bw):
+        n, e, a = space.apply(ops, space.jj, space.n, space.e)
+        hit = (e == space.e2) & np.all(n == space.n2, axis=0)
+        w[hit] += c * a[hit]
+    res = qrt_spectrum(L, v, w, omega, name, {"steady_state": ss.checks})
+    res.checks["g1_0"] = float(np.real(w @ v))
+    res.steady_state = ss
+    return res
