@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["SteadyStateResult", "EvolutionResult", "SpectrumResult"]
+__all__ = ["SteadyStateResult", "EvolutionResult", "SpectrumResult", "Result", "TimeResult"]
 
 
 @dataclass
@@ -153,3 +153,100 @@ class SpectrumResult:
         ax.set_ylabel("S(ω)")
         ax.legend(frameon=False)
         return ax
+
+
+def normalise_e_ops(e_ops):
+    """``{key: operator}`` from ``None``, a single operator, a list (keys 0, 1, …) or a dict."""
+    if e_ops is None:
+        return {}
+    if isinstance(e_ops, dict):
+        return dict(e_ops)
+    if isinstance(e_ops, (list, tuple)):
+        return dict(enumerate(e_ops))
+    return {0: e_ops}
+
+
+class Result:
+    """What every solver of a :class:`~qutip_superrad.Model` returns.
+
+    Attributes
+    ----------
+    method : str
+        The solver (``"full"``, ``"dicke"``, ``"manifold"``, ``"meanfield"``,
+        ``"cumulant"``, ``"trajectories"``).
+    model : Model
+        The model that was solved.
+    state : object
+        The state in the representation of the method: a density-matrix
+        ``Qobj`` (``full``), a :class:`~qutip_superrad.solvers.dicke.DickeFockState`
+        (``dicke``, ``manifold``), a :class:`~qutip_superrad.cumulant.engine.CumulantState`
+        (``meanfield``, ``cumulant``); ``None`` where no single state exists
+        (``trajectories``).
+    values : dict
+        ``{key: ⟨e_op⟩}`` for the ``e_ops`` that were requested.
+    checks : dict
+        Diagnostics that were run (trace, residual, truncation, …).
+    stats : dict
+        Sizes and times (``dimension``, ``time``, …).
+    """
+
+    def __init__(self, method, model, state=None, values=None, checks=None, stats=None,
+                 evaluator=None, e_ops=None):
+        self.method = method
+        self.model = model
+        self.state = state
+        self.values = dict(values or {})
+        self.checks = dict(checks or {})
+        self.stats = dict(stats or {})
+        self.e_ops = dict(e_ops or {})
+        self._evaluator = evaluator
+
+    def expect(self, op):
+        """``⟨op⟩``: an operator of the model's description, or a key of ``e_ops``.
+
+        Operators that were not requested are computed from :attr:`state` (not
+        possible for trajectories, which keep no state).
+        """
+        if not hasattr(op, "terms"):
+            try:
+                return self.values[op]
+            except (KeyError, TypeError):
+                raise KeyError(f"{op!r} is not one of the requested e_ops "
+                               f"{list(self.values)}") from None
+        for k, v in self.e_ops.items():
+            if v is op:
+                return self.values[k]
+        if self._evaluator is None:
+            raise ValueError(f"method {self.method!r} keeps no state: request the operator "
+                             "in e_ops")
+        return self._evaluator(op)
+
+    def __repr__(self):
+        vals = ", ".join(f"{k}={_fmt(v)}" for k, v in list(self.values.items())[:6])
+        return f"{type(self).__name__}(method={self.method!r}, {vals})"
+
+
+class TimeResult(Result):
+    """Time evolution: ``values[key]`` is an array over :attr:`times`.
+
+    Attributes
+    ----------
+    times : ndarray
+    states : list or None
+        States at ``times`` (exact methods).
+    std : dict
+        Standard error of the mean of each value (``trajectories``; empty otherwise).
+    """
+
+    def __init__(self, method, model, times, values, states=None, std=None, **kwargs):
+        super().__init__(method, model, values=values, **kwargs)
+        self.times = np.asarray(times)
+        self.states = states
+        self.std = dict(std or {})
+
+
+def _fmt(v):
+    v = np.asarray(v)
+    if v.ndim == 0:
+        return f"{complex(v).real:.6g}" if complex(v).imag == 0 else f"{complex(v):.6g}"
+    return f"array{v.shape}"
