@@ -159,6 +159,8 @@ class Model:
         if isinstance(H, (Model, SymbolicModel)):
             raise TypeError("H must be an Operator or a Clusters sum; to change a model's "
                             "numbers use model.with_values(...)")
+        if isinstance(H, numbers.Number) and H == 0:
+            H = Operator()
         if not isinstance(H, (Operator, IndexedOperator)):
             raise TypeError(f"H must be an Operator or a Clusters sum (IndexedOperator), "
                             f"got {type(H).__name__}")
@@ -287,8 +289,18 @@ class Model:
         return 0 if self.counts is None else int(self.counts.size)
 
     def has_local_jumps(self):
-        """True if a jump acts on each atom separately (``Clusters.each``)."""
-        return any(kind == "each" for _, kind, _ in self.symbolic.jump_list)
+        """True if a jump of non-zero rate acts on each atom separately (``Clusters.each``)."""
+        M = max(self.n_clusters, 1)
+        return any(kind == "each" and any(self._bind(rate, m) != 0 for m in range(M))
+                   for rate, kind, _ in self.symbolic.jump_list)
+
+    def conserves_total_spin(self):
+        """True if only collective operators act on the atoms (no local jumps, no explicit
+        atoms): the total spin of every permutation sector is conserved and the steady
+        state depends on the initial state (the symmetric manifold holds the one reached
+        from the ground state)."""
+        return (self.clusters is not None and not self.atoms and not self.has_local_jumps()
+                and float(np.sum(self.counts)) >= 2)
 
     # -- symmetry ---------------------------------------------------------
     def _find_symmetry(self):

@@ -494,8 +494,11 @@ class DickeFockState:
         K = len(s.cutoffs)
         kets = s._flat(np.concatenate([s.n, s.e[None]])) if K else s.e
         bras = s._flat(np.concatenate([s.n2, s.e2[None]])) if K else s.e2
-        for jj in np.unique(s.jj):
-            sel = np.flatnonzero(s.jj == jj)
+        # with U(1) the k = 0 elements couple only kets and bras of equal excitation
+        exc = s.e + s.n.sum(axis=0) if s.modulus == 0 else np.zeros_like(s.e)
+        group = s.jj * (s.N + 1 + sum(s.cutoffs)) + exc
+        for gr in np.unique(group):
+            sel = np.flatnonzero(group == gr)
             u, inv = np.unique(np.concatenate([kets[sel], bras[sel]]), return_inverse=True)
             Mx = np.zeros((u.size, u.size), complex)
             Mx[inv[:sel.size], inv[sel.size:]] = self.vector[sel]
@@ -527,12 +530,45 @@ def _values(state, e_ops):
     return out
 
 
-def _pivots(space):
-    z = np.zeros((len(space.cutoffs), 3), np.int64)
-    jj = np.array([0, 0, space.N // 2])
-    e = np.array([0, space.N, space.N // 2])
+def _local_excitation(model):
+    """Excited population ``P`` of one atom under the local jumps alone (0 without any)."""
+    L = np.zeros((4, 4), complex)             # vec(ρ) row-major, basis (g, e)
+    I = np.eye(2)
+    for rate, kind, c in model.symbolic.jump_list:
+        if kind != "each":
+            continue
+        A = _local_matrix(model, c.op)
+        r = model._bind(rate, 0).real
+        AdA = A.conj().T @ A
+        L += r * (np.kron(A, A.conj()) - 0.5 * np.kron(AdA, I) - 0.5 * np.kron(I, AdA.T))
+    w, v = np.linalg.eig(L)
+    if np.sum(np.abs(w) < 1e-12 * max(np.abs(L).max(), 1e-300)) != 1:
+        return 0.0
+    rho = v[:, np.argmin(np.abs(w))].reshape(2, 2)
+    rho = rho / np.trace(rho)
+    return float(np.clip(rho[1, 1].real, 0, 1))
+
+
+def _pivots(model, space):
+    """Candidate pivots: independent atoms with the local rates (excitation ``NP``, total
+    spin ``j ≈ max(N|2P−1|/2, √(NP(1−P)))``) and no photons, then the extremes."""
+    N = space.N
+    P = _local_excitation(model)
+    j = max(N * abs(2 * P - 1) / 2, np.sqrt(N * P * (1 - P)))
+    jj0 = int(np.clip(round(N / 2 - j), 0, 0 if space.symmetric else N // 2))
+    e0 = int(np.clip(round(N * P), jj0, N - jj0))
+    z = np.zeros((len(space.cutoffs), 4), np.int64)
+    jj = np.array([jj0, 0, 0, 0])
+    e = np.array([e0, 0, N, N // 2])
     return space.index(jj, z, e, z, e)
 
+
+def _unique_or_raise(model, method):
+    if model.conserves_total_spin():
+        raise ValueError(f"method={method!r}: the steady state is not unique — without local "
+                         "processes the total spin of the atoms is conserved. Use "
+                         "method='manifold' (the symmetric block j = N/2, reached from the ground "
+                         "state) or evolve from a given initial state")
 
 def steadystate(model, e_ops=None, options=None, *, symmetric=False):
     """Exact steady state in the Dicke basis (per symmetry sector).
@@ -548,12 +584,14 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
     """
     name = "manifold" if symmetric else "dicke"
     opts = V.check_options(options, _DEFAULTS, f"steadystate(method={name!r})")
+    if not symmetric:
+        _unique_or_raise(model, name)
     e_ops = normalise_e_ops(e_ops)
     t0 = time.perf_counter()
     space = _space(model, opts, 0, symmetric)
     L = liouvillian(model, space)
     near = np.all(np.abs(space.n - space.n2) <= 1, axis=0) if model.modes else None
-    x, residual, info = solve_steady(L, space.diagonal.astype(float), pivots=_pivots(space),
+    x, residual, info = solve_steady(L, space.diagonal.astype(float), pivots=_pivots(model, space),
                                      near=near, swap=space.swap())
     state = DickeFockState(model, space, x)
     checks = _state_checks(model, state, opts)
@@ -575,7 +613,7 @@ def evolve(model, tlist, initial=None, e_ops=None, options=None, *, symmetric=Fa
     L = liouvillian(model, space)
     if initial is None:
         x0 = np.zeros(space.dim, complex)
-        x0[_pivots(space)[0]] = 1.0
+        x0[_pivots(model, space)[1]] = 1.0
     elif isinstance(initial, DickeFockState):
         if initial.space.keys.shape != space.keys.shape or np.any(initial.space.keys != space.keys):
             raise ValueError("initial state lives in another Dicke space (N, nphot, sector)")

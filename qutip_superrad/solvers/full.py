@@ -121,6 +121,13 @@ def _truncation(model, space, rho, opts):
     return checks
 
 
+def _unique_or_raise(model, method):
+    if model.conserves_total_spin():
+        raise ValueError(f"method={method!r}: the steady state is not unique — without local "
+                         "processes the total spin of the atoms is conserved. Use "
+                         "method='manifold' (the symmetric block j = N/2, reached from the ground "
+                         "state) or evolve from a given initial state")
+
 def steadystate(model, e_ops=None, options=None):
     """Exact steady state in the full tensor space (per symmetry sector).
 
@@ -136,6 +143,7 @@ def steadystate(model, e_ops=None, options=None):
         Allowed population of the top Fock state.
     """
     opts = V.check_options(options, _DEFAULTS, "steadystate(method='full')")
+    _unique_or_raise(model, 'full')
     e_ops = normalise_e_ops(e_ops)
     t0 = time.perf_counter()
     space, L = _liouvillian(model, opts)

@@ -1,0 +1,201 @@
+"""Exact methods of the model description against each other, the closed forms and the
+package's hand-written laser solvers.
+
+Exact against exact: the full tensor space, the Dicke basis and the symmetric
+manifold solve the same master equation, each by a sparse LU (or GMRES to
+1e-11) with relative residuals ~1e-13, so observables must agree to 1e-9
+relative (margin for conditioning of the sector problems).
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+import qutip_superrad as qsr
+from qutip_superrad import examples
+from qutip_superrad.solvers import dicke as dicke_solver
+
+TOL = 1e-9
+
+
+def _close(a, b, tol=TOL):
+    a, b = np.asarray(a), np.asarray(b)
+    return np.max(np.abs(a - b)) <= tol * max(1.0, np.max(np.abs(b)))
+
+
+def _ss(model, method, e_ops, **opts):
+    return qsr.steadystate(model, method, e_ops=e_ops, **opts).values
+
+
+# -- a single atom: closed forms ------------------------------------------------
+
+@pytest.mark.parametrize("method", ["full", "dicke", "meanfield", "cumulant"])
+def test_single_driven_atom_closed_form(method):
+    """H = (Ω/2)(σ⁺ + σ⁻), γ D[σ⁻], γ_φ D[σ_z]: P_e = Ω² / (2γΓ₂ + 2Ω²) with the coherence
+    decay Γ₂ = γ/2 + 2γ_φ (resonance fluorescence).  The Bloch equations are linear, so
+    mean field and cumulants are exact for one atom too."""
+    Om, gam, gphi = 1.3, 0.7, 0.2
+    model, ops = examples.driven_dicke(1, rabi=Om, collective_emission=gam, dephasing=gphi)
+    Pe = _ss(model, method, {"Jz": ops["Jz"]})["Jz"] + 0.5
+    G2 = gam / 2 + 2 * gphi
+    assert abs(Pe - Om ** 2 / (2 * gam * G2 + 2 * Om ** 2)) < 1e-8
+
+
+# -- full vs Dicke vs manifold -------------------------------------------------------
+
+def test_driven_dicke_full_vs_dicke():
+    model, ops = examples.driven_dicke(4, rabi=1.0, collective_emission=0.5, dephasing=0.1)
+    e = {k: ops[k] for k in ("Jx", "Jy", "Jz", "JpJm")}
+    full, dk = _ss(model, "full", e), _ss(model, "dicke", e)
+    for k in e:
+        assert _close(dk[k], full[k]), k
+    # the drive along x leaves ⟨J_x⟩ = 0 in the steady state, ⟨J_y⟩ carries the response
+    assert abs(full["Jx"]) < 1e-10 and abs(full["Jy"]) > 0.1
+
+
+def test_manifold_without_local_jumps():
+    """Only collective operators: the total spin is conserved, so dicke and full refuse a
+    steady state (not unique); the manifold's is the one reached from the ground state,
+    checked against the full-space evolution at t = 40/γ (relaxed to e^{-40})."""
+    model, ops = examples.driven_dicke(4, rabi=2.0, collective_emission=1.0)
+    e = {"Jz": ops["Jz"], "JpJm": ops["JpJm"]}
+    mf = _ss(model, "manifold", e)
+    late = qsr.evolve(model, [0.0, 40.0], "full", e_ops=e)
+    assert _close(mf["Jz"], late.values["Jz"][-1], 1e-8)
+    assert _close(mf["JpJm"], late.values["JpJm"][-1], 1e-8)
+    assert qsr.steadystate(model, "manifold").stats["dimension"] == 25     # (N+1)² elements
+    for method in ("dicke", "full"):
+        with pytest.raises(ValueError, match="not unique .* total spin .* method='manifold'"):
+            qsr.steadystate(model, method)
+    assert qsr.steadystate(model).stats["auto"] == "manifold"
+
+
+def test_all_to_all_dipoles_full_vs_dicke():
+    model, ops = examples.all_to_all_dipoles(5, collective_emission=0.8, emission=0.3, pumping=0.6)
+    e = {"Jz": ops["Jz"], "JpJm": ops["JpJm"]}
+    full, dk = _ss(model, "full", e), _ss(model, "dicke", e)
+    assert _close(dk["Jz"], full["Jz"]) and _close(dk["JpJm"], full["JpJm"])
+
+
+@pytest.mark.parametrize("local", ["sx", "sz", "mixed"])
+def test_general_local_jumps(local):
+    """Local jumps with several transitions (σ_x, σ_z, σ⁻ + 0.5σ⁺) go through the
+    Clebsch–Gordan formula with different ket and bra transitions."""
+    atoms = qsr.Clusters("s"); s = atoms.atom
+    A = {"sx": s.sp + s.sm, "sz": s.sz, "mixed": s.sm + 0.5 * s.sp}[local]
+    model = qsr.Model(0.7 * atoms.sum(s.sp + s.sm) + 0.3 * atoms.sum(s.sp) * atoms.sum(s.sm),
+                      [(0.4, atoms.each(A)), (1.0, atoms.sum(s.sm))], N=4)
+    ops = examples.collective_operators(atoms)
+    full, dk = _ss(model, "full", ops), _ss(model, "dicke", ops)
+    for k in ops:
+        assert _close(dk[k], full[k]), k
+
+
+def test_two_modes_full_vs_dicke():
+    """Two cavity modes (different detunings) coupled to the same atoms."""
+    a, b = qsr.Mode("a"), qsr.Mode("b")
+    atoms = qsr.Clusters("s"); s = atoms.atom
+    H = (0.5 * a.num() - 0.4 * b.num()
+         + atoms.sum(1.0 * (a.a * s.sp + a.adag * s.sm) + 0.7 * (b.a * s.sp + b.adag * s.sm)))
+    model = qsr.Model(H, [(2.0, a.a), (1.5, b.a), (0.8, atoms.each(s.sp)), (0.1, atoms.each(s.sm))],
+                      N=2)
+    e = {"na": a.num(), "nb": b.num(), "ab": a.adag * b.a}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", qsr.TruncationWarning)
+        full, dk = _ss(model, "full", e, nphot=5), _ss(model, "dicke", e, nphot=5)
+    for k in e:
+        assert _close(dk[k], full[k]), k
+
+
+def test_parity_sector_full_vs_dicke():
+    """Open Dicke–Rabi model: parity symmetry; the sector holds about half the elements."""
+    a = qsr.Mode("a"); atoms = qsr.Clusters("s"); s = atoms.atom
+    H = a.num() + atoms.sum(0.5 * s.sz) + 0.4 * (a.a + a.adag) * atoms.sum(s.sp + s.sm)
+    model = qsr.Model(H, [(1.0, a.a), (0.2, atoms.each(s.sm))], N=2)
+    e = {"n": a.num(), "Jz": atoms.sum(0.5 * s.sz), "x2": (a.a + a.adag) * (a.a + a.adag)}
+    full = qsr.steadystate(model, "full", e_ops=e, nphot=8)
+    dk = qsr.steadystate(model, "dicke", e_ops=e, nphot=8)
+    for k in e:
+        assert _close(dk.values[k], full.values[k]), k
+    assert full.stats["dimension"] == (8 * 4) ** 2 // 2
+
+
+# -- the package's hand-built laser solvers: every number unchanged -----------------
+
+def test_laser_description_reproduces_superradiant_laser():
+    N, P = 3, 8
+    model, ops = examples.superradiant_laser(N, coupling=1.0, kappa=5.0, emission=0.1, pumping=1.5,
+                                             dephasing=0.05, detuning=[0.2])
+    laser = qsr.SuperradiantLaser(qsr.Ensemble(counts=[N], detunings=[0.2], couplings=[1.0]),
+                                  kappa=5.0, gamma=0.1, pump=1.5, atom_dephasing=0.05)
+    e = {"n": ops["photon_number"], "exc": ops["excited"]}
+    for method in ("full", "dicke"):
+        old = laser.steadystate(method, nphot=P)
+        new = qsr.steadystate(model, method, e_ops=e, nphot=P)
+        assert _close(new.values["n"], old.photon_number, 1e-10)
+        assert _close(new.values["exc"] / N, old.excited_population[0], 1e-10)
+    omega = np.linspace(-4, 4, 81)
+    old = laser.spectrum(omega, "dicke", nphot=P)
+    for method in ("dicke", "full"):
+        new = qsr.spectrum(model, omega, method, nphot=P)
+        assert abs(new.linewidth - old.linewidth) < 1e-7 * old.linewidth
+        assert _close(new.S, old.S, 1e-7)
+
+
+def test_dicke_liouvillian_is_the_hand_built_one():
+    """The word-based builder gives the same sparse matrix as exact/dicke.py (same ordering)."""
+    from qutip_superrad.exact import dicke as old
+    N, P = 6, 5
+    model, _ = examples.superradiant_laser(N, coupling=0.7, kappa=3.0, emission=0.2, pumping=0.9,
+                                           dephasing=0.1, detuning=[0.4])
+    laser = qsr.SuperradiantLaser(qsr.Ensemble(counts=[N], detunings=[0.4], couplings=[0.7]),
+                                  kappa=3.0, gamma=0.2, pump=0.9, atom_dephasing=0.1)
+    for k in (0, -1):
+        new_space = dicke_solver.DickeFockSpace(N, [P], sector=k)
+        old_space = old.DickeSpace(N, P, k)
+        assert np.array_equal(new_space.keys, old_space.keys)
+        L_new = dicke_solver.liouvillian(model, new_space)
+        L_old = old.build_liouvillian(old_space, old._rates(laser))
+        assert abs(L_new - L_old).max() < 1e-12 * abs(L_old).max()
+
+
+# -- evolution ---------------------------------------------------------------------
+
+def test_evolution_full_vs_dicke():
+    model, ops = examples.driven_dicke(3, rabi=1.5, collective_emission=0.6, dephasing=0.2)
+    t = np.linspace(0, 4, 9)
+    e = {"Jz": ops["Jz"], "JpJm": ops["JpJm"]}
+    full = qsr.evolve(model, t, "full", e_ops=e)
+    dk = qsr.evolve(model, t, "dicke", e_ops=e)
+    assert np.allclose(full.values["Jz"][0], -1.5)          # starts in the ground state
+    for k in e:
+        assert _close(dk.values[k], full.values[k], 1e-8), k
+
+
+# -- checks on the results ----------------------------------------------------------
+
+def test_truncation_is_checked():
+    model, ops = examples.superradiant_laser(4, coupling=1.0, kappa=1.0, emission=0.01, pumping=2.0)
+    for method in ("full", "dicke"):
+        with pytest.warns(qsr.TruncationWarning, match="photon space truncated"):
+            r = qsr.steadystate(model, method, nphot=3)
+        assert not r.checks["truncation"]["a"]["ok"]
+        with pytest.raises(ValueError, match="photon space truncated"):
+            qsr.steadystate(model, method, nphot=3, strict=True)
+
+
+def test_memory_refused_before_building():
+    model, _ = examples.driven_dicke(12, rabi=1.0, collective_emission=1.0, dephasing=0.1)
+    with pytest.raises(qsr.MemoryLimitError, match="full-space Liouvillian"):
+        qsr.steadystate(model, "full", max_memory=1e6)
+    with pytest.raises(qsr.MemoryLimitError, match="Dicke-basis Liouvillian"):
+        qsr.steadystate(model, "dicke", max_memory=1e3)
+
+
+def test_state_checks_and_expect_on_demand():
+    model, ops = examples.all_to_all_dipoles(4, collective_emission=1.0, emission=0.2, pumping=0.5)
+    r = qsr.steadystate(model, "dicke", e_ops=[ops["Jz"]])
+    assert abs(r.checks["trace"] - 1) < 1e-12 and r.checks["min_eigenvalue"] > -1e-12
+    assert r.expect(0) == r.values[0]
+    full = qsr.steadystate(model, "full")
+    assert _close(r.expect(ops["JpJm"]), full.expect(ops["JpJm"]))
