@@ -7,8 +7,8 @@ takes minutes).  Prints markdown tables.  BLAS is pinned to one thread unless
 
 Measured side by side in one run:
 
-(i)   seed 002 V-level laser, order 2, one cluster of identical atoms
-      (37 families): derive + complete (``Model.close``), cold compilation of
+(i)   seed 002 V-level laser (``qutip_superrad.examples.vlevel_laser``), order
+      2, one cluster of identical atoms (37 families): derive + complete (``Model.close``), cold compilation of
       the generated C (fresh cache directory), the precompiled table kernel
       (``backend="auto"`` at M = 1), first ``steadystate()`` with each.
 (ii)  6-site transverse-field Ising chain with decay, order 3: number of
@@ -43,10 +43,6 @@ import time              # noqa: E402
 import timeit as _timeit  # noqa: E402
 
 import numpy as np       # noqa: E402
-
-# engine models shared with the tests
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
-                                "systems"))
 
 REPORTED_QC_TFIM = 97.0   # s, QuantumCumulants.jl + ModelingToolkit (reported, not measured)
 
@@ -134,28 +130,31 @@ def fmt_us(t):
 # (i) seed 002 V-level laser, order 2
 # --------------------------------------------------------------------------
 
-VLEVEL_PARAMS = dict(Delta_c=0.0, g=0.002, Delta_2=5.0, Delta_3=-1.0, Omega_2=0.5, Omega_3=0.5,
-                     Gamma_2=1 / 4266, Gamma_3=1.0, kappa=0.05, nu_2=0.0, nu_3=0.0)
+# keywords of qutip_superrad.examples.vlevel_laser (the seed's many-atom lasing regime)
+VLEVEL_PARAMS = dict(Delta_c=0.0, g=0.002, Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omega3=0.5,
+                     Gamma2=1 / 4266, Gamma3=1.0, kappa=0.05, nu2=0.0, nu3=0.0)
 VLEVEL_N = 2000.0
 
 
 def vlevel_model():
-    # the same model the tests use (tests/systems/engine_models.py)
-    from engine_models import vlevel_laser
-    return vlevel_laser()[2]
+    """The package's example (``qutip_superrad.examples.vlevel_laser``), a ``qsr.Model``."""
+    from qutip_superrad import examples
+    return examples.vlevel_laser(VLEVEL_N, **VLEVEL_PARAMS)[0]
 
 
 def bench_vlevel():
+    model = vlevel_model()          # description only; the equations are derived below
     cold_caches()
     with Clock() as c_close:
-        system = vlevel_model().close(2)
+        system = model.symbolic.close(2)      # the engine's cumulant.engine.Model
     clusters = dict(N=[VLEVEL_N])
+    params = model.parameters                 # {name: value} of the symbolic model
     with Clock() as c_comp:
-        sol_c = system.solver(VLEVEL_PARAMS, clusters, backend="c")
+        sol_c = system.solver(params, clusters, backend="c")
     with Clock() as c_ss:
         ss_c = sol_c.steadystate()
     with Clock() as c_tab:
-        sol_t = system.solver(VLEVEL_PARAMS, clusters, backend="auto")
+        sol_t = system.solver(params, clusters, backend="auto")
     with Clock() as c_sst:
         ss_t = sol_t.steadystate()
     # a physical state (Hermitian pair families): the generated C relies on it
@@ -267,8 +266,27 @@ def bench_tfim(compile_c=False):
 LASER_SCALARS = dict(kappa=1.0, Gamma=0.001, R=0.01, nu=0.003, xi=0.02, dc=0.05)
 
 
+def cluster_laser():
+    """Seed-000 superradiant laser with clusters, the conventions of ``cumulant.laser``.
+
+    ``H = δc a†a + Σ_i (−Δ_i σ⁺σ⁻ + g_i (a σ⁺ + a† σ⁻))``, ``κ D[a]``, ``ξ D[a†a]``,
+    local ``Γ D[σ⁻]``, ``R D[σ⁺]``, ``ν D[σ⁺σ⁻]``, with per-cluster ``g`` and ``Δ``:
+    what the hand-written kernel solves (``examples.superradiant_laser`` has neither
+    per-cluster couplings nor ``ξ``, ``δc``, so the engine model is written here).
+    """
+    from qutip_superrad.cumulant.engine import Clusters, Mode, Model, parameters
+    a = Mode("a")
+    kappa, G, R, nu, dc, xi = parameters("kappa Gamma R nu dc xi")
+    cl = Clusters("s", 2)
+    t = cl.atom
+    g, D = cl.parameters("g Delta")
+    H = dc * a.num() + cl.sum(-D * t.sp * t.sm + g * (a.a * t.sp + a.adag * t.sm))
+    model = Model(H, [(kappa, a.a), (xi, a.num()), (G, cl.each(t.sm)), (R, cl.each(t.sp)),
+                      (nu, cl.each(t.sp * t.sm))])
+    return a, cl, model
+
+
 def laser_system():
-    from engine_models import cluster_laser
     a, cl, model = cluster_laser()
     return model.close(2, phase_charges={a: 1, cl: (0, 1)})
 
