@@ -479,8 +479,7 @@ def _cutoffs(modes, nphot):
             out[m] = v
     else:
         out = {m: nphot for m in modes}
+    from ._validate import check_int
     for m, v in out.items():
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 2:
-            raise ValueError(f"nphot must be an integer >= 2 for mode {m.name!r}, got {v!r}")
-        out[m] = int(v)
+        out[m] = check_int("nphot" if len(out) == 1 else f"nphot[{m.name!r}]", v, minimum=2)
     return out

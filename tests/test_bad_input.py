@@ -189,13 +189,13 @@ def test_eliminate_cavity_needs_identical_couplings():
 
 # -- memory ------------------------------------------------------------------------------
 def test_memory_limit_dicke_before_allocation(monkeypatch):
-    from qutip_superrad.exact import dicke
+    from qutip_superrad.solvers import dicke
 
     def boom(*args, **kwargs):
         raise AssertionError("allocated before the memory check")
 
-    monkeypatch.setattr(dicke, "build_liouvillian", boom)
-    monkeypatch.setattr(dicke.DickeSpace, "__init__", boom)
+    monkeypatch.setattr(dicke, "liouvillian", boom)
+    monkeypatch.setattr(dicke.DickeFockSpace, "__init__", boom)
     with pytest.raises(MemoryLimitError, match="max_memory") as info:
         laser().steadystate("dicke", max_memory=1e3)
     assert "estimated" in str(info.value)
@@ -204,7 +204,7 @@ def test_memory_limit_dicke_before_allocation(monkeypatch):
 
 def test_memory_limit_full_before_allocation(monkeypatch):
     import qutip
-    from qutip_superrad.exact import full
+    from qutip_superrad.solvers import full
 
     def boom(*args, **kwargs):
         raise AssertionError("allocated before the memory check")

@@ -33,22 +33,28 @@ def _merge(options, kwargs):
 
 
 class _Model:
-    """Dispatch of ``steadystate``/``evolve``/``spectrum`` to the method modules."""
+    """Dispatch of ``steadystate``/``evolve``/``spectrum``: ``full`` and ``dicke`` go through
+    the generic solvers of the model description (:meth:`description`), ``cumulant`` through
+    the hand-derived cluster cumulants (:mod:`qutip_superrad.cumulant.laser`, a fast path
+    tested against the cumulant engine)."""
 
     _methods = _METHODS
 
-    def _backend(self, method):
+    def _check_method(self, method):
         if not isinstance(method, str) or method not in self._methods:
             raise ValueError(f"method must be one of {self._methods}, got {method!r}")
-        if method == "full":
-            from ..exact import full as mod
-        elif method == "dicke":
-            from ..exact import dicke as mod
-        else:
+        if method == "cumulant":
             from ..cumulant import laser as mod
-        if hasattr(mod, "supports"):
-            mod.supports(self)        # raises a clear error if the model does not fit
-        return mod
+            mod.supports(self)
+            return mod
+        from . import _laser_exact
+        _laser_exact.supports(self, method)
+        return _laser_exact
+
+    def description(self):
+        """The model as a :class:`~qutip_superrad.Model` (solvable by every method)."""
+        from . import _laser_exact
+        return _laser_exact.description(self)
 
     def steadystate(self, method="dicke", *, options=None, **kwargs):
         """Steady state by the chosen method.
@@ -61,15 +67,19 @@ class _Model:
             invariant Dicke basis (identical atoms), per U(1) sector.
             ``"cumulant"``: second-order cluster cumulants (any N).
         options : dict, optional
-            Method options (``nphot``, ``max_memory``, ``strict``... see the
-            method's ``steadystate`` function); they can also be given as
-            keywords.  Unknown keys raise ``ValueError``.
+            Method options (``nphot``, ``max_memory``, ``strict``... see
+            :func:`qutip_superrad.solvers.full.steadystate` and
+            :func:`qutip_superrad.solvers.dicke.steadystate`); they can also be
+            given as keywords.  Unknown keys raise ``ValueError``.
 
         Returns
         -------
         SteadyStateResult
         """
-        return self._backend(method).steadystate(self, _merge(options, kwargs))
+        mod = self._check_method(method)
+        if method == "cumulant":
+            return mod.steadystate(self, _merge(options, kwargs))
+        return mod.steadystate(self, method, _merge(options, kwargs))
 
     def evolve(self, tlist, method="dicke", *, initial=None, options=None, **kwargs):
         """Time evolution of the observables (from the ground state unless ``initial``).
@@ -78,7 +88,10 @@ class _Model:
         -------
         EvolutionResult
         """
-        return self._backend(method).evolve(self, tlist, initial, _merge(options, kwargs))
+        mod = self._check_method(method)
+        if method == "cumulant":
+            return mod.evolve(self, tlist, initial, _merge(options, kwargs))
+        return mod.evolve(self, method, tlist, initial, _merge(options, kwargs))
 
     def spectrum(self, omega, method="dicke", *, options=None, **kwargs):
         """Emission spectrum ``S(ω)`` with FWHM and peak position.
@@ -91,7 +104,10 @@ class _Model:
         -------
         SpectrumResult
         """
-        return self._backend(method).spectrum(self, omega, _merge(options, kwargs))
+        mod = self._check_method(method)
+        if method == "cumulant":
+            return mod.spectrum(self, omega, _merge(options, kwargs))
+        return mod.spectrum(self, method, omega, _merge(options, kwargs))
 
 
 class SuperradiantLaser(_Model):
@@ -149,6 +165,7 @@ class SuperradiantLaser(_Model):
 
     # -- full-space operators (plain QuTiP) ---------------------------------
     def _operators(self, nphot):
+        """``(a, [σ⁻_i], Δ_i, g_i, dims)`` in the tensor space, built directly with QuTiP."""
         nphot = check_int("nphot", nphot, minimum=2)
         delta, g, _ = self.ensemble.atom_parameters()
         n = delta.size
@@ -171,28 +188,11 @@ class SuperradiantLaser(_Model):
         nphot : int
             Number of Fock states of the mode (>= 2).
         """
-        a, sm, delta, g, _ = self._operators(nphot)
-        H = self.cavity_detuning * a.dag() * a
-        for d, gi, s in zip(delta, g, sm):
-            H = H - d * s.dag() * s + gi * (a * s.dag() + a.dag() * s)
-        return H
+        return self.description().hamiltonian(check_int("nphot", nphot, minimum=2))
 
     def c_ops(self, nphot):
         """Collapse operators ``sqrt(rate)·c`` in the full space (zero rates omitted)."""
-        a, sm, _, _, _ = self._operators(nphot)
-        ops = []
-        if self.kappa:
-            ops.append(np.sqrt(self.kappa) * a)
-        if self.cavity_dephasing:
-            ops.append(np.sqrt(self.cavity_dephasing) * a.dag() * a)
-        for s in sm:
-            if self.gamma:
-                ops.append(np.sqrt(self.gamma) * s)
-            if self.pump:
-                ops.append(np.sqrt(self.pump) * s.dag())
-            if self.atom_dephasing:
-                ops.append(np.sqrt(self.atom_dephasing) * s.dag() * s)
-        return ops
+        return self.description().c_ops(check_int("nphot", nphot, minimum=2))
 
     def liouvillian(self, method="full", nphot=8, sector=None, max_memory=None):
         """Liouvillian as a Qobj.
@@ -204,7 +204,8 @@ class SuperradiantLaser(_Model):
             ``sector`` is None).  ``"dicke"``: the Liouvillian on the
             block-diagonal Dicke elements of one excitation-difference sector
             (default ``sector=0``), an operator on that sector's vector of
-            degeneracy-weighted elements (see :class:`DickeSpace`).
+            degeneracy-weighted elements (see
+            :class:`~qutip_superrad.solvers.dicke.DickeFockSpace`).
         nphot : int
             Fock states of the mode.
         sector : int, optional
@@ -212,17 +213,12 @@ class SuperradiantLaser(_Model):
         max_memory : float, optional
             Limit in bytes (default: see the method's options).
         """
-        opts = {"nphot": nphot}
-        if max_memory is not None:
-            opts["max_memory"] = max_memory
-        if method == "full":
-            from ..exact import full
-            return full.liouvillian(self, opts, sector)
-        if method == "dicke":
-            from ..exact import dicke
-            dicke.supports(self)
-            return dicke.liouvillian(self, opts, 0 if sector is None else sector)
-        raise ValueError(f"method must be 'full' or 'dicke' for a Liouvillian, got {method!r}")
+        if method not in ("full", "dicke"):
+            raise ValueError(f"method must be 'full' or 'dicke' for a Liouvillian, got {method!r}")
+        from . import _laser_exact
+        self._check_method(method)
+        return _laser_exact.liouvillian(self, method, check_int("nphot", nphot, minimum=2),
+                                        sector, max_memory)
 
     # -- limits --------------------------------------------------------------
     def eliminate_cavity(self):

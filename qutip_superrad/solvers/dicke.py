@@ -34,7 +34,8 @@ from scipy.special import gammaln
 from .. import _validate as V
 from ..cumulant.engine.algebra import Operator
 from ..cumulant.engine.clusters import ClusterAtom, IndexedOperator
-from ..exact._common import DEFAULT_MAX_MEMORY, check_truncation, propagate, qrt_spectrum, solve_steady
+from ..exact._common import (DEFAULT_MAX_MEMORY, check_steady_options, check_truncation, propagate,
+                             qrt_spectrum, solve_steady)
 from ..exact.dicke import _cg, log_degeneracy
 from ..results import Result, TimeResult, normalise_e_ops
 
@@ -45,6 +46,7 @@ NAME = "dicke"
 EXACT = True
 _DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY, "strict": False,
              "truncation_tol": 1e-6}
+_EVOLVE_DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY}
 
 
 def supports(model, symmetric_only=False):
@@ -497,8 +499,12 @@ class DickeFockState:
         # with U(1) the k = 0 elements couple only kets and bras of equal excitation
         exc = s.e + s.n.sum(axis=0) if s.modulus == 0 else np.zeros_like(s.e)
         group = s.jj * (s.N + 1 + sum(s.cutoffs)) + exc
-        for gr in np.unique(group):
-            sel = np.flatnonzero(group == gr)
+        order = np.argsort(group, kind="stable")
+        cuts = np.flatnonzero(np.diff(group[order])) + 1
+        for sel in np.split(order, cuts):
+            if sel.size == 1:                    # a lone population
+                worst = min(worst, float(self.vector[sel[0]].real))
+                continue
             u, inv = np.unique(np.concatenate([kets[sel], bras[sel]]), return_inverse=True)
             Mx = np.zeros((u.size, u.size), complex)
             Mx[inv[:sel.size], inv[sel.size:]] = self.vector[sel]
@@ -583,7 +589,7 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
     truncation_tol : float, default 1e-6
     """
     name = "manifold" if symmetric else "dicke"
-    opts = V.check_options(options, _DEFAULTS, f"steadystate(method={name!r})")
+    opts = check_steady_options(options, _DEFAULTS, f"steadystate(method={name!r})")
     if not symmetric:
         _unique_or_raise(model, name)
     e_ops = normalise_e_ops(e_ops)
@@ -607,7 +613,7 @@ def evolve(model, tlist, initial=None, e_ops=None, options=None, *, symmetric=Fa
     state unless ``initial`` (a :class:`DickeFockState` of the same space) is given."""
     name = "manifold" if symmetric else "dicke"
     tlist = V.check_grid("tlist", tlist)
-    opts = V.check_options(options, _DEFAULTS, f"evolve(method={name!r})")
+    opts = V.check_options(options, _EVOLVE_DEFAULTS, f"evolve(method={name!r})")
     e_ops = normalise_e_ops(e_ops)
     space = _space(model, opts, 0, symmetric)
     L = liouvillian(model, space)
@@ -615,8 +621,11 @@ def evolve(model, tlist, initial=None, e_ops=None, options=None, *, symmetric=Fa
         x0 = np.zeros(space.dim, complex)
         x0[_pivots(model, space)[1]] = 1.0
     elif isinstance(initial, DickeFockState):
-        if initial.space.keys.shape != space.keys.shape or np.any(initial.space.keys != space.keys):
-            raise ValueError("initial state lives in another Dicke space (N, nphot, sector)")
+        s0 = initial.space
+        if s0.keys.shape != space.keys.shape or np.any(s0.keys != space.keys):
+            raise ValueError(f"initial state has N={s0.N}, Fock cutoffs {list(s0.cutoffs)}, "
+                             f"sector {s0.sector}; the model needs N={space.N}, Fock cutoffs "
+                             f"{list(space.cutoffs)}, sector 0")
         x0 = initial.vector
     else:
         raise TypeError("initial must be None or a DickeFockState")
@@ -636,7 +645,7 @@ def spectrum(model, omega, operator, options=None, *, symmetric=False):
     """
     name = "manifold" if symmetric else "dicke"
     omega = V.check_grid("omega", omega)
-    opts = V.check_options(options, _DEFAULTS, f"spectrum(method={name!r})")
+    opts = check_steady_options(options, _DEFAULTS, f"spectrum(method={name!r})")
     ss = steadystate(model, None, opts, symmetric=symmetric)
     s0, x = ss.state.space, ss.state.vector
     Bw = words(model, operator)

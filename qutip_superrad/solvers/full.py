@@ -15,7 +15,8 @@ import qutip
 import scipy.sparse as sp
 
 from .. import _validate as V
-from ..exact._common import DEFAULT_MAX_MEMORY, check_truncation, propagate, qrt_spectrum, solve_steady
+from ..exact._common import (DEFAULT_MAX_MEMORY, check_steady_options, check_truncation, propagate,
+                             qrt_spectrum, solve_steady)
 from ..results import Result, TimeResult, normalise_e_ops
 
 __all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "FullSpace"]
@@ -24,6 +25,7 @@ NAME = "full"
 EXACT = True
 _DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY, "strict": False,
              "truncation_tol": 1e-6}
+_EVOLVE_DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY}
 
 
 def supports(model):
@@ -39,7 +41,7 @@ def _dims(model, nphot):
 
 def estimate(model, options):
     """Size and memory estimate (bytes) of the Liouvillian, without building it."""
-    opts = V.check_options(options, _DEFAULTS, "full")
+    opts = V.check_options(options, _DEFAULTS, "full")  # only nphot is read
     dim = int(np.prod(_dims(model, opts["nphot"]), dtype=float))
     n_terms = 2 + len(model.symbolic.jump_list) * max(int(model.N), 1)
     # superoperator nnz ≈ dim²·terms, 20 B per entry, ×3 for qutip's intermediates
@@ -85,8 +87,9 @@ class FullSpace:
 
 
 def _liouvillian(model, opts):
-    V.check_memory(estimate(model, opts)["memory"], opts["max_memory"],
-                   f"the full-space Liouvillian of {model.N} atoms")
+    dim = int(np.prod(_dims(model, opts["nphot"] if model.modes else None), dtype=float))
+    V.check_memory(estimate(model, {"nphot": opts["nphot"]})["memory"], opts["max_memory"],
+                   f"the full-space Liouvillian of {model.N} atoms (Hilbert dimension {dim})")
     space = FullSpace(model, opts["nphot"] if model.modes else None)
     L = model.liouvillian(space.nphot)
     return space, sp.csr_matrix(L.to("csr").data.as_scipy())
@@ -142,7 +145,7 @@ def steadystate(model, e_ops=None, options=None):
     truncation_tol : float, default 1e-6
         Allowed population of the top Fock state.
     """
-    opts = V.check_options(options, _DEFAULTS, "steadystate(method='full')")
+    opts = check_steady_options(options, _DEFAULTS, "steadystate(method='full')")
     _unique_or_raise(model, 'full')
     e_ops = normalise_e_ops(e_ops)
     t0 = time.perf_counter()
@@ -191,7 +194,7 @@ def evolve(model, tlist, initial=None, e_ops=None, options=None):
     sector is propagated.
     """
     tlist = V.check_grid("tlist", tlist)
-    opts = V.check_options(options, _DEFAULTS, "evolve(method='full')")
+    opts = V.check_options(options, _EVOLVE_DEFAULTS, "evolve(method='full')")
     e_ops = normalise_e_ops(e_ops)
     space, L = _liouvillian(model, opts)
     rho0 = _initial(model, space, initial)
@@ -231,7 +234,7 @@ def spectrum(model, omega, operator, options=None):
     symmetric.
     """
     omega = V.check_grid("omega", omega)
-    opts = V.check_options(options, _DEFAULTS, "spectrum(method='full')")
+    opts = check_steady_options(options, _DEFAULTS, "spectrum(method='full')")
     ss = steadystate(model, None, opts)
     space, L = _liouvillian(model, opts)
     B = model.to_qobj(operator, space.nphot)
