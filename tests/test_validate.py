@@ -6,12 +6,6 @@ import qutip
 import qutip_superrad as qsr
 from qutip_superrad.validate import CrossValidationReport, cross_validate
 
-try:
-    from qutip_superrad.exact import dicke as _dicke  # noqa: F401
-    HAVE_DICKE = True
-except ImportError:
-    HAVE_DICKE = False
-
 
 def _laser(g=0.1, **kw):
     rates = dict(kappa=1.0, gamma=0.1, pump=0.5)
@@ -72,7 +66,6 @@ def test_bad_input():
         cross_validate(laser, N=[1], reference=_qutip_reference, omega=[1.0, 0.0])
 
 
-@pytest.mark.skipif(not HAVE_DICKE, reason="exact Dicke solver not available yet")
 def test_against_dicke_small_N():
     """Identical atoms, bad-cavity regime C = 4g²/κΓ = 0.4: a few % up to N = 5."""
     rep = cross_validate(_laser(), N=[1, 2, 5], reference_options={"nphot": 10})
@@ -82,7 +75,6 @@ def test_against_dicke_small_N():
     assert np.all(rep.table["dev_pair"][1:] < 0.2)
 
 
-@pytest.mark.skipif(not HAVE_DICKE, reason="exact Dicke solver not available yet")
 @pytest.mark.slow
 def test_linewidth_against_dicke():
     w = np.linspace(-1.5, 1.5, 601)
@@ -91,7 +83,6 @@ def test_linewidth_against_dicke():
     assert np.all(rep.table["dev_linewidth"] < 0.3)
 
 
-@pytest.mark.skipif(not HAVE_DICKE, reason="exact Dicke solver not available yet")
 def test_auto_photon_cutoff():
     """nphot="auto": the cutoff grows with the photon number until the truncation check passes."""
     laser = _laser(g=1.0, kappa=10.0, gamma=0.1, pump=1.0)         # C = 4, ⟨n⟩ ≈ 0.02 … 0.8

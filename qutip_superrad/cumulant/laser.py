@@ -44,14 +44,10 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
+from .. import _kernels
 from .._validate import check_grid, check_int, check_options, check_real
 from ..results import EvolutionResult, SpectrumResult, SteadyStateResult
 from ..spectrum import lorentzian_sum, spectrum_features
-
-try:
-    from .._kernels import cumulant_laser as _kernel
-except ImportError:  # pragma: no cover - the build must compile the kernel
-    _kernel = None
 
 __all__ = [
     "LaserParameters", "parameters", "n_unknowns", "unpack", "pack", "ground_state",
@@ -60,6 +56,18 @@ __all__ = [
 ]
 
 _BACKENDS = ("cython", "numpy")
+
+#: the compiled kernel ``_kernels.cumulant_laser``, imported on first use by
+#: :func:`_compiled` (a missing kernel is an ``ImportError`` naming the fix)
+_kernel = None
+
+
+def _compiled():
+    """The compiled kernel; ``ImportError`` naming the fix if it was not built."""
+    global _kernel
+    if _kernel is None:
+        _kernel = _kernels.load("cumulant_laser")
+    return _kernel
 
 
 class LaserParameters:
@@ -206,7 +214,7 @@ def rhs(x, par, backend="cython", out=None):
         raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
     x = _check_state(x, par.M)
     out = np.empty_like(x) if out is None else out
-    _kernel.rhs(x, par.counts, par.detunings, par.couplings, *par.scalars, out)
+    _compiled().rhs(x, par.counts, par.detunings, par.couplings, *par.scalars, out)
     return out
 
 
@@ -287,7 +295,7 @@ def jvp(x, v, par, backend="cython", out=None):
     x = _check_state(x, par.M)
     v = _check_state(v, par.M)
     out = np.empty_like(x) if out is None else out
-    _kernel.jvp(x, v, par.counts, par.detunings, par.couplings, *par.scalars, out)
+    _compiled().jvp(x, v, par.counts, par.detunings, par.couplings, *par.scalars, out)
     return out
 
 

@@ -419,24 +419,8 @@ def test_bounds_flagged_not_hidden():
 
 
 # ---------------------------------------------------------------------------
-# (a) identical atoms against the exact Dicke solver (needs qutip_superrad.exact.dicke)
+# (a) identical atoms against the exact Dicke solver
 # ---------------------------------------------------------------------------
-try:
-    from qutip_superrad.exact import dicke as _dicke  # noqa: F401
-    HAVE_DICKE = True
-except ImportError:
-    HAVE_DICKE = False
-
-needs_dicke = pytest.mark.skipif(not HAVE_DICKE, reason="exact Dicke solver not available yet")
-
-try:
-    from qutip_superrad.exact import full as _full  # noqa: F401
-    HAVE_FULL = True
-except ImportError:
-    HAVE_FULL = False
-
-needs_full = pytest.mark.skipif(not HAVE_FULL, reason="exact full-space solver not available yet")
-
 # bad-cavity superradiant regime: C = 4g²/κΓ = 0.4 < 1 ; good-coupling regime: C = 4
 REGIMES = {
     "C<1": dict(g=0.1, kappa=1.0, gamma=0.1, pump=0.5),
@@ -459,7 +443,6 @@ def _deviation_curve(regime, Ns, nphot):
     return np.array(rows)
 
 
-@needs_dicke
 @pytest.mark.parametrize("regime", ["C<1", "C>1"])
 def test_deviation_vs_N_small(regime):
     """Second order is nearly exact for one weakly coupled atom (C < 1: 2.4 % in ⟨n⟩;
@@ -487,7 +470,6 @@ def _curve_report(regime, Ns):
     return rep
 
 
-@needs_dicke
 def test_deviation_vs_N_shape():
     """Coarse deviation curve (regime C < 1, N = 1 … 60, ~10 s): nearly exact for one
     atom, maximal at intermediate N (lasing threshold), decaying beyond.
@@ -508,7 +490,6 @@ def test_deviation_vs_N_shape():
     assert np.all(dp < 0.05)
 
 
-@needs_dicke
 @pytest.mark.slow
 @pytest.mark.parametrize("regime, Ns, k_max", [
     ("C<1", [1, 2, 4, 10, 20, 30, 40, 50, 60, 70], (5, 6)),
@@ -545,14 +526,12 @@ def _check_against_full(N):
             < 0.2 * np.max(np.abs(ex.pair_correlation)))
 
 
-@needs_full
 @pytest.mark.parametrize("N", [2, 3, 4])
 def test_inhomogeneous_atoms_against_full(N):
     """(b) distinct atoms, different Δ_i and g_i, against the full-space solver."""
     _check_against_full(N)
 
 
-@needs_full
 @pytest.mark.slow
 @pytest.mark.parametrize("N", [5, 6])
 def test_inhomogeneous_atoms_against_full_slow(N):

@@ -1,14 +1,11 @@
 """Exact solvers against closed forms derived by hand (see ``tests/systems/laser_reference.py``)."""
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import qutip_superrad as qsr
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "systems"))
-import laser_reference as ref  # noqa: E402
+import laser_reference as ref
 
 
 # -- (a) independent atoms -------------------------------------------------------

@@ -19,8 +19,6 @@ Conventions checked here:
 PIQS evaluates its coefficients in single precision, so agreement is expected
 at ~1e-7 relative; the tolerance is 1e-5 (relative).
 """
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,8 +27,7 @@ from qutip import piqs
 
 import qutip_superrad as qsr
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "systems"))
-import laser_reference as ref  # noqa: E402
+import laser_reference as ref
 
 PIQS_RTOL = 1e-5
 

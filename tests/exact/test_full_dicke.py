@@ -12,8 +12,6 @@ describe.
 Comparisons are exact-vs-exact at the same ``nphot``, so truncation is
 irrelevant here: ``truncation_tol=1`` silences the truncation check.
 """
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +19,7 @@ import qutip
 
 import qutip_superrad as qsr
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "systems"))
-import laser_reference as ref  # noqa: E402
+import laser_reference as ref
 
 # Both methods solve a well-conditioned sparse linear system in double precision
 # (condition ~ rates ratio 1e2 × dimension): 1e-8 leaves ~6 orders of margin over

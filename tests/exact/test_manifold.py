@@ -6,9 +6,7 @@ spectrum at ``w = γ`` (``−γ[l(l+1) − k²]``, derived in
 ``jmat``/``liouvillian``/``steadystate``/``mesolve`` and dense ``numpy``
 diagonalisation of the full ``(N+1)²`` Liouvillian.
 """
-import sys
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +14,7 @@ import qutip
 
 from qutip_superrad.exact import manifold as mf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "systems"))
-import collective_pumping_reference as ref  # noqa: E402
+import collective_pumping_reference as ref
 
 
 def test_spin_operators_match_jmat():

@@ -1,13 +1,19 @@
-"""Numerical right-hand sides of a :class:`~.closure.ClosedSystem`.
+"""Numerical right-hand sides of closed equations (:class:`~.ir.ClosedEquations`).
 
-Two evaluators of the same equations:
+Three evaluators of the same equations:
 
 * :class:`NumpyRHS` -- ``numpy.einsum`` per term (the oracle, and the
   fallback when no C compiler is available);
 * :class:`CompiledRHS` -- generated C with loops over cluster indices,
   compiled at run time with the system C compiler into a cache directory
   keyed by the SHA-256 of the source (as QuTiP does for string
-  coefficients), loaded as a small extension module (buffer protocol, no NumPy headers).
+  coefficients), loaded as a small extension module (buffer protocol, no NumPy headers);
+* :class:`TableRHS` -- for ``M = 1``, a term table evaluated by the kernel
+  ``_kernels.cumulant_terms`` precompiled at install.
+
+Compiled kernels (``docs/architecture.md``): a missing *precompiled* kernel
+is an ``ImportError`` naming the fix (reinstall); run-time C generation
+without a compiler falls back to NumPy with a ``RuntimeWarning``.
 
 Layout: the unknowns are one complex vector; family ``f`` occupies
 ``M ** f.slots`` entries (C order over its cluster indices).  Parameters are
@@ -33,6 +39,8 @@ import tempfile
 import warnings
 
 import numpy as np
+
+from ... import _kernels
 
 __all__ = ["NumpyRHS", "CompiledRHS", "TableRHS", "make_rhs", "layout", "cache_dir", "find_compiler"]
 
@@ -450,6 +458,11 @@ class TableRHS(_RHS):
     its table.  No run-time compilation: a 6-site spin chain at third order
     (tens of thousands of terms) is ready in milliseconds instead of the
     minutes gcc needs for the equivalent straight-line C.
+
+    Raises
+    ------
+    ImportError
+        If the precompiled kernel is missing (the message names the fix).
     """
 
     backend = "table"
@@ -457,10 +470,10 @@ class TableRHS(_RHS):
     def __init__(self, system, M):
         if M != 1:
             raise ValueError("the table backend is for M = 1")
-        from ..._kernels import cumulant_terms  # noqa: F401 (ImportError -> fallback)
+        kernel = _kernels.load("cumulant_terms")   # ImportError naming the fix
 
         super().__init__(system, 1)
-        self._kernel = cumulant_terms.poly_rhs
+        self._kernel = kernel.poly_rhs
         targets, starts, idx, conj, self._terms = [], [0], [], [], []
         for fam, o in zip(system.families, self.offsets):
             for t in system.rhs[fam.index]:
@@ -497,21 +510,17 @@ def make_rhs(system, M, backend="auto"):
     """Right-hand side evaluator.
 
     ``backend``: ``"auto"`` (the table kernel for ``M = 1``, generated C with
-    cluster loops otherwise, NumPy with a warning if neither is available),
-    ``"table"``, ``"c"`` or ``"numpy"``.
+    cluster loops otherwise, NumPy with a warning if no C compiler is
+    available), ``"table"``, ``"c"`` or ``"numpy"``.  A missing precompiled
+    table kernel raises ``ImportError`` (an installation error, not a
+    fallback case; see the module docstring).
     """
     if backend not in ("auto", "c", "numpy", "table"):
         raise ValueError(f"backend must be 'auto', 'table', 'c' or 'numpy', got {backend!r}")
     if backend == "numpy":
         return NumpyRHS(system, M)
     if backend == "table" or (backend == "auto" and M == 1):
-        try:
-            return TableRHS(system, M)
-        except ImportError as exc:
-            if backend == "table":
-                raise
-            warnings.warn(f"cumulant engine: table kernel unavailable ({exc})", RuntimeWarning,
-                          stacklevel=2)
+        return TableRHS(system, M)
     try:
         return CompiledRHS(system, M)
     except (RuntimeError, OSError) as exc:

@@ -1,6 +1,5 @@
 """Generated C, table kernel and NumPy oracle evaluate the same equations; the compile
 cache is keyed by the source; without a compiler the engine falls back to NumPy."""
-import sys
 import warnings
 from pathlib import Path
 
@@ -10,9 +9,8 @@ import pytest
 from qutip_superrad.cumulant.engine import Atom, Model, parameters
 from qutip_superrad.cumulant.engine import codegen
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "systems"))
-from engine_models import cluster_laser, engine_params, vlevel_laser  # noqa: E402
-from vlevel_laser import SMALL_N_LASER  # noqa: E402
+from engine_models import cluster_laser, engine_params, vlevel_laser
+from vlevel_laser import SMALL_N_LASER
 
 
 def _random_state(n, seed):

@@ -1,15 +1,12 @@
 """Seed 002 (V-level laser): the engine closes it with the seed's 37 equations and
 its 10 correlation equations (App. C2), reproduces printed App. C1 equations, and
 approaches the exact small-N steady state as the order grows."""
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "systems"))
-from engine_models import engine_params, vlevel_laser  # noqa: E402
-from vlevel_laser import SMALL_N_LASER, exact_steady  # noqa: E402
+from engine_models import engine_params, vlevel_laser
+from vlevel_laser import SMALL_N_LASER, exact_steady
 
 
 @pytest.fixture(scope="module")
