@@ -19,7 +19,7 @@ from .cumulant import critical_pump
 from .validate import cross_validate, CrossValidationReport
 from .cumulant.engine.algebra import Mode, Atom, parameter, parameters
 from .cumulant.engine.clusters import Clusters
-from .model import Model, pair_sum
+from .model import Model, pair_sum, correlated_decay
 from .results import Result, TimeResult
 from .solvers import steadystate, evolve, methods
 from .solvers import spectrum   # the function; the analysis module stays importable as qutip_superrad.spectrum
@@ -28,6 +28,6 @@ from . import examples
 __all__ = ["Ensemble", "SuperradiantLaser", "BadCavityLaser", "SteadyStateResult",
            "EvolutionResult", "SpectrumResult", "spectrum_features", "MemoryLimitError", "TruncationWarning",
            "CollectivePumping", "cross_validate", "CrossValidationReport", "critical_pump",
-           "cumulant", "Mode", "Atom", "Clusters", "parameter", "parameters", "Model", "pair_sum",
+           "cumulant", "Mode", "Atom", "Clusters", "parameter", "parameters", "Model", "pair_sum", "correlated_decay",
            "Result", "TimeResult", "steadystate", "evolve", "spectrum", "methods", "examples",
            "__version__"]

@@ -40,10 +40,10 @@ from .cumulant.engine.algebra import Atom, Coeff, Mode, Operator, to_qobj
 from .cumulant.engine.clusters import ClusterAtom, Clusters, Each, IndexedOperator, substitute_atoms
 from .cumulant.engine.derive import Model as SymbolicModel
 
-__all__ = ["Model", "pair_sum"]
+__all__ = ["Model", "pair_sum", "correlated_decay"]
 
 
-def pair_sum(atoms, matrix, op_a, op_b=None, include_diagonal=False):
+def pair_sum(atoms, matrix, op_a, op_b=None, include_diagonal=False, symmetric=True):
     """``Σ_{a≠b} M_ab op_a(a) op_b(b)`` over explicit atoms (per-pair parameters).
 
     Parameters
@@ -52,12 +52,14 @@ def pair_sum(atoms, matrix, op_a, op_b=None, include_diagonal=False):
         The atoms ``1 … n``.
     matrix : array_like, shape (n, n)
         Real per-pair coefficients ``M_ab`` (e.g. the elastic dipole coupling
-        ``g_ab`` or the collective decay matrix ``f_ab`` of a dipole array).
+        ``g_ab`` of a dipole array, ``Σ g_ab σ⁺_a σ⁻_b``).
     op_a, op_b : callable
         ``op_a(atom)`` returns an :class:`Operator` of that atom (for example
         ``lambda at: at.sp``); ``op_b`` defaults to ``op_a``.
     include_diagonal : bool, default False
         Also add the terms ``a = b`` (``M_aa op_a(a) op_b(a)``).
+    symmetric : bool, default True
+        Require ``M_ab = M_ba`` (what makes ``Σ g_ab σ⁺_a σ⁻_b`` Hermitian).
 
     Returns
     -------
@@ -66,19 +68,10 @@ def pair_sum(atoms, matrix, op_a, op_b=None, include_diagonal=False):
     Raises
     ------
     ValueError
-        If ``matrix`` is not ``(n, n)``, not finite or not real.
+        If ``matrix`` is not ``(n, n)``, not finite, not real, or not symmetric.
     """
     atoms = list(atoms)
-    n = len(atoms)
-    m = np.asarray(matrix)
-    if m.shape != (n, n):
-        raise ValueError(f"matrix must have shape ({n}, {n}) (one row and column per atom), "
-                         f"got {m.shape}")
-    if np.iscomplexobj(m) and np.any(m.imag != 0):
-        raise ValueError("matrix must be real (per-pair rates and couplings are real)")
-    m = m.real.astype(float)
-    if not np.all(np.isfinite(m)):
-        raise ValueError("matrix must be finite")
+    m = _pair_matrix(matrix, len(atoms), "matrix", symmetric)
     op_b = op_a if op_b is None else op_b
     out = Operator()
     for i, ai in enumerate(atoms):
@@ -86,6 +79,68 @@ def pair_sum(atoms, matrix, op_a, op_b=None, include_diagonal=False):
             if (i != j or include_diagonal) and m[i, j] != 0:
                 out = out + op_a(ai) * op_b(aj) * float(m[i, j])
     return out
+
+
+def correlated_decay(atoms, matrix, op=None):
+    """Jumps of a correlated (collective) decay with a per-pair rate matrix ``f_ab``.
+
+    ``Σ_ab f_ab (c_b ρ c_a† − ½{c_a† c_b, ρ})`` with ``c = op(atom)`` (default ``σ⁻``)
+    is ``Σ_k λ_k D[Σ_b v_kb c_b]`` for the eigen-decomposition ``f = Σ_k λ_k v_k v_kᵀ``:
+    the dipole–dipole decay of atoms in free space (``f_ab ∝`` the imaginary part of the
+    dipole Green's tensor, ``f_aa = Γ``), or ``f_ab = f`` all-to-all.
+
+    Parameters
+    ----------
+    atoms : sequence of Atom
+    matrix : array_like, shape (n, n)
+        Real, symmetric and positive semidefinite (a decay matrix).
+    op : callable, optional
+        ``op(atom)`` — the lowering operator of each atom (default ``atom.sm``).
+
+    Returns
+    -------
+    list of (float, Operator)
+        Jumps for :class:`Model` (eigenvalues below ``1e-12·max λ`` dropped).
+
+    Raises
+    ------
+    ValueError
+        Wrong shape, not finite, not real, not symmetric, or not positive semidefinite.
+    """
+    atoms = list(atoms)
+    n = len(atoms)
+    f = _pair_matrix(matrix, n, "matrix", symmetric=True)
+    lam, V = np.linalg.eigh(f)
+    top = max(float(np.max(np.abs(lam))), 1e-300)
+    if lam[0] < -1e-10 * top:
+        raise ValueError("matrix must be positive semidefinite (a decay matrix); its smallest "
+                         f"eigenvalue is {lam[0]:.3g} (largest {lam[-1]:.3g})")
+    op = (lambda at: at.sm) if op is None else op
+    out = []
+    for k in range(n):
+        if lam[k] > 1e-12 * top:
+            c = Operator()
+            for b, at in enumerate(atoms):
+                if V[b, k] != 0:
+                    c = c + op(at) * float(V[b, k])
+            out.append((float(lam[k]), c))
+    return out
+
+
+def _pair_matrix(matrix, n, name, symmetric):
+    m = np.asarray(matrix)
+    if m.shape != (n, n):
+        raise ValueError(f"{name} must have shape ({n}, {n}) (one row and column per atom), "
+                         f"got {m.shape}")
+    if np.iscomplexobj(m) and np.any(m.imag != 0):
+        raise ValueError(f"{name} must be real (per-pair rates and couplings are real)")
+    m = m.real.astype(float)
+    if not np.all(np.isfinite(m)):
+        raise ValueError(f"{name} must be finite")
+    if symmetric and np.max(np.abs(m - m.T), initial=0.0) > 1e-12 * max(np.max(np.abs(m)), 1e-300):
+        raise ValueError(f"{name} must be symmetric (m_ab = m_ba); largest asymmetry "
+                         f"{np.max(np.abs(m - m.T)):.3g}")
+    return m
 
 
 def _excitation_charges(subsystems, clusters):
@@ -331,6 +386,26 @@ class Model:
         if mod == 2:
             return charges, "parity", 2
         return None, "none", 1
+
+    def check_operator(self, op, what="operator"):
+        """Raise ``TypeError``/``ValueError`` unless ``op`` is an operator on this model's
+        subsystems (modes, explicit atoms, the atoms of its Clusters)."""
+        if not isinstance(op, (Operator, IndexedOperator)):
+            raise TypeError(f"{what} must be an Operator or a Clusters sum of the model's algebra, "
+                            f"got {type(op).__name__}")
+        terms = ([f for f in [op]] if isinstance(op, Operator) else
+                 [f for _, fs, _ in op.terms for f in fs])
+        known = set(self.modes) | set(self.atoms)
+        for f in terms:
+            for s in f.subsystems:
+                if isinstance(s, ClusterAtom):
+                    if s.clusters is not self.clusters:
+                        raise ValueError(f"{what} acts on atoms of {s.clusters!r}, which are not "
+                                         "the model's Clusters")
+                elif s not in known:
+                    raise ValueError(f"{what} acts on {s!r}, which is not part of the model "
+                                     f"(modes {[m.name for m in self.modes]}, atoms "
+                                     f"{[a.name for a in self.atoms]})")
 
     # -- explicit form ------------------------------------------------------
     def cluster_atoms(self):

@@ -216,6 +216,8 @@ class Result:
         for k, v in self.e_ops.items():
             if v is op:
                 return self.values[k]
+        if hasattr(self.model, "check_operator"):
+            self.model.check_operator(op)
         if self._evaluator is None:
             raise ValueError(f"method {self.method!r} keeps no state: request the operator "
                              "in e_ops")

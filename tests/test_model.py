@@ -131,3 +131,49 @@ def test_nphot_required_and_checked():
         model.hamiltonian()
     with pytest.raises(ValueError, match="nphot must be >= 2"):
         model.hamiltonian(1)
+
+
+# -- per-pair matrices -----------------------------------------------------------------
+
+def test_correlated_decay_equals_all_to_all_clusters():
+    """Explicit atoms with the decay matrix f_ab = f (a ≠ b), f_aa = Γ reproduce the
+    cluster description f D[J⁻] + (Γ − f) Σ D[σ⁻] (both exact, full space: 1e-10)."""
+    N, f, Gam, W = 3, 0.3, 1.0, 0.7
+    atoms = [qsr.Atom(k) for k in range(1, N + 1)]
+    F = np.full((N, N), f) + (Gam - f) * np.eye(N)
+    jumps = qsr.correlated_decay(atoms, F) + [(W, at.sp) for at in atoms]
+    explicit = qsr.Model(0, jumps)
+    JpJm = sum((at.sp for at in atoms), qsr.Atom(1).sp * 0) * sum((at.sm for at in atoms),
+                                                                     qsr.Atom(1).sm * 0)
+    ex = qsr.steadystate(explicit, "full", e_ops={"JpJm": JpJm}).values["JpJm"]
+    clustered, ops = examples.all_to_all_dipoles(N, collective_emission=f, emission=Gam - f,
+                                                 pumping=W)
+    cl = qsr.steadystate(clustered, "full", e_ops={"JpJm": ops["JpJm"]}).values["JpJm"]
+    assert abs(ex - cl) < 1e-10 * abs(cl)
+
+
+def test_correlated_decay_bad_matrices():
+    atoms = [qsr.Atom(k) for k in (1, 2)]
+    with pytest.raises(ValueError, match=r"shape \(2, 2\)"):
+        qsr.correlated_decay(atoms, np.eye(3))
+    with pytest.raises(ValueError, match="symmetric"):
+        qsr.correlated_decay(atoms, [[1.0, 0.5], [0.2, 1.0]])
+    with pytest.raises(ValueError, match=r"positive semidefinite .* smallest eigenvalue is -1 "):
+        qsr.correlated_decay(atoms, [[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(ValueError, match="symmetric"):
+        qsr.pair_sum(atoms, [[0.0, 1.0], [2.0, 0.0]], lambda at: at.sp, lambda at: at.sm)
+
+
+def test_e_ops_on_unknown_subsystems_and_wrong_types():
+    model, ops = examples.driven_dicke(2, rabi=1.0, collective_emission=1.0, dephasing=0.1)
+    b = qsr.Mode("b")
+    with pytest.raises(ValueError, match=r"e_ops\['n'\] acts on Mode\('b'\), which is not part"):
+        qsr.steadystate(model, "dicke", e_ops={"n": b.num()})
+    other = qsr.Clusters("t")
+    with pytest.raises(ValueError, match="not the model's Clusters"):
+        qsr.steadystate(model, "full", e_ops=[other.sum(other.atom.sz)])
+    with pytest.raises(TypeError, match=r"e_ops\[0\] must be an Operator"):
+        qsr.steadystate(model, "full", e_ops=[qutip.sigmaz()])
+    res = qsr.steadystate(model, "dicke")
+    with pytest.raises(ValueError, match="not part of the model"):
+        res.expect(b.num())

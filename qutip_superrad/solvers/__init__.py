@@ -134,6 +134,12 @@ def _pick(model, method, task, options):
     return m, _options(None, options, m.defaults)
 
 
+def _check_e_ops(model, e_ops):
+    from ..results import normalise_e_ops
+    for k, op in normalise_e_ops(e_ops).items():
+        model.check_operator(op, f"e_ops[{k!r}]")
+
+
 def steadystate(model, method: str = "auto", *, e_ops=None, options: dict | None = None, **kwargs):
     """Steady state of a :class:`~qutip_superrad.Model` by any method that fits it.
 
@@ -156,6 +162,7 @@ def steadystate(model, method: str = "auto", *, e_ops=None, options: dict | None
     Result
     """
     _check_model(model)
+    _check_e_ops(model, e_ops)
     opts = _options(options, kwargs, None)
     m, opts = _pick(model, method, "steadystate", opts)
     res = m.steadystate(model, e_ops, opts)
@@ -174,6 +181,7 @@ def evolve(model, tlist, method: str = "auto", *, initial=None, e_ops=None,
         ``values[key]`` over ``times``; ``std`` for trajectories.
     """
     _check_model(model)
+    _check_e_ops(model, e_ops)
     opts = _options(options, kwargs, None)
     m, opts = _pick(model, method, "evolve", opts)
     res = m.evolve(model, tlist, initial, e_ops, opts)
@@ -198,6 +206,7 @@ def spectrum(model, omega, method: str = "auto", *, operator=None, options: dict
         if len(model.modes) != 1:
             raise ValueError(f"operator is required: the model has {len(model.modes)} modes")
         operator = model.modes[0].a
+    model.check_operator(operator, "operator")
     opts = _options(options, kwargs, None)
     m, opts = _pick(model, method, "spectrum", opts)
     return m.spectrum(model, omega, operator, opts)
