@@ -229,6 +229,7 @@ class Model:
                 raise TypeError("a jump operator must be an Operator, Clusters.sum(...) or "
                                 f"Clusters.each(...), got {type(entry[1]).__name__}")
         self.symbolic = SymbolicModel(H, jumps)
+        self._check_subsystems()
         self.name = name or "model"
         self._check_hermitian = bool(check_hermitian)
         self.modes = [s for s in self.symbolic.subsystems if s.kind == "mode"]
@@ -239,6 +240,23 @@ class Model:
         self.charges, self.symmetry, self.sector_modulus = self._find_symmetry()
         if self._check_hermitian:
             self._hermiticity()
+
+    def _check_subsystems(self):
+        """Template atoms only inside ``sum``/``each``; ``each`` acts on its own atoms only."""
+        for kind, _, factors, used in self.symbolic._pieces():
+            for f in factors:
+                for sub in f.subsystems:
+                    template = isinstance(sub, ClusterAtom) and sub.var == "@"
+                    if kind == "each":
+                        (cl,) = used
+                        if sub is not cl.atom:
+                            raise ValueError(f"{cl.name}.each(op): op must act on the template atom "
+                                             f"{cl.name}.atom only (one jump per atom), but it acts "
+                                             f"on {sub!r}")
+                    elif template:
+                        raise ValueError(f"the template atom of Clusters {sub.clusters.name!r} "
+                                         "appears outside Clusters.sum()/each(); wrap the operator "
+                                         "in .sum(...) (collective) or .each(...) (local jump)")
 
     # -- values -----------------------------------------------------------
     def _set_values(self, parameters, N):

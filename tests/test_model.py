@@ -177,3 +177,16 @@ def test_e_ops_on_unknown_subsystems_and_wrong_types():
     res = qsr.steadystate(model, "dicke")
     with pytest.raises(ValueError, match="not part of the model"):
         res.expect(b.num())
+
+
+def test_jumps_on_unknown_or_wrong_subsystems():
+    a = qsr.Mode("a")
+    A, B = qsr.Clusters("s"), qsr.Clusters("t")
+    with pytest.raises(ValueError, match=r"s.each\(op\): op must act on the template atom s.atom"):
+        qsr.Model(A.sum(A.atom.sz), [(1.0, A.each(B.atom.sm))], N=2)
+    with pytest.raises(ValueError, match=r"s.each\(op\).*acts on Mode\('a'\)"):
+        qsr.Model(A.sum(A.atom.sz) + a.num(), [(1.0, A.each(a.a))], N=2)
+    with pytest.raises(ValueError, match="appears outside Clusters.sum"):
+        qsr.Model(A.sum(A.atom.sz), [(1.0, A.atom.sm)], N=2)
+    with pytest.raises(ValueError, match="one Clusters object"):
+        qsr.Model(A.sum(A.atom.sz), [(1.0, B.sum(B.atom.sm))], N=2)
