@@ -21,7 +21,7 @@ from .cumulant.engine.algebra import Mode, Atom, parameter, parameters
 from .cumulant.engine.clusters import Clusters
 from .model import Model, pair_sum, correlated_decay
 from .results import Result, TimeResult
-from .solvers import steadystate, evolve, methods
+from .solvers import steadystate, evolve, correlation, methods
 from .solvers import spectrum   # the function; the analysis module stays importable as qutip_superrad.spectrum
 from . import examples
 
@@ -29,5 +29,5 @@ __all__ = ["Ensemble", "SuperradiantLaser", "BadCavityLaser", "SteadyStateResult
            "EvolutionResult", "SpectrumResult", "spectrum_features", "MemoryLimitError", "TruncationWarning",
            "CollectivePumping", "cross_validate", "CrossValidationReport", "critical_pump",
            "cumulant", "Mode", "Atom", "Clusters", "parameter", "parameters", "Model", "pair_sum", "correlated_decay",
-           "Result", "TimeResult", "steadystate", "evolve", "spectrum", "methods", "examples",
+           "Result", "TimeResult", "steadystate", "evolve", "spectrum", "correlation", "methods", "examples",
            "__version__"]

@@ -28,7 +28,7 @@ from . import dicke as _dicke
 from . import full as _full
 from . import trajectories as _trajectories
 
-__all__ = ["steadystate", "evolve", "spectrum", "methods", "register", "Method"]
+__all__ = ["steadystate", "evolve", "spectrum", "correlation", "methods", "register", "Method"]
 
 
 @dataclass
@@ -43,6 +43,7 @@ class Method:
     spectrum: Optional[Callable] = None
     estimate: Optional[Callable] = None
     defaults: Optional[dict] = None
+    correlation: Optional[Callable] = None
 
 
 _REGISTRY: dict = {}
@@ -58,19 +59,20 @@ def _variant(fn, **kw):
 
 
 register(Method("full", True, _full.supports, _full.steadystate, _full.evolve, _full.spectrum,
-                _full.estimate))
+                _full.estimate, correlation=_full.correlation))
 register(Method("dicke", True, _dicke.supports, _dicke.steadystate, _dicke.evolve,
-                _dicke.spectrum, _dicke.estimate))
+                _dicke.spectrum, _dicke.estimate, correlation=_dicke.correlation))
 register(Method("manifold", True, functools.partial(_dicke.supports, symmetric_only=True),
                 _variant(_dicke.steadystate, symmetric=True), _variant(_dicke.evolve, symmetric=True),
                 _variant(_dicke.spectrum, symmetric=True),
-                _variant(_dicke.estimate, symmetric=True)))
+                _variant(_dicke.estimate, symmetric=True),
+                correlation=_variant(_dicke.correlation, symmetric=True)))
 register(Method("meanfield", False, _cumulant.supports,
                 _variant(_cumulant.steadystate, phase_filter=False, name="meanfield"),
                 _variant(_cumulant.evolve, phase_filter=False, name="meanfield"),
                 None, None, {"order": 1, "seed": 1e-3}))
 register(Method("cumulant", False, _cumulant.supports, _cumulant.steadystate, _cumulant.evolve,
-                _cumulant.spectrum))
+                _cumulant.spectrum, correlation=_cumulant.correlation))
 register(Method("trajectories", False, _trajectories.supports, None, _trajectories.evolve))
 
 
@@ -210,3 +212,25 @@ def spectrum(model, omega, method: str = "auto", *, operator=None, options: dict
     opts = _options(options, kwargs, None)
     m, opts = _pick(model, method, "spectrum", opts)
     return m.spectrum(model, omega, operator, opts)
+
+
+def correlation(model, taulist, method: str = "auto", *, operator=None, options: dict | None = None,
+                **kwargs):
+    """Steady-state two-time correlation ``⟨B†(τ)B(0)⟩`` on ``taulist`` (quantum regression).
+
+    ``operator`` is ``B`` (default: the annihilation operator of the model's only mode);
+    ``⟨B†B⟩`` at ``τ = 0``.
+
+    Returns
+    -------
+    ndarray, complex
+    """
+    _check_model(model)
+    if operator is None:
+        if len(model.modes) != 1:
+            raise ValueError(f"operator is required: the model has {len(model.modes)} modes")
+        operator = model.modes[0].a
+    model.check_operator(operator, "operator")
+    opts = _options(options, kwargs, None)
+    m, opts = _pick(model, method, "correlation", opts)
+    return m.correlation(model, taulist, operator, opts)

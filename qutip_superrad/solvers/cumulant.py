@@ -29,7 +29,8 @@ from ..cumulant.engine.clusters import ClusterAtom, IndexedOperator, substitute_
 from ..cumulant.engine.solve import CumulantState, _operator_value
 from ..results import Result, TimeResult, normalise_e_ops
 
-__all__ = ["supports", "steadystate", "evolve", "spectrum", "closed_system", "collective_value"]
+__all__ = ["supports", "steadystate", "evolve", "spectrum", "correlation", "closed_system",
+           "collective_value"]
 
 NAME = "cumulant"
 EXACT = False
@@ -194,3 +195,12 @@ def spectrum(model, omega, operator, options=None, *, phase_filter=True, name="c
     res = solver.spectrum(omega, {"operator": operator, "steadystate": opts["steadystate"]})
     res.method = name
     return res
+
+
+def correlation(model, taulist, operator, options=None, *, phase_filter=True, name="cumulant"):
+    """``⟨B†(τ)B(0)⟩`` by the quantum regression theorem at the closure's order."""
+    opts = V.check_options(options, _DEFAULTS, f"correlation(method={name!r})")
+    _, solver = _solver(model, opts, phase_filter)
+    if not isinstance(operator, Operator):
+        raise TypeError("the cumulant correlation needs B on a mode or an explicit atom (an Operator)")
+    return solver.correlation(taulist, {"operator": operator, "steadystate": opts["steadystate"]})

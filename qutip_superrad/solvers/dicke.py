@@ -39,7 +39,8 @@ from ..exact._common import (DEFAULT_MAX_MEMORY, check_steady_options, check_tru
 from ..exact.dicke import _cg, log_degeneracy
 from ..results import Result, TimeResult, normalise_e_ops
 
-__all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "DickeFockSpace",
+__all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "correlation",
+           "DickeFockSpace",
            "DickeFockState", "words", "liouvillian"]
 
 NAME = "dicke"
@@ -638,14 +639,8 @@ def evolve(model, tlist, initial=None, e_ops=None, options=None, *, symmetric=Fa
                       stats={"dimension": space.dim})
 
 
-def spectrum(model, omega, operator, options=None, *, symmetric=False):
-    """``S(ω) = 2 Re ∫₀^∞ e^{−iωτ} ⟨B†(τ)B(0)⟩ dτ`` by the quantum regression theorem.
-
-    ``B`` must change the excitation number by a definite amount (``a``, ``J⁻``…).
-    """
-    name = "manifold" if symmetric else "dicke"
-    omega = V.check_grid("omega", omega)
-    opts = check_steady_options(options, _DEFAULTS, f"spectrum(method={name!r})")
+def _regression(model, operator, opts, symmetric):
+    """``(L_k, v, w, steady state)`` with ``⟨B†(τ)B(0)⟩ = wᵀ e^{L_k τ} v`` (``v = Bρ``)."""
     ss = steadystate(model, None, opts, symmetric=symmetric)
     s0, x = ss.state.space, ss.state.vector
     Bw = words(model, operator)
@@ -668,7 +663,28 @@ def spectrum(model, omega, operator, options=None, *, symmetric=False):
         n, e, a = space.apply(ops, space.jj, space.n, space.e)
         hit = (e == space.e2) & np.all(n == space.n2, axis=0)
         w[hit] += c * a[hit]
+    return L, v, w, ss
+
+
+def spectrum(model, omega, operator, options=None, *, symmetric=False):
+    """``S(ω) = 2 Re ∫₀^∞ e^{−iωτ} ⟨B†(τ)B(0)⟩ dτ`` by the quantum regression theorem.
+
+    ``B`` must change the excitation number by a definite amount (``a``, ``J⁻``…).
+    """
+    name = "manifold" if symmetric else "dicke"
+    omega = V.check_grid("omega", omega)
+    opts = check_steady_options(options, _DEFAULTS, f"spectrum(method={name!r})")
+    L, v, w, ss = _regression(model, operator, opts, symmetric)
     res = qrt_spectrum(L, v, w, omega, name, {"steady_state": ss.checks})
     res.checks["g1_0"] = float(np.real(w @ v))
     res.steady_state = ss
     return res
+
+
+def correlation(model, taulist, operator, options=None, *, symmetric=False):
+    """``⟨B†(τ)B(0)⟩`` in the steady state on ``taulist`` (quantum regression, exact ``e^{Lτ}``)."""
+    name = "manifold" if symmetric else "dicke"
+    taulist = V.check_grid("taulist", taulist)
+    opts = check_steady_options(options, _DEFAULTS, f"correlation(method={name!r})")
+    L, v, w, _ = _regression(model, operator, opts, symmetric)
+    return propagate(L, v, taulist) @ w

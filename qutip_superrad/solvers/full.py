@@ -19,7 +19,7 @@ from ..exact._common import (DEFAULT_MAX_MEMORY, check_steady_options, check_tru
                              qrt_spectrum, solve_steady)
 from ..results import Result, TimeResult, normalise_e_ops
 
-__all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "FullSpace"]
+__all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "correlation", "FullSpace"]
 
 NAME = "full"
 EXACT = True
@@ -225,6 +225,23 @@ def _real_if_close(a):
     return a
 
 
+def _regression(model, operator, opts):
+    """``(L_k, v, w, steady state)`` with ``⟨B†(τ)B(0)⟩ = wᵀ e^{L_k τ} v`` (``v = Bρ``)."""
+    ss = steadystate(model, None, opts)
+    space, L = _liouvillian(model, opts)
+    Bq = model.to_qobj(operator, space.nphot)
+    Brho = (Bq * ss.state).full()
+    nz = np.argwhere(np.abs(Brho) > 0)
+    k = int(space.excitation[nz[0, 0]] - space.excitation[nz[0, 1]]) if nz.size else -1
+    ket, bra = space.sector(k)
+    v = Brho[ket, bra]
+    if np.abs(Brho).sum() - np.abs(v).sum() > 1e-12 * max(np.abs(Brho).sum(), 1e-300):
+        raise ValueError("B ρ is not in one symmetry sector; B must change the excitation "
+                         "number by a definite amount")
+    w = Bq.dag().full()[bra, ket]              # Tr(B† X) = Σ X[ket, bra] B†[bra, ket]
+    return _restrict(L, space, ket, bra), v, w, ss
+
+
 def spectrum(model, omega, operator, options=None):
     """``S(ω) = 2 Re ∫₀^∞ e^{−iωτ} ⟨B†(τ)B(0)⟩ dτ`` by the quantum regression theorem.
 
@@ -235,21 +252,16 @@ def spectrum(model, omega, operator, options=None):
     """
     omega = V.check_grid("omega", omega)
     opts = check_steady_options(options, _DEFAULTS, "spectrum(method='full')")
-    ss = steadystate(model, None, opts)
-    space, L = _liouvillian(model, opts)
-    B = model.to_qobj(operator, space.nphot)
-    Bq = qutip.Qobj(B.full(), dims=ss.state.dims)
-    Brho = (Bq * ss.state).full()
-    nz = np.argwhere(np.abs(Brho) > 0)
-    k = int(space.excitation[nz[0, 0]] - space.excitation[nz[0, 1]]) if nz.size else -1
-    ket, bra = space.sector(k)
-    v = Brho[ket, bra]
-    if np.abs(Brho).sum() - np.abs(v).sum() > 1e-12 * max(np.abs(Brho).sum(), 1e-300):
-        raise ValueError("B ρ is not in one symmetry sector; B must change the excitation "
-                         "number by a definite amount")
-    w = Bq.dag().full()[bra, ket]              # Tr(B† X) = Σ X[ket, bra] B†[bra, ket]
-    res = qrt_spectrum(_restrict(L, space, ket, bra), v, w, omega, "full",
-                       {"steady_state": ss.checks})
+    L, v, w, ss = _regression(model, operator, opts)
+    res = qrt_spectrum(L, v, w, omega, "full", {"steady_state": ss.checks})
     res.checks["g1_0"] = float(np.real(w @ v))
     res.steady_state = ss
     return res
+
+
+def correlation(model, taulist, operator, options=None):
+    """``⟨B†(τ)B(0)⟩`` in the steady state on ``taulist`` (quantum regression, exact ``e^{Lτ}``)."""
+    taulist = V.check_grid("taulist", taulist)
+    opts = check_steady_options(options, _DEFAULTS, "correlation(method='full')")
+    L, v, w, _ = _regression(model, operator, opts)
+    return propagate(L, v, taulist) @ w
