@@ -136,6 +136,17 @@ def _pick(model, method, task, options):
     return m, _options(None, options, m.defaults)
 
 
+def _regression_operator(model, operator):
+    """``B`` of a correlation: given, or the annihilation operator of the only mode."""
+    _check_model(model)
+    if operator is None:
+        if len(model.modes) != 1:
+            raise ValueError(f"operator is required: the model has {len(model.modes)} modes")
+        operator = model.modes[0].a
+    model.check_operator(operator, "operator")
+    return operator
+
+
 def _check_e_ops(model, e_ops):
     from ..results import normalise_e_ops
     for k, op in normalise_e_ops(e_ops).items():
@@ -203,12 +214,7 @@ def spectrum(model, omega, method: str = "auto", *, operator=None, options: dict
     -------
     SpectrumResult
     """
-    _check_model(model)
-    if operator is None:
-        if len(model.modes) != 1:
-            raise ValueError(f"operator is required: the model has {len(model.modes)} modes")
-        operator = model.modes[0].a
-    model.check_operator(operator, "operator")
+    operator = _regression_operator(model, operator)
     opts = _options(options, kwargs, None)
     m, opts = _pick(model, method, "spectrum", opts)
     return m.spectrum(model, omega, operator, opts)
@@ -225,12 +231,7 @@ def correlation(model, taulist, method: str = "auto", *, operator=None, options:
     -------
     ndarray, complex
     """
-    _check_model(model)
-    if operator is None:
-        if len(model.modes) != 1:
-            raise ValueError(f"operator is required: the model has {len(model.modes)} modes")
-        operator = model.modes[0].a
-    model.check_operator(operator, "operator")
+    operator = _regression_operator(model, operator)
     opts = _options(options, kwargs, None)
     m, opts = _pick(model, method, "correlation", opts)
     return m.correlation(model, taulist, operator, opts)

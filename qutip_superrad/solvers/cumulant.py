@@ -28,6 +28,7 @@ from ..cumulant.engine.closure import set_partitions
 from ..cumulant.engine.clusters import ClusterAtom, IndexedOperator, substitute_atoms
 from ..cumulant.engine.solve import CumulantState, _operator_value
 from ..results import Result, TimeResult, normalise_e_ops
+from ._shared import expect_values, real_if_close
 
 __all__ = ["supports", "steadystate", "evolve", "spectrum", "correlation", "closed_system",
            "collective_value"]
@@ -117,14 +118,6 @@ def collective_value(model, system, state, op):
     return total
 
 
-def _values(fn, e_ops):
-    out = {}
-    for k, op in e_ops.items():
-        v = fn(op)
-        out[k] = v.real if abs(v.imag) <= 1e-12 * max(1.0, abs(v)) else v
-    return out
-
-
 def _seeded(solver, seed):
     y = solver.initial_state()
     if seed:
@@ -157,7 +150,7 @@ def steadystate(model, e_ops=None, options=None, *, phase_filter=True, name="cum
     def fn(op):
         return collective_value(model, system, state, op)
 
-    return Result(name, model, state=state, values=_values(fn, e_ops),
+    return Result(name, model, state=state, values=expect_values(fn, e_ops),
                   checks={"residual": state.residual, "solver": state.info},
                   stats={"equations": solver.n, "order": system.order,
                          "time": time.perf_counter() - t0}, evaluator=fn, e_ops=e_ops)
@@ -177,8 +170,7 @@ def evolve(model, tlist, initial=None, e_ops=None, options=None, *, phase_filter
     states = [CumulantState(system, solver.M, y, np.nan, {}) for y in evo.ys]
     values = {k: np.array([collective_value(model, system, s, op) for s in states])
               for k, op in e_ops.items()}
-    values = {k: v.real if np.all(np.abs(v.imag) <= 1e-12 * np.maximum(1, np.abs(v))) else v
-              for k, v in values.items()}
+    values = {k: real_if_close(v) for k, v in values.items()}
     return TimeResult(name, model, tlist, values, states=states, e_ops=e_ops,
                       stats={"equations": solver.n, "order": system.order})
 

@@ -15,9 +15,10 @@ import qutip
 import scipy.sparse as sp
 
 from .. import _validate as V
-from ..exact._common import (DEFAULT_MAX_MEMORY, check_steady_options, check_truncation, propagate,
-                             qrt_spectrum, solve_steady)
+from ..exact._common import (DEFAULT_MAX_MEMORY, check_steady_options, propagate, qrt_spectrum,
+                             solve_steady)
 from ..results import Result, TimeResult, normalise_e_ops
+from ._shared import expect_values, real_if_close, truncation_checks, unique_or_raise
 
 __all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "correlation", "FullSpace"]
 
@@ -107,30 +108,6 @@ def _expect_fn(model, space, rho):
     return value
 
 
-def _values(fn, e_ops):
-    out = {}
-    for k, op in e_ops.items():
-        v = fn(op)
-        out[k] = v.real if abs(v.imag) <= 1e-12 * max(1.0, abs(v)) else v
-    return out
-
-
-def _truncation(model, space, rho, opts):
-    checks = {}
-    for i, m in enumerate(model.modes):
-        pn = space.mode_distribution(rho, i)
-        mean = float(np.sum(np.arange(pn.size) * pn))
-        checks[m.name] = check_truncation(pn, pn.size, opts["truncation_tol"], opts["strict"], mean)
-    return checks
-
-
-def _unique_or_raise(model, method):
-    if model.conserves_total_spin():
-        raise ValueError(f"method={method!r}: the steady state is not unique — without local "
-                         "processes the total spin of the atoms is conserved. Use "
-                         "method='manifold' (the symmetric block j = N/2, reached from the ground "
-                         "state) or evolve from a given initial state")
-
 def steadystate(model, e_ops=None, options=None):
     """Exact steady state in the full tensor space (per symmetry sector).
 
@@ -146,7 +123,7 @@ def steadystate(model, e_ops=None, options=None):
         Allowed population of the top Fock state.
     """
     opts = check_steady_options(options, _DEFAULTS, "steadystate(method='full')")
-    _unique_or_raise(model, 'full')
+    unique_or_raise(model, 'full')
     e_ops = normalise_e_ops(e_ops)
     t0 = time.perf_counter()
     space, L = _liouvillian(model, opts)
@@ -164,9 +141,10 @@ def steadystate(model, e_ops=None, options=None):
     checks = {"residual": residual, "solver": info, "trace": float(np.real(rho.tr())),
               "hermiticity": float(np.max(np.abs((rho - rho.dag()).full()))),
               "min_eigenvalue": float(np.linalg.eigvalsh(0.5 * (rho + rho.dag()).full())[0]),
-              "truncation": _truncation(model, space, rho, opts)}
+              "truncation": truncation_checks(
+                  model, [space.mode_distribution(rho, i) for i in range(len(model.modes))], opts)}
     fn = _expect_fn(model, space, rho)
-    return Result("full", model, state=rho, values=_values(fn, e_ops), checks=checks,
+    return Result("full", model, state=rho, values=expect_values(fn, e_ops), checks=checks,
                   stats={"dimension": int(x.size), "symmetry": model.symmetry,
                          "time": time.perf_counter() - t0}, evaluator=fn, e_ops=e_ops)
 
@@ -213,16 +191,9 @@ def evolve(model, tlist, initial=None, e_ops=None, options=None):
         states.append(rho)
         for k, o in ops.items():
             values[k].append(qutip.expect(qutip.Qobj(o.full(), dims=rho.dims), rho))
-    values = {k: _real_if_close(np.array(v)) for k, v in values.items()}
+    values = {k: real_if_close(np.array(v)) for k, v in values.items()}
     return TimeResult("full", model, tlist, values, states=states, e_ops=e_ops,
                       stats={"dimension": int(ket.size)})
-
-
-def _real_if_close(a):
-    a = np.asarray(a)
-    if np.iscomplexobj(a) and np.all(np.abs(a.imag) <= 1e-12 * np.maximum(1.0, np.abs(a))):
-        return a.real
-    return a
 
 
 def _regression(model, operator, opts):

@@ -1,0 +1,39 @@
+"""Pieces every solver of the description uses: observables, truncation, uniqueness."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..exact._common import check_truncation
+
+__all__ = ["real_if_close", "expect_values", "truncation_checks", "unique_or_raise"]
+
+
+def real_if_close(v):
+    """``v`` (scalar or array) as real where its imaginary part is rounding (≤ 1e-12 relative)."""
+    a = np.asarray(v)
+    if np.iscomplexobj(a) and np.all(np.abs(a.imag) <= 1e-12 * np.maximum(1.0, np.abs(a))):
+        a = a.real
+    return a.item() if a.ndim == 0 else a
+
+
+def expect_values(fn, e_ops):
+    """``{key: fn(op)}`` for the ``e_ops``, real where the value is real."""
+    return {k: real_if_close(fn(op)) for k, op in e_ops.items()}
+
+
+def truncation_checks(model, distributions, opts):
+    """``{mode name: check}`` of the photon distributions (one per mode, model order)."""
+    out = {}
+    for m, pn in zip(model.modes, distributions):
+        mean = float(np.sum(np.arange(pn.size) * pn))
+        out[m.name] = check_truncation(pn, pn.size, opts["truncation_tol"], opts["strict"], mean)
+    return out
+
+
+def unique_or_raise(model, method):
+    """Refuse a steady state that is not unique (collective operators only)."""
+    if model.conserves_total_spin():
+        raise ValueError(f"method={method!r}: the steady state is not unique — without local "
+                         "processes the total spin of the atoms is conserved. Use "
+                         "method='manifold' (the symmetric block j = N/2, reached from the ground "
+                         "state) or evolve from a given initial state")
