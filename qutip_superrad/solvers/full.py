@@ -87,6 +87,29 @@ class FullSpace:
         return np.real(rho.ptrace(mode_index).diag())
 
 
+def _pivot_states(model, space):
+    """Basis states likely to be populated: vacuum with every atom in the level its local
+    jumps alone favour (a good pivot saves a second factorisation), then the extremes."""
+    from ..cumulant.engine.algebra import to_qobj
+    jumps = model.explicit_jumps()
+    index = 0
+    for sub, d in space.subsystems:
+        level = 0
+        if sub.kind == "atom":
+            L = np.zeros((d * d, d * d), complex)
+            I = np.eye(d)
+            for rate, c in jumps:
+                if c.subsystems == [sub]:
+                    A = to_qobj(c, [(sub, d)]).full()
+                    AdA = A.conj().T @ A
+                    L += rate * (np.kron(A, A.conj()) - 0.5 * np.kron(AdA, I) - 0.5 * np.kron(I, AdA.T))
+            w, v = np.linalg.eig(L)
+            rho = v[:, np.argmin(np.abs(w))].reshape(d, d)
+            level = int(np.argmax(np.abs(np.diag(rho)))) if np.any(L) else d - 1
+        index = index * d + level
+    return [index, int(np.argmin(space.excitation)), int(np.argmax(space.excitation))]
+
+
 def _liouvillian(model, opts):
     dim = int(np.prod(_dims(model, opts["nphot"] if model.modes else None), dtype=float))
     V.check_memory(estimate(model, {"nphot": opts["nphot"]})["memory"], opts["max_memory"],
@@ -130,9 +153,8 @@ def steadystate(model, e_ops=None, options=None):
     ket, bra = space.sector(0)
     keys = ket + bra * space.dim
     swap = np.searchsorted(keys, bra + ket * space.dim)
-    ground = int(np.argmin(space.excitation))
     pos = {k: i for i, k in enumerate(keys)}
-    pivots = [pos.get(s + s * space.dim, -1) for s in (ground, int(np.argmax(space.excitation)))]
+    pivots = [pos.get(s + s * space.dim, -1) for s in _pivot_states(model, space)]
     x, residual, info = solve_steady(_restrict(L, space, ket, bra), (ket == bra).astype(float),
                                      pivots=pivots, swap=swap)
     rho = np.zeros((space.dim, space.dim), complex)
