@@ -26,10 +26,10 @@ import qutip_superrad as qsr                      # noqa: E402
 from qutip_superrad.cumulant import laser as cl   # noqa: E402
 
 
-def seed_laser(M, pump=0.01):
+def seed_laser(M, pumping=0.01):
     """Seed 000 Fig 5 parameters: N = 10⁴, σ = 0.1κ, Δ ∈ [−σ, σ], g = 0.002κ, Γ = 0.001κ."""
     ens = qsr.Ensemble.gaussian(1e4, 0.1, M, width=1.0, g=0.002, integer=False)
-    return qsr.SuperradiantLaser(ens, kappa=1.0, gamma=0.001, pump=pump)
+    return qsr.SuperradiantLaser(ens, kappa=1.0, emission=0.001, pumping=pumping)
 
 
 def timeit(f, min_time=0.2, max_rep=1000):

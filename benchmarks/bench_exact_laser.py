@@ -43,7 +43,7 @@ def main():
 
     reached = None
     # (a)
-    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(5, g=1.0), kappa=10, gamma=0.1, pump=1)
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(5, g=1.0), kappa=10, emission=0.1, pumping=1)
     if "a" not in args.only:
         args.skip_baseline = True
     dk, t_dicke = timed(lambda: laser.steadystate("dicke", nphot=12))
@@ -64,7 +64,7 @@ def main():
 
     # (b)
     for N in [10, 20, 30, 40, 50, 60, 70, 80] if "b" in args.only else []:
-        las = qsr.SuperradiantLaser(qsr.Ensemble.identical(N, g=1.0), kappa=10, gamma=0.1, pump=1)
+        las = qsr.SuperradiantLaser(qsr.Ensemble.identical(N, g=1.0), kappa=10, emission=0.1, pumping=1)
         ss, t = timed(lambda: las.steadystate("dicke", nphot=12, check_positivity=False))
         rows.append((f"(b) method='dicke' with cavity, N={N}, nphot=12", t, float("nan"),
                      f"n={ss.photon_number:.6f}, dim={ss.checks['dimension']}, "
@@ -74,8 +74,8 @@ def main():
         reached = N
 
     # (c)
-    bc = qsr.SuperradiantLaser(qsr.Ensemble.identical(1000, g=1.0), kappa=10, gamma=0.1,
-                               pump=1).eliminate_cavity()
+    bc = qsr.SuperradiantLaser(qsr.Ensemble.identical(1000, g=1.0), kappa=10, emission=0.1,
+                               pumping=1).eliminate_cavity()
     def badcav():
         sp = bc.spectrum(np.linspace(-5, 5, 101), "dicke")   # solves the steady state first
         return sp.steady_state, sp

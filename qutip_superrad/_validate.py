@@ -4,13 +4,16 @@ Every check raises *before* any large allocation and names the offending
 parameter together with the allowed range, so that a user sees at once what
 to change.
 """
+import functools
 import numbers
+import warnings
 
 import numpy as np
 
 __all__ = [
     "check_rate", "check_real", "check_count", "check_int", "check_array",
     "check_options", "check_grid", "MemoryLimitError", "check_memory",
+    "renamed_keywords", "rename_keywords", "renamed_attribute",
 ]
 
 
@@ -140,3 +143,66 @@ def check_memory(estimate_bytes, limit_bytes, what):
             f"{what} needs an estimated {_bytes(estimate_bytes)}, above the limit "
             f"max_memory={_bytes(limit_bytes)}; reduce N or nphot, use a symmetry-aware "
             f"method, or raise the max_memory option")
+
+
+def _warn_renamed(where, old, new, stacklevel):
+    warnings.warn(f"{where}: {old!r} is renamed to {new!r}; the old name will be removed",
+                  FutureWarning, stacklevel=stacklevel + 1)
+
+
+def rename_keywords(kwargs, renames, where, stacklevel=3):
+    """Map the old keyword names in ``kwargs`` to the new ones, in place.
+
+    Every old name found emits ``FutureWarning("<where>: 'old' is renamed to
+    'new'")``; giving both the old and the new name raises ``TypeError``.
+
+    Parameters
+    ----------
+    kwargs : dict
+        Keyword arguments (modified in place and returned).
+    renames : dict
+        ``{old_name: new_name}``.
+    where : str
+        The callable, quoted in the messages.
+    stacklevel : int
+        Passed to :func:`warnings.warn` (the default points at the caller of
+        the function that calls this one).
+    """
+    for old, new in renames.items():
+        if old not in kwargs:
+            continue
+        if new in kwargs:
+            raise TypeError(f"{where} got both {old!r} and its new name {new!r}; "
+                            f"give only {new!r}")
+        _warn_renamed(where, old, new, stacklevel)
+        kwargs[new] = kwargs.pop(old)
+    return kwargs
+
+
+def renamed_keywords(renames):
+    """Decorator: accept the old keyword names ``renames = {old: new}`` of a function.
+
+    The decorated function keeps its signature (new names only); an old name
+    given as a keyword is passed on under its new name with a
+    ``FutureWarning``, old and new together raise ``TypeError``.  Positional
+    calls are unaffected.
+    """
+    def decorate(func):
+        name = func.__qualname__.replace(".__init__", "")
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            if kwargs:
+                rename_keywords(kwargs, renames, f"{name}()", stacklevel=3)
+            return func(*args, **kwargs)
+        wrapper.__renamed_keywords__ = dict(renames)
+        return wrapper
+    return decorate
+
+
+def renamed_attribute(old, new):
+    """A read-only property ``old`` that returns the attribute ``new`` with a ``FutureWarning``."""
+    def getter(self):
+        _warn_renamed(type(self).__name__, old, new, stacklevel=2)
+        return getattr(self, new)
+    return property(getter, doc=f"Former name of :attr:`{new}` (read-only, deprecated: warns).")

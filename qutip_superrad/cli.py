@@ -3,7 +3,8 @@
 Subcommands
 -----------
 ``laser`` (default when no subcommand is given)
-    Solve the superradiant laser of seed 000 for a small ensemble with the
+    Solve the superradiant laser (Bychek, Hotter, Plankensteiner and Ritsch,
+    Open Res. Europe 1, 73 (2021)) for a small ensemble with the
     exact methods (``full`` and ``dicke``; ``cumulant`` too when it is
     available), print a comparison table with the bad-cavity limit, and plot
     the emission spectra.
@@ -18,6 +19,12 @@ Parameters come from the built-in ``defaults.toml``, then an optional
 ``[sweep]`` table), then the command-line flags (highest priority).
 Invalid parameters exit with status 2 and a message naming the parameter;
 failures of a solver (memory limit, no convergence) exit with status 1.
+
+Parameter names follow qutip.piqs, as in the Python API: ``--coupling`` (g),
+``--emission`` (Γ D[σ⁻]), ``--pumping`` (R D[σ⁺]), ``--dephasing`` (ν D[σ⁺σ⁻]).
+The former flags ``--g``, ``--gamma``, ``--pump``, ``--atom-dephasing`` and
+the config keys ``g``, ``gamma``, ``pump``, ``atom_dephasing`` still work
+with a warning.
 """
 import argparse
 import importlib.util
@@ -51,11 +58,11 @@ _SWEEP_METHODS = ("dicke", "bad-cavity", "full", "cumulant")
 # key -> (command-line flag, kind)
 _KEYS = {
     "N": ("--N", "count"),
-    "g": ("--g", "real"),
+    "coupling": ("--coupling", "real"),
     "kappa": ("--kappa", "rate"),
-    "gamma": ("--gamma", "rate"),
-    "pump": ("--pump", "rate"),
-    "atom_dephasing": ("--atom-dephasing", "rate"),
+    "emission": ("--emission", "rate"),
+    "pumping": ("--pumping", "rate"),
+    "dephasing": ("--dephasing", "rate"),
     "cavity_dephasing": ("--cavity-dephasing", "rate"),
     "cavity_detuning": ("--cavity-detuning", "real"),
     "detuning": ("--detuning", "real"),
@@ -68,6 +75,11 @@ _KEYS = {
     "plot": ("--plot", "path"),
     "json": ("--json", "path"),
 }
+
+#: former config keys / flag names -> current ones (accepted with a FutureWarning)
+_RENAMED_KEYS = {"g": "coupling", "gamma": "emission", "pump": "pumping",
+                 "atom_dephasing": "dephasing"}
+_OLD_DEST = "_renamed_"
 
 
 class ParameterError(ValueError):
@@ -91,6 +103,25 @@ def _norm(key):
     return str(key).replace("-", "_")
 
 
+def _renamed(table, where):
+    """``table`` with the former key names replaced by the current ones (FutureWarning).
+
+    Both the old and the new name of one parameter raise ``ParameterError``.
+    """
+    out = {}
+    for key, value in table.items():
+        new = _RENAMED_KEYS.get(_norm(key))
+        if new is not None:
+            if any(_norm(k) == new for k in table):
+                raise ParameterError("--config", f"both '{key}' and its new name '{new}' in "
+                                     f"{where}; give only '{new}'")
+            warnings.warn(f"config key '{key}' in {where} is renamed to '{new}'",
+                          FutureWarning, stacklevel=3)
+            key = new
+        out[key] = value
+    return out
+
+
 def load_config(path, command):
     """Parameters for ``command`` from a TOML file; unknown keys raise ``ParameterError``.
 
@@ -107,6 +138,9 @@ def load_config(path, command):
     except tomllib.TOMLDecodeError as err:
         raise ParameterError("--config", f"invalid TOML in {path}: {err}") from None
     out = {}
+    data = {key: (_renamed(value, f"table [{key}] of {path}")
+                  if key in ("laser", "sweep") and isinstance(value, dict) else value)
+            for key, value in _renamed(data, str(path)).items()}
     for key, value in data.items():
         if key in ("laser", "sweep") and isinstance(value, dict):
             allowed = load_defaults(key)
@@ -226,9 +260,9 @@ def cumulant_available():
 
 def _make_laser(p, N):
     import qutip_superrad as qsr
-    ens = qsr.Ensemble.identical(N, g=p["g"], detuning=p["detuning"])
-    return qsr.SuperradiantLaser(ens, kappa=p["kappa"], gamma=p["gamma"], pump=p["pump"],
-                                 atom_dephasing=p["atom_dephasing"],
+    ens = qsr.Ensemble.identical(N, g=p["coupling"], detuning=p["detuning"])
+    return qsr.SuperradiantLaser(ens, kappa=p["kappa"], emission=p["emission"],
+                                 pumping=p["pumping"], dephasing=p["dephasing"],
                                  cavity_dephasing=p["cavity_dephasing"],
                                  cavity_detuning=p["cavity_detuning"])
 
@@ -331,16 +365,18 @@ def _omega(p):
 
 
 def _header(p, N):
-    C = 4 * p["g"] ** 2 / (p["kappa"] * p["gamma"]) if p["gamma"] > 0 else float("inf")
+    g = p["coupling"]
+    C = 4 * g ** 2 / (p["kappa"] * p["emission"]) if p["emission"] > 0 else float("inf")
     k = p["kappa"] + p["cavity_dephasing"]
-    gc = k * p["g"] ** 2 / (p["cavity_detuning"] ** 2 + k ** 2 / 4)   # as eliminate_cavity()
-    return (f"superradiant laser (seed 000): N={N}, g={p['g']:g}, kappa={p['kappa']:g}, "
-            f"gamma={p['gamma']:g}, pump={p['pump']:g}, atom_dephasing={p['atom_dephasing']:g}, "
-            f"cavity_dephasing={p['cavity_dephasing']:g}, cavity_detuning={p['cavity_detuning']:g}, "
-            f"detuning={p['detuning']:g}, nphot={p['nphot']}\n"
-            f"  cooperativity C = 4g^2/(kappa*gamma) = {C:.4g}, collective decay of the "
-            f"bad-cavity limit Gamma_c = {gc:.4g} (4g^2/kappa on resonance), bad-cavity parameter g*sqrt(N)/kappa = "
-            f"{p['g'] * math.sqrt(N) / p['kappa']:.3g}")
+    gc = k * g ** 2 / (p["cavity_detuning"] ** 2 + k ** 2 / 4)   # as eliminate_cavity()
+    return (f"superradiant laser: N={N}, coupling={g:g}, kappa={p['kappa']:g}, "
+            f"emission={p['emission']:g}, pumping={p['pumping']:g}, "
+            f"dephasing={p['dephasing']:g}, cavity_dephasing={p['cavity_dephasing']:g}, "
+            f"cavity_detuning={p['cavity_detuning']:g}, detuning={p['detuning']:g}, "
+            f"nphot={p['nphot']}\n"
+            f"  cooperativity C = 4g^2/(kappa*emission) = {C:.4g}, collective emission of the "
+            f"bad-cavity limit Gamma_c = {gc:.4g} (4g^2/kappa on resonance), bad-cavity "
+            f"parameter g*sqrt(N)/kappa = {g * math.sqrt(N) / p['kappa']:.3g}")
 
 
 def _save_spectrum_plot(path, spectra, rows, title):
@@ -418,8 +454,8 @@ def run_laser(p, out=None, err=None, quiet=False):
             print(f"note: {n}", file=err)
     if p["plot"]:
         _save_spectrum_plot(p["plot"], spectra, rows,
-                            f"N={N}, g={p['g']:g}, κ={p['kappa']:g}, Γ={p['gamma']:g}, "
-                            f"R={p['pump']:g}, nphot={p['nphot']}")
+                            f"N={N}, g={p['coupling']:g}, κ={p['kappa']:g}, "
+                            f"Γ={p['emission']:g}, R={p['pumping']:g}, nphot={p['nphot']}")
         report["plot"] = str(Path(p["plot"]).resolve())
         if not quiet:
             print(f"spectrum plot written to {p['plot']}", file=out)
@@ -439,15 +475,15 @@ def _save_sweep_plot(path, table, methods, p):
         Ns = [n for n, _ in pts]
         axes[0].loglog(Ns, [v["photon_number"] for _, v in pts], marks.get(m, "o-"), label=m)
         axes[1].loglog(Ns, [v["linewidth"] for _, v in pts], marks.get(m, "o-"), label=m)
-    gc = 4 * p["g"] ** 2 / p["kappa"]
-    axes[1].axhline(p["gamma"], color="0.5", ls=":", lw=1, label="Γ")
+    gc = 4 * p["coupling"] ** 2 / p["kappa"]
+    axes[1].axhline(p["emission"], color="0.5", ls=":", lw=1, label="Γ")
     axes[1].axhline(gc, color="0.3", ls="--", lw=1, label="Γc = CΓ = 4g²/κ")
     axes[0].set_ylabel("⟨a†a⟩  (bad cavity: flux/κ)")
     axes[1].set_ylabel("FWHM")
     for ax in axes:
         ax.set_xlabel("N")
         ax.legend(frameon=False, fontsize=8)
-    fig.suptitle(f"g={p['g']:g}, κ={p['kappa']:g}, Γ={p['gamma']:g}, R={p['pump']:g}, "
+    fig.suptitle(f"g={p['coupling']:g}, κ={p['kappa']:g}, Γ={p['emission']:g}, R={p['pumping']:g}, "
                  f"nphot={p['nphot']}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -547,12 +583,18 @@ def _add_model_flags(sp, sweep=False):
                        help="comma-separated atom numbers (default 1,2,3,4,6,8,10,12)")
     else:
         g.add_argument("--N", type=int, default=S, help="number of identical atoms (default 4)")
-    g.add_argument("--g", type=float, default=S, help="atom-cavity coupling g (default 1)")
+    g.add_argument("--coupling", type=float, default=S,
+                   help="atom-cavity coupling g (default 1)")
     g.add_argument("--kappa", type=float, default=S, help="cavity loss rate κ > 0 (default 10)")
-    g.add_argument("--gamma", type=float, default=S, help="spontaneous emission rate Γ (default 0.1)")
-    g.add_argument("--pump", type=float, default=S, help="incoherent pump rate R (default 1)")
-    g.add_argument("--atom-dephasing", dest="atom_dephasing", type=float, default=S,
-                   help="atomic dephasing ν of ν D[σ⁺σ⁻] (default 0)")
+    g.add_argument("--emission", type=float, default=S,
+                   help="spontaneous emission rate Γ of Γ D[σ⁻] (default 0.1)")
+    g.add_argument("--pumping", type=float, default=S,
+                   help="incoherent pump rate R of R D[σ⁺] (default 1)")
+    g.add_argument("--dephasing", type=float, default=S,
+                   help="atomic dephasing ν of ν D[σ⁺σ⁻] = (ν/4) D[σ_z] (default 0)")
+    for old in _RENAMED_KEYS:                  # former names, hidden from --help
+        g.add_argument("--" + old.replace("_", "-"), dest=_OLD_DEST + old, type=float,
+                       default=S, help=S)
     g.add_argument("--cavity-dephasing", dest="cavity_dephasing", type=float, default=S,
                    help="cavity dephasing ξ of ξ D[a†a] (default 0)")
     g.add_argument("--cavity-detuning", dest="cavity_detuning", type=float, default=S,
@@ -594,7 +636,8 @@ def build_parser():
     """The argparse parser of ``qutip-superrad``."""
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="qutip-superrad: superradiant laser (seed 000) solved exactly in the full "
+        description="qutip-superrad: superradiant laser (Bychek et al., Open Res. Europe 1, "
+                    "73 (2021)) solved exactly in the full "
                     "tensor space and in the permutation-invariant Dicke basis, with cumulants "
                     "and the bad-cavity limit for comparison.  Without a subcommand, 'laser' "
                     "runs on the built-in defaults.",
@@ -665,10 +708,27 @@ def main(argv=None):
         return 0
     flags = {k: v for k, v in vars(args).items()
              if k in _KEYS}
+    for key, value in vars(args).items():      # former flag names
+        if not key.startswith(_OLD_DEST):
+            continue
+        old = key[len(_OLD_DEST):]
+        new = _RENAMED_KEYS[old]
+        old_flag, new_flag = "--" + old.replace("_", "-"), _KEYS[new][0]
+        if new in flags:
+            sub.error(f"argument {old_flag}: renamed to {new_flag}; give only {new_flag}")
+        print(f"{sub.prog}: warning: {old_flag} is renamed to {new_flag}", file=sys.stderr)
+        flags[new] = value
     if args.no_plot:
         flags["plot"] = ""
     try:
-        params = resolve_parameters(args.command, args.config, flags)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", FutureWarning)
+            params = resolve_parameters(args.command, args.config, flags)
+        for w in caught:                                   # renamed config keys
+            if issubclass(w.category, FutureWarning):
+                print(f"{sub.prog}: warning: {w.message}", file=sys.stderr)
+            else:                                          # pragma: no cover
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         for N in np.atleast_1d(params["N"]):             # the package's own checks
             laser = _make_laser(params, int(N))
             if params.get("bad_cavity", "bad-cavity" in params["methods"]):

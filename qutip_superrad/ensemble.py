@@ -3,10 +3,21 @@
 A cluster is a group of atoms that share one detuning and one coupling to the
 cavity mode.  Exact methods expand clusters into atoms (integer counts);
 cumulant methods work with the clusters directly (counts may be non-integer).
+The frequency and coupling distributions follow A. Bychek, C. Hotter,
+D. Plankensteiner and H. Ritsch, *Superradiant lasing in inhomogeneously
+broadened ensembles with spatially varying coupling*, Open Research Europe 1,
+73 (2021).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ._validate import check_array, check_count, check_int, check_real
+
+if TYPE_CHECKING:                                   # pragma: no cover
+    from numpy.typing import ArrayLike
 
 __all__ = ["Ensemble"]
 
@@ -20,7 +31,8 @@ class Ensemble:
         Number of atoms ``N_m > 0`` in each cluster (may be non-integer for the
         cumulant method; exact methods require integers).
     detunings : array_like of float, optional
-        Cavity–atom detunings ``Δ_m = ω_c − ω_m`` (seed 000, eq. 1).  Default 0.
+        Cavity–atom detunings ``Δ_m = ω_c − ω_m`` (eq. 1 of Bychek et al. 2021).
+        Default 0.
     couplings : array_like of float, optional
         Atom–cavity couplings ``g_m``.  Default 1.
 
@@ -31,7 +43,8 @@ class Ensemble:
     (7.0, 2)
     """
 
-    def __init__(self, counts, detunings=None, couplings=None):
+    def __init__(self, counts: ArrayLike, detunings: ArrayLike | None = None,
+                 couplings: ArrayLike | None = None) -> None:
         counts = check_array("counts", counts, positive=True)
         if counts.size == 0:
             raise ValueError("counts must contain at least one cluster (M >= 1)")
@@ -44,7 +57,7 @@ class Ensemble:
 
     # -- constructors -----------------------------------------------------
     @classmethod
-    def identical(cls, N, g=1.0, detuning=0.0):
+    def identical(cls, N: float, g: float = 1.0, detuning: float = 0.0) -> Ensemble:
         """``N`` identical atoms in one cluster.
 
         Parameters
@@ -62,7 +75,7 @@ class Ensemble:
         return cls([N], [check_real("detuning", detuning)], [check_real("g", g)])
 
     @classmethod
-    def atoms(cls, detunings, couplings=None):
+    def atoms(cls, detunings: ArrayLike, couplings: ArrayLike | None = None) -> Ensemble:
         """One atom per cluster, with per-atom detunings and couplings."""
         detunings = check_array("detunings", detunings)
         if detunings.size == 0:
@@ -72,8 +85,12 @@ class Ensemble:
         return cls(np.ones(detunings.size), detunings, couplings)
 
     @classmethod
-    def gaussian(cls, N, sigma, n_clusters, width=3.0, g=1.0, integer=True):
-        """Gaussian inhomogeneous broadening resolved by frequency clusters (seed 000, Sec. III).
+    def gaussian(cls, N: float, sigma: float, n_clusters: int, width: float = 3.0,
+                 g: float = 1.0, integer: bool = True) -> Ensemble:
+        """Gaussian inhomogeneous broadening resolved by frequency clusters.
+
+        As in Sec. III of Bychek, Hotter, Plankensteiner and Ritsch, Open Res.
+        Europe 1, 73 (2021).
 
         The detunings ``Δ_m`` are ``n_clusters`` equidistant points in
         ``[−width·σ, width·σ]``; the counts are ``N_m ∝ exp(−Δ_m²/2σ²)``
@@ -120,8 +137,12 @@ class Ensemble:
         return cls(counts, delta, np.full(counts.size, check_real("g", g)))
 
     @classmethod
-    def standing_wave(cls, N, g0, n_positions, detuning=0.0, integer=True):
-        """Atoms spread over a standing wave, ``g(x) = g0 cos(kx)`` (seed 000, Sec. IV).
+    def standing_wave(cls, N: float, g0: float, n_positions: int, detuning: float = 0.0,
+                      integer: bool = True) -> Ensemble:
+        """Atoms spread over a standing wave, ``g(x) = g0 cos(kx)``.
+
+        As in Sec. IV of Bychek, Hotter, Plankensteiner and Ritsch, Open Res.
+        Europe 1, 73 (2021).
 
         ``K = n_positions`` equidistant positions ``x_m = m λ/(4K)``,
         ``m = 0…K−1``, in ``[0, λ/4)`` hold ``N/K`` atoms each, so that
@@ -142,7 +163,7 @@ class Ensemble:
         return cls(counts[keep], np.full(keep.sum(), check_real("detuning", detuning)), g[keep])
 
     @classmethod
-    def product(cls, frequencies, positions):
+    def product(cls, frequencies: Ensemble, positions: Ensemble) -> Ensemble:
         """Product of a frequency and a coupling distribution (``M × K`` clusters).
 
         Cluster ``(m, k)`` holds ``N_m · K_k / N_K`` atoms with detuning of

@@ -51,7 +51,9 @@ def all_to_all_dipoles(N, collective_emission, emission, pumping):
     and ``f_aa = Γ`` is ``f D[J⁻] + (Γ − f) Σ_a D[σ⁻_a]``; here the two rates are
     given directly (``collective_emission = f``, ``emission = Γ − f``), plus
     ``W Σ_a D[σ⁺_a]`` (``pumping``).  The all-to-all limit of the dipole arrays of
-    Nadolny, Hotter and Ritsch (seed 001), ``f = f_eff/N``.
+    B. Zhu, J. Schachenmayer, M. Xu, F. Herrera, J. G. Restrepo, M. J. Holland and
+    A. M. Rey, *Synchronization of interacting quantum dipoles*, New J. Phys. 17,
+    083063 (2015), ``f = f_eff/N``.
     """
     atoms = Clusters("s")
     s = atoms.atom
@@ -92,14 +94,18 @@ def superradiant_laser(N, coupling, kappa, emission, pumping, dephasing=0.0, det
     return model, ops
 
 
-#: Γ_3/Γ_2 of ⁸⁸Sr (the broad ¹P₁ and narrow ³P₁ lines), the seed-002 ratio.
+#: Γ_3/Γ_2 of ⁸⁸Sr (the broad ¹P₁ and narrow ³P₁ lines), the ratio used by Hotter,
+#: Plankensteiner and Ritsch, arXiv:2007.12522.
 _SR_GAMMA_RATIO = 4266.0
 
 
 def vlevel_laser(N, *, g=0.01, kappa=0.0025, Delta_c=5.0, Delta2=5.0, Delta3=-1.0,
                  Omega2=0.5, Omega3=0.5, Gamma2=1.0 / _SR_GAMMA_RATIO, Gamma3=1.0,
                  nu2=0.0, nu3=0.0):
-    """Coherently driven V-level laser (seed 002) as a description.
+    """Coherently driven V-level laser as a description.
+
+    The model of C. Hotter, D. Plankensteiner and H. Ritsch, *Continuous narrowband
+    lasing with coherently driven V-level atoms*, arXiv:2007.12522 ("the paper").
 
     N identical three-level atoms in a V configuration — level 1 the ground
     state, 2 the narrow (lasing) excited state, 3 the broad excited state —
@@ -150,21 +156,21 @@ def vlevel_laser(N, *, g=0.01, kappa=0.0025, Delta_c=5.0, Delta2=5.0, Delta3=-1.
 
     Notes
     -----
-    **κ D[a] versus the seed's 2κ.**  Seed eq. (6) reads
+    **κ D[a] versus the paper's 2κ.**  Its eq. (6) reads
     ``κ(2aρa† − a†aρ − ρa†a) = 2κ D[a]``, in line with "photons leaking … at
     a rate 2κ" (Sec. III) and "FWHM ≈ cavity linewidth 2κ" (Sec. III B); but
-    the seed's Appendix B/C equations, ``d⟨a†a⟩/dt = −κ⟨a†a⟩ + …``,
+    the paper's Appendix B/C equations, ``d⟨a†a⟩/dt = −κ⟨a†a⟩ + …``,
     ``d⟨a⟩/dt = … − ½(κ + ν_2)⟨a⟩``, correspond to ``κ D[a]`` (FWHM κ).  This
     model uses ``κ D[a]`` (Appendix C); to reproduce eq. (6) literally pass
     ``2κ``.
 
-    The default parameters are the seed's pump point (``Δ_2 = 5``,
+    The default parameters are the paper's pump point (``Δ_2 = 5``,
     ``Δ_3 = −1``, ``Ω_2 = Ω_3 = 0.5`` in units of Γ_3, where a free atom has
     inversion 0.678) with a cavity resonant with the bare narrow line
     (``Δc = Δ_2``), ``g = 0.01 ≈ 43 Γ_2`` and ``κ = 0.0025 ≈ 11 Γ_2``: a
     small-N regime, strongly cavity-coupled already for a few atoms
     (``⟨a†a⟩ ≈ 0.2 N`` for N = 1 … 3), where the exact methods reach
-    (``method="full"``, ``nphot`` ≈ 10).  The seed's many-atom lasing regime
+    (``method="full"``, ``nphot`` ≈ 10).  The paper's many-atom lasing regime
     is, e.g., ``N = 2000, Delta_c=0, g=0.002, kappa=0.05`` with
     ``method="cumulant"``.  The pumps break the excitation-number symmetry
     (``model.symmetry == "none"``).

@@ -189,8 +189,8 @@ def cross_validate(model, N=None, ensembles=None, reference="dicke", approx="cum
     Examples
     --------
     >>> import qutip_superrad as qsr
-    >>> laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(1, g=0.1), kappa=1, gamma=0.1,
-    ...                               pump=0.5)
+    >>> laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(1, g=0.1), kappa=1, emission=0.1,
+    ...                               pumping=0.5)
     >>> rep = qsr.cross_validate(laser, N=[1, 2, 4], reference_options={"nphot": 12})
     >>> print(rep.to_markdown())
     cumulant vs dicke

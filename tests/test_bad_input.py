@@ -8,7 +8,7 @@ import qutip_superrad as qsr
 from qutip_superrad import Ensemble, MemoryLimitError
 from qutip_superrad.exact._common import TruncationWarning
 
-RATES = dict(kappa=1.0, gamma=0.1, pump=1.0)
+RATES = dict(kappa=1.0, emission=0.1, pumping=1.0)
 
 
 def laser(N=2, **kw):
@@ -16,7 +16,7 @@ def laser(N=2, **kw):
 
 
 # -- rates -----------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["kappa", "gamma", "pump", "atom_dephasing", "cavity_dephasing"])
+@pytest.mark.parametrize("name", ["kappa", "emission", "pumping", "dephasing", "cavity_dephasing"])
 @pytest.mark.parametrize("value", [-0.5, np.nan, np.inf])
 def test_bad_rate(name, value):
     with pytest.raises(ValueError, match=name):
@@ -34,7 +34,7 @@ def test_kappa_zero():
         laser(kappa=0.0)
 
 
-@pytest.mark.parametrize("name", ["kappa", "gamma", "pump"])
+@pytest.mark.parametrize("name", ["kappa", "emission", "pumping"])
 def test_rate_wrong_type(name):
     with pytest.raises(TypeError, match=name):
         laser(**{name: "1.0"})
@@ -42,9 +42,9 @@ def test_rate_wrong_type(name):
         laser(**{name: True})            # bools are not rates
 
 
-@pytest.mark.parametrize("name", ["collective_decay", "gamma", "pump", "atom_dephasing"])
+@pytest.mark.parametrize("name", ["collective_emission", "emission", "pumping", "dephasing"])
 def test_bad_cavity_laser_rates(name):
-    kw = dict(collective_decay=0.1, gamma=0.1, pump=1.0)
+    kw = dict(collective_emission=0.1, emission=0.1, pumping=1.0)
     kw[name] = -1.0
     with pytest.raises(ValueError, match=name):
         qsr.BadCavityLaser(Ensemble.identical(3), **kw)
@@ -165,7 +165,7 @@ def test_dicke_needs_identical_atoms():
 
 
 def test_full_on_bad_cavity_laser():
-    bc = qsr.BadCavityLaser(Ensemble.identical(3), collective_decay=0.1, gamma=0.1, pump=1.0)
+    bc = qsr.BadCavityLaser(Ensemble.identical(3), collective_emission=0.1, emission=0.1, pumping=1.0)
     with pytest.raises(ValueError, match="method must be one of"):
         bc.steadystate("full")
 
@@ -256,7 +256,7 @@ def test_evolve_initial_wrong_type():
 
 
 # -- truncation ------------------------------------------------------------------------------
-STRONG = dict(kappa=1.0, gamma=0.05, pump=2.0)      # ⟨a†a⟩ ≈ 1.8 for N = 4: nphot = 3 is too small
+STRONG = dict(kappa=1.0, emission=0.05, pumping=2.0)      # ⟨a†a⟩ ≈ 1.8 for N = 4: nphot = 3 is too small
 
 
 @pytest.mark.parametrize("method", ["dicke", "full"])
@@ -279,7 +279,7 @@ def test_truncation_strict_raises(method):
 
 
 def test_no_truncation_warning_when_converged():
-    l = qsr.SuperradiantLaser(Ensemble.identical(2), kappa=10.0, gamma=0.1, pump=1.0)
+    l = qsr.SuperradiantLaser(Ensemble.identical(2), kappa=10.0, emission=0.1, pumping=1.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ss = l.steadystate("dicke", nphot=8, strict=True)

@@ -81,11 +81,13 @@ def test_help_lists_subcommands(tmp_path):
 def test_subcommand_help_lists_flags(capsys):
     code, out, _ = _main_exit(["laser", "--help"], capsys)
     assert code == 0
-    for flag in ("--N", "--g", "--kappa", "--gamma", "--pump", "--atom-dephasing",
+    for flag in ("--N", "--coupling", "--kappa", "--emission", "--pumping", "--dephasing",
                  "--cavity-dephasing", "--cavity-detuning", "--detuning", "--nphot", "--methods",
                  "--omega-min", "--omega-max", "--omega-points", "--plot", "--no-plot",
                  "--json", "--config", "--quiet"):
         assert flag in out, flag
+    for old in ("--g ", "--gamma", "--pump ", "--atom-dephasing"):   # hidden former names
+        assert old not in out, old
     code, out, _ = _main_exit(["sweep", "--help"], capsys)
     assert code == 0 and "--N" in out and "progress" in out
 
@@ -100,7 +102,7 @@ def test_negative_kappa_is_a_usage_error(tmp_path):
 
 @pytest.mark.parametrize("args, name", [(["--N", "0"], "N"), (["--nphot", "1"], "nphot"),
                                         (["--methods", "full,exact"], "methods"),
-                                        (["--pump", "nan"], "pump"),
+                                        (["--pumping", "nan"], "pumping"),
                                         (["--omega-min", "5"], "omega")])
 def test_bad_values_name_the_parameter(tmp_path, monkeypatch, capsys, args, name):
     monkeypatch.chdir(tmp_path)                   # in process: argparse exits with status 2
@@ -128,7 +130,7 @@ def test_config_unknown_key(tmp_path, monkeypatch, capsys):
 
 def test_config_values_and_flag_override(tmp_path):
     (tmp_path / "cfg.toml").write_text(
-        'N = 2\nnphot = 4\nkappa = 5.0\nmethods = "dicke"\n[laser]\npump = 0.5\n'
+        'N = 2\nnphot = 4\nkappa = 5.0\nmethods = "dicke"\n[laser]\npumping = 0.5\n'
         'omega_points = 51\n')
     res = run_cli(["laser", "--config", "cfg.toml", "--kappa", "8", "--no-plot", "--quiet",
                    "--json", "o.json"], tmp_path)
@@ -136,7 +138,7 @@ def test_config_values_and_flag_override(tmp_path):
     assert res.stdout == ""
     data = json.loads((tmp_path / "o.json").read_text())
     p = data["parameters"]
-    assert (p["N"], p["nphot"], p["kappa"], p["pump"], p["methods"]) == (2, 4, 8.0, 0.5, ["dicke"])
+    assert (p["N"], p["nphot"], p["kappa"], p["pumping"], p["methods"]) == (2, 4, 8.0, 0.5, ["dicke"])
     assert set(data["results"]) == {"dicke", "bad-cavity"}
     assert not list(tmp_path.glob("*.png"))
 
@@ -208,3 +210,57 @@ def test_exact_failure_exits_with_status_1(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(cli, "_solve", boom)
     assert cli.main(["laser", *SMALL, "--no-plot"]) == 1
     assert "too big" in capsys.readouterr().err
+
+
+# -- former parameter names (one vocabulary after qutip.piqs) -----------------------
+_OLD_NEW = [("--g", "--coupling", "0.8"), ("--gamma", "--emission", "0.2"),
+            ("--pump", "--pumping", "0.7"), ("--atom-dephasing", "--dephasing", "0.05")]
+
+
+@pytest.mark.parametrize("old, new, value", _OLD_NEW)
+def test_former_flags_warn_and_agree(tmp_path, monkeypatch, capsys, old, new, value):
+    monkeypatch.chdir(tmp_path)
+    args = ["laser", "--N", "2", "--nphot", "4", "--omega-points", "31", "--methods", "dicke",
+            "--no-bad-cavity", "--no-plot", "--quiet"]
+    assert cli.main([*args, old, value, "--json", "old.json"]) == 0
+    err = capsys.readouterr().err
+    assert f"{old} is renamed to {new}" in err
+    assert cli.main([*args, new, value, "--json", "new.json"]) == 0
+    assert "renamed" not in capsys.readouterr().err
+    a = json.loads((tmp_path / "old.json").read_text())
+    b = json.loads((tmp_path / "new.json").read_text())
+    assert {**a["parameters"], "json": ""} == {**b["parameters"], "json": ""}
+    assert a["parameters"][new[2:].replace("-", "_")] == float(value)
+    assert a["results"]["dicke"]["photon_number"] == b["results"]["dicke"]["photon_number"]
+
+
+def test_former_and_new_flag_together_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _main_exit(["laser", *SMALL, "--pump", "1", "--pumping", "2"], capsys)
+    assert code == 2 and "--pumping" in err and "--pump" in err
+
+
+def test_former_config_keys_warn_and_agree(tmp_path, monkeypatch, capsys):
+    old = tmp_path / "old.toml"
+    old.write_text("g = 0.8\ngamma = 0.2\n[laser]\npump = 0.7\natom_dephasing = 0.05\n")
+    new = tmp_path / "new.toml"
+    new.write_text("coupling = 0.8\nemission = 0.2\n[laser]\npumping = 0.7\ndephasing = 0.05\n")
+    with pytest.warns(FutureWarning, match="is renamed to") as rec:
+        p_old = cli.resolve_parameters("laser", old)
+    assert {str(w.message).split("'")[1] for w in rec} == {"g", "gamma", "pump", "atom_dephasing"}
+    p_new = cli.resolve_parameters("laser", new)
+    assert p_old == p_new
+    assert (p_new["coupling"], p_new["emission"], p_new["pumping"], p_new["dephasing"]) == \
+        (0.8, 0.2, 0.7, 0.05)
+    # through main: a warning line on stderr, not a traceback
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["laser", "--config", "old.toml", "--N", "2", "--nphot", "4",
+                     "--omega-points", "31", "--methods", "dicke", "--no-plot", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: config key 'pump'" in err and "renamed to 'pumping'" in err
+
+
+def test_former_and_new_config_key_together(tmp_path):
+    (tmp_path / "both.toml").write_text("pump = 1.0\npumping = 2.0\n")
+    with pytest.raises(cli.ParameterError, match="pumping"):
+        cli.resolve_parameters("laser", tmp_path / "both.toml")

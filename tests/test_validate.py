@@ -8,7 +8,7 @@ from qutip_superrad.validate import CrossValidationReport, cross_validate
 
 
 def _laser(g=0.1, **kw):
-    rates = dict(kappa=1.0, gamma=0.1, pump=0.5)
+    rates = dict(kappa=1.0, emission=0.1, pumping=0.5)
     rates.update(kw)
     return qsr.SuperradiantLaser(qsr.Ensemble.identical(1, g=g), **rates)
 
@@ -29,7 +29,7 @@ def test_report_with_callable_reference():
     """Distinct atoms (one per cluster) against plain QuTiP; table, markdown and plot."""
     ens = [qsr.Ensemble.atoms([0.0, 0.03], [0.05, 0.04]),
            qsr.Ensemble.atoms([0.0, 0.03, -0.02], [0.05, 0.04, 0.06])]
-    laser = qsr.SuperradiantLaser(ens[0], kappa=1, gamma=0.01, pump=0.1, atom_dephasing=0.01)
+    laser = qsr.SuperradiantLaser(ens[0], kappa=1, emission=0.01, pumping=0.1, dephasing=0.01)
     rep = cross_validate(laser, ensembles=ens, reference=_qutip_reference)
     assert isinstance(rep, CrossValidationReport) and len(rep) == 2
     assert rep.reference == "_qutip_reference" and rep.approx == "cumulant"
@@ -59,7 +59,7 @@ def test_bad_input():
         cross_validate(laser, N=[1], reference="exactest")
     with pytest.raises(TypeError):
         cross_validate(laser, ensembles=[1, 2])
-    inhom = qsr.SuperradiantLaser(qsr.Ensemble.atoms([0, 0.1]), kappa=1, gamma=0.1, pump=0.5)
+    inhom = qsr.SuperradiantLaser(qsr.Ensemble.atoms([0, 0.1]), kappa=1, emission=0.1, pumping=0.5)
     with pytest.raises(ValueError, match="identical"):
         cross_validate(inhom, N=[1, 2])
     with pytest.raises(ValueError, match="increasing"):
@@ -85,7 +85,7 @@ def test_linewidth_against_dicke():
 
 def test_auto_photon_cutoff():
     """nphot="auto": the cutoff grows with the photon number until the truncation check passes."""
-    laser = _laser(g=1.0, kappa=10.0, gamma=0.1, pump=1.0)         # C = 4, ⟨n⟩ ≈ 0.02 … 0.8
+    laser = _laser(g=1.0, kappa=10.0, emission=0.1, pumping=1.0)         # C = 4, ⟨n⟩ ≈ 0.02 … 0.8
     rep = cross_validate(laser, N=[1, 10, 20], reference_options={"nphot": "auto"})
     nphot = rep.table["nphot"]
     assert nphot[0] == 9 and nphot[-1] > nphot[0]

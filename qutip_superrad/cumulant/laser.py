@@ -1,4 +1,8 @@
-r"""Cluster-resolved second-order cumulants of the superradiant laser (seed 000).
+r"""Cluster-resolved second-order cumulants of the superradiant laser.
+
+The laser of A. Bychek, C. Hotter, D. Plankensteiner and H. Ritsch, *Superradiant
+lasing in inhomogeneously broadened ensembles with spatially varying coupling*,
+Open Research Europe 1, 73 (2021), "the paper" below.
 
 Equations
 ---------
@@ -18,7 +22,7 @@ identical atoms (detuning ``Δ_m``, coupling ``g_m``), with ``n = ⟨a†a⟩``,
     dc_mj/dt = −(Γ+R+ν + i(Δ_m−Δ_j)) c_mj + i g_m q_m b_j* − i g_j q_j b_m
 
 (``c_mm`` is real: ``dc_mm/dt = −(Γ+R+ν) c_mm + 2 g_m q_m Im b_m``).  They agree
-with seed 000 eq 5 / A1 once ``ν`` is added to the pair equations (A1 omits it)
+with the paper's eq 5 / A1 once ``ν`` is added to the pair equations (A1 omits it)
 and the ``+ξ + ν`` of eq 5 is kept in ``b_m``.  The cavity detuning ``δ_c``
 enters only the phase of ``b_m``.
 
@@ -27,7 +31,7 @@ the mean field is trivial — no light, ``p_m = R/(Γ+R)`` — whatever the atom
 number.  ``order=1`` returns this, to make the point; a symmetry-broken
 (Maxwell–Bloch) mean field is not implemented.
 
-Spectrum (quantum regression, seed 000 eq 7–8 with clusters; size ``M+1``)::
+Spectrum (quantum regression, the paper's eq 7–8 with clusters; size ``M+1``)::
 
     d/dτ ⟨a†(τ)a⟩    = (−(κ+ξ)/2 + iδ_c) ⟨a†(τ)a⟩ + i Σ_m N_m g_m ⟨σ⁺_m(τ)a⟩
     d/dτ ⟨σ⁺_m(τ)a⟩ = −((Γ+R+ν)/2 + iΔ_m) ⟨σ⁺_m(τ)a⟩ − i g_m (2p_m − 1) ⟨a†(τ)a⟩
@@ -77,7 +81,10 @@ class LaserParameters:
     ----------
     counts, detunings, couplings : ndarray, shape (M,)
     kappa, gamma, pump, nu, xi, dc : float
-        ``κ, Γ, R, ν`` (atomic dephasing), ``ξ`` (cavity dephasing), ``δ_c``.
+        The symbols ``κ, Γ, R, ν, ξ, δ_c`` of the equations: ``kappa``, ``emission``,
+        ``pumping``, ``dephasing``, ``cavity_dephasing`` and ``cavity_detuning`` of
+        :class:`~qutip_superrad.SuperradiantLaser` (low-level names, fixed by the
+        compiled kernel's argument order).
     """
 
     def __init__(self, counts, detunings, couplings, kappa, gamma, pump, nu=0.0, xi=0.0, dc=0.0):
@@ -108,8 +115,8 @@ def supports(model):
     ens = model.ensemble
     if ens.n_clusters < 1 or np.any(ens.counts <= 0):
         raise ValueError("every cluster needs a count N_m > 0")
-    if model.gamma + model.pump == 0:
-        raise ValueError("gamma + pump must be > 0: without decay or pump the atomic "
+    if model.emission + model.pumping == 0:
+        raise ValueError("emission + pumping must be > 0: without decay or pump the atomic "
                          "populations have no steady state")
     return True
 
@@ -118,8 +125,8 @@ def parameters(model):
     """:class:`LaserParameters` of a :class:`~qutip_superrad.SuperradiantLaser`."""
     supports(model)
     ens = model.ensemble
-    return LaserParameters(ens.counts, ens.detunings, ens.couplings, model.kappa, model.gamma,
-                           model.pump, model.atom_dephasing, model.cavity_dephasing,
+    return LaserParameters(ens.counts, ens.detunings, ens.couplings, model.kappa, model.emission,
+                           model.pumping, model.dephasing, model.cavity_dephasing,
                            model.cavity_detuning)
 
 
@@ -321,7 +328,7 @@ class _Reduced:
         W[np.diag_indices(M)] = N - 1
         den = gp + 1j * (D[:, None] - D[None, :])
         if np.any(den == 0):
-            raise ValueError("gamma + pump + atom_dephasing must be > 0 for a steady state "
+            raise ValueError("emission + pumping + dephasing must be > 0 for a steady state "
                              "of the pair correlations of identical detunings")
         self.K = 1.0 / den
         self.A = W * g[None, :] * self.K
@@ -807,7 +814,8 @@ _SP_DEFAULTS = dict(order=2, backend="cython", steadystate=None, state=None, n_h
 def qrt_matrix(x, par):
     """Quantum-regression matrix ``A`` (size ``M+1``) and initial vector ``(n, b)``.
 
-    ``d/dτ (⟨a†(τ)a⟩, ⟨σ⁺_m(τ)a⟩) = A · (...)`` — seed 000 eq 7–8 with clusters.
+    ``d/dτ (⟨a†(τ)a⟩, ⟨σ⁺_m(τ)a⟩) = A · (...)`` — eq 7–8 of the paper (module docstring)
+    with clusters.
     """
     M = par.M
     n, b, p, _ = unpack(x, M)
@@ -998,7 +1006,9 @@ def spectrum(laser, omega, options=None):
 
 
 def critical_pump(laser, omega, pump_range, rtol=1e-2, options=None):
-    """Critical pump ``R_c`` above which the spectrum has a single peak (seed 000, Fig 6).
+    """Critical pump ``R_c`` above which the spectrum has a single peak.
+
+    Fig 6 of Bychek, Hotter, Plankensteiner and Ritsch, Open Res. Europe 1, 73 (2021).
 
     Geometric bisection on the pump rate between ``pump_range = (R_lo, R_hi)``,
     where the spectrum on ``omega`` must have several peaks at ``R_lo`` and one
@@ -1007,7 +1017,7 @@ def critical_pump(laser, omega, pump_range, rtol=1e-2, options=None):
     Parameters
     ----------
     laser : SuperradiantLaser
-        The model (its ``pump`` is ignored).
+        The model (its ``pumping`` is ignored).
     omega : array_like
         Frequency grid fine enough to resolve the cluster lines.
     pump_range : (float, float)
@@ -1031,7 +1041,7 @@ def critical_pump(laser, omega, pump_range, rtol=1e-2, options=None):
     opt["steadystate"] = ssopt
 
     def peaks(R):
-        model = type(laser)(laser.ensemble, **{**laser.parameters(), "pump": R})
+        model = type(laser)(laser.ensemble, **{**laser.parameters(), "pumping": R})
         return spectrum(model, omega, opt).n_peaks
 
     if peaks(lo) == 1:

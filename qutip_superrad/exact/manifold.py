@@ -1,4 +1,8 @@
-"""Exact solver on the symmetric Dicke manifold ``j = N/2`` (seed 003, App. C, E).
+"""Exact solver on the symmetric Dicke manifold ``j = N/2``.
+
+For the model of Y. Shimshi and E. Shahmoon, *Dissipative phase transition and
+metrology in collectively pumped superradiance* (2024), "the paper" below
+(App. C, E).
 
 The collective master equation (ħ = 1, ``D[c]ρ = cρc† − ½{c†c, ρ}``)::
 
@@ -186,9 +190,9 @@ def sector_gap(N, gamma, w, k=0):
     """Smallest decay rate of sector ``k``.
 
     For ``k = 0`` the steady-state eigenvalue (the one closest to zero) is
-    excluded: this is the relaxation rate ``λ(w)`` of the populations (seed
-    App. C, E).  For ``k ≠ 0`` it is ``min |Re μ|`` over the whole sector (all
-    coherences decay; the seed reports ``γ`` for ``k = ±1``).
+    excluded: this is the relaxation rate ``λ(w)`` of the populations (the
+    paper's App. C, E).  For ``k ≠ 0`` it is ``min |Re μ|`` over the whole sector (all
+    coherences decay; the paper reports ``γ`` for ``k = ±1``).
     """
     N, gamma, w, k = _check_sector_args(N, gamma, w, k)
     diag, off = _symmetric_bands(N, gamma, w, k)
@@ -213,7 +217,7 @@ def relaxation_rate(N, gamma, w):
     """Exact relaxation rate ``λ(w)``: smallest non-zero ``|μ|`` of ``Diag⁽⁰⁾``.
 
     This is the asymptotic decay rate of ``⟨J_z(t)⟩`` and of ``C_zz(τ)``
-    (seed App. E).  It is exact for every ``N``; for ``N = 100`` its minimum
+    (the paper's App. E).  It is exact for every ``N``; for ``N = 100`` its minimum
     over ``w`` is ``≈ 2γ`` at ``w ≈ γ``.
 
     Returns
@@ -231,7 +235,7 @@ def steady_populations(N, gamma, w):
     ``p_{m+1} L[m, m+1] = p_m L[m+1, m]``, which is evaluated from the matrix
     elements of :func:`sector_liouvillian` in log space (no overflow for
     ``N = 1000`` far from ``w = γ``).  It equals the thermal state
-    ``e^{−βJ_z}/Z`` with ``β = −ln(w/γ)`` of seed eq. (3), which is *not*
+    ``e^{−βJ_z}/Z`` with ``β = −ln(w/γ)`` of the paper's eq. (3), which is *not*
     assumed here.
 
     Returns

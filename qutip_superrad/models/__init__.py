@@ -1,4 +1,4 @@
-"""Physical models: one module per seed system."""
+"""Physical models: one module (or package) per physical system."""
 from .laser import SuperradiantLaser, BadCavityLaser
 
 __all__ = ["SuperradiantLaser", "BadCavityLaser"]

@@ -60,13 +60,13 @@ def description(laser):
     """``laser`` as a :class:`~qutip_superrad.Model` with its numbers."""
     ens = laser.ensemble
     template, _ = _template(laser.has_mode)
-    values = dict(detuning=ens.detunings, emission=laser.gamma, pumping=laser.pump,
-                  dephasing=laser.atom_dephasing)
+    values = dict(detuning=ens.detunings, emission=laser.emission, pumping=laser.pumping,
+                  dephasing=laser.dephasing)
     if laser.has_mode:
         values.update(kappa=laser.kappa, cavity_dephasing=laser.cavity_dephasing,
                       cavity_detuning=laser.cavity_detuning, coupling=ens.couplings)
     else:
-        values.update(collective_emission=laser.collective_decay,
+        values.update(collective_emission=laser.collective_emission,
                       collective_shift=laser.collective_shift)
     return template.with_values(N=ens.counts, **values)
 
@@ -159,7 +159,7 @@ def _steady_result(laser, method, res, ops):
         pn = res.state.photon_distribution(0)
     else:
         pn = None
-        flux = laser.collective_decay * v["JpJm"]
+        flux = laser.collective_emission * v["JpJm"]
         g2 = v["four"] / v["JpJm"] ** 2 if v["JpJm"] > 0 else float("nan")
         n = flux / laser.kappa if laser.kappa else float("nan")
     return SteadyStateResult(method="dicke", photon_number=n, excited_population=np.array([exc / N]),
@@ -204,7 +204,7 @@ def evolve(laser, method, tlist, initial, options):
     jpjm = np.real(res.values["JpJm"])
     pair = (jpjm - exc * N) / (N * (N - 1)) if N > 1 else np.zeros_like(exc)
     photons = (np.real(res.values["n"]) if laser.has_mode
-               else jpjm * laser.collective_decay / (laser.kappa or np.nan))
+               else jpjm * laser.collective_emission / (laser.kappa or np.nan))
     return EvolutionResult(times=res.times, photon_number=photons, excited_population=exc[:, None],
                            pair_correlation=pair[:, None, None].astype(complex), method="dicke",
                            states=res.states)

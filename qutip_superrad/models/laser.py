@@ -1,4 +1,8 @@
-"""The superradiant laser of seed 000 (eqs 1–3) and its bad-cavity limit.
+"""The superradiant laser with inhomogeneous broadening and its bad-cavity limit.
+
+The model of A. Bychek, C. Hotter, D. Plankensteiner and H. Ritsch,
+*Superradiant lasing in inhomogeneously broadened ensembles with spatially
+varying coupling*, Open Research Europe 1, 73 (2021), eqs 1–3.
 
 Master equation (ħ = 1, rotating frame of the nominal cavity frequency)::
 
@@ -6,22 +10,47 @@ Master equation (ħ = 1, rotating frame of the nominal cavity frequency)::
     dρ/dt = −i[H, ρ] + κ D[a]ρ + ξ D[a†a]ρ
             + Σ_i (Γ D[σ⁻_i] + R D[σ⁺_i] + ν D[σ⁺_i σ⁻_i]) ρ
 
-with ``D[c]ρ = cρc† − ½{c†c, ρ}``.  Seed 000 writes the cavity loss as
+with ``D[c]ρ = cρc† − ½{c†c, ρ}``.  The paper writes the cavity loss as
 ``(κ/2)(2aρa† − a†aρ − ρa†a)``, which is ``κ D[a]``: the rates map one to
-one.  ``δ_c`` (``cavity_detuning``) is zero in the seed.
+one.  ``δ_c`` (``cavity_detuning``) is zero in the paper.
+
+Parameter names follow :mod:`qutip.piqs` (see the glossary in
+``docs/model_description.md``): ``emission`` = Γ, ``pumping`` = R,
+``dephasing`` = ν, ``collective_emission`` = Γ_c.  The laser writes its
+dephasing as ``ν D[σ⁺σ⁻] = (ν/4) D[σ_z]`` (coherences decay at ``ν/2``), not
+as a rate of ``D[σ_z]``; this is the same rate as ``qutip.piqs.Dicke(...,
+dephasing=ν)``, whose ``(γ_D/2) ℒ[σ_z/2]`` with ``ℒ[A] = 2AρA† − A†Aρ − ρA†A``
+is ``γ_D D[σ⁺σ⁻]`` (one atom: identical Liouvillians).  The former
+names ``gamma``, ``pump``, ``atom_dephasing`` and ``collective_decay`` are
+still accepted as keywords and read as attributes, with a ``FutureWarning``.
 
 QuTiP conventions: the mode comes first in tensor products, then the atoms;
 ``basis(2, 0)`` is the *excited* state ``|e⟩`` and ``σ⁻ = qutip.sigmam()``.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import qutip
 
-from .._validate import check_int, check_rate, check_real
+from .._validate import (check_int, check_rate, check_real, renamed_attribute,
+                         renamed_keywords)
 from ..ensemble import Ensemble
+
+if TYPE_CHECKING:                                   # pragma: no cover
+    from numpy.typing import ArrayLike
+
+    from ..model import Model
+    from ..results import EvolutionResult, SpectrumResult, SteadyStateResult
 
 __all__ = ["SuperradiantLaser", "BadCavityLaser"]
 
 _METHODS = ("full", "dicke", "cumulant")
+
+#: former keyword / attribute names -> names after qutip.piqs
+_RENAMED = {"gamma": "emission", "pump": "pumping", "atom_dephasing": "dephasing"}
+_RENAMED_BAD_CAVITY = dict(_RENAMED, collective_decay="collective_emission")
 
 
 def _merge(options, kwargs):
@@ -51,12 +80,13 @@ class _Model:
         _laser_exact.supports(self, method)
         return _laser_exact
 
-    def description(self):
+    def description(self) -> Model:
         """The model as a :class:`~qutip_superrad.Model` (solvable by every method)."""
         from . import _laser_exact
         return _laser_exact.description(self)
 
-    def steadystate(self, method="dicke", *, options=None, **kwargs):
+    def steadystate(self, method: str = "dicke", *, options: dict | None = None,
+                    **kwargs: Any) -> SteadyStateResult:
         """Steady state by the chosen method.
 
         Parameters
@@ -81,7 +111,8 @@ class _Model:
             return mod.steadystate(self, _merge(options, kwargs))
         return mod.steadystate(self, method, _merge(options, kwargs))
 
-    def evolve(self, tlist, method="dicke", *, initial=None, options=None, **kwargs):
+    def evolve(self, tlist: ArrayLike, method: str = "dicke", *, initial: Any = None,
+               options: dict | None = None, **kwargs: Any) -> EvolutionResult:
         """Time evolution of the observables (from the ground state unless ``initial``).
 
         Returns
@@ -93,7 +124,8 @@ class _Model:
             return mod.evolve(self, tlist, initial, _merge(options, kwargs))
         return mod.evolve(self, method, tlist, initial, _merge(options, kwargs))
 
-    def spectrum(self, omega, method="dicke", *, options=None, **kwargs):
+    def spectrum(self, omega: ArrayLike, method: str = "dicke", *, options: dict | None = None,
+                 **kwargs: Any) -> SpectrumResult:
         """Emission spectrum ``S(ω)`` with FWHM and peak position.
 
         ``S(ω) = 2 Re ∫₀^∞ e^{−iωτ} g⁽¹⁾(τ) dτ``, ``g⁽¹⁾(τ) = ⟨a†(τ)a(0)⟩`` in the
@@ -111,7 +143,10 @@ class _Model:
 
 
 class SuperradiantLaser(_Model):
-    """Incoherently pumped two-level atoms in a single-mode cavity (seed 000).
+    """Incoherently pumped two-level atoms in a single-mode cavity.
+
+    The superradiant laser of Bychek, Hotter, Plankensteiner and Ritsch,
+    Open Research Europe 1, 73 (2021).
 
     Parameters
     ----------
@@ -119,48 +154,60 @@ class SuperradiantLaser(_Model):
         Atoms in clusters (counts, detunings ``Δ_m = ω_c − ω_m``, couplings ``g_m``).
     kappa : float
         Cavity loss rate ``κ`` (``κ D[a]``), > 0.
-    gamma : float
-        Spontaneous emission rate ``Γ`` of each atom (``Γ D[σ⁻]``).
-    pump : float
-        Incoherent pump rate ``R`` of each atom (``R D[σ⁺]``).
-    atom_dephasing : float
-        ``ν`` in ``ν D[σ⁺σ⁻]`` per atom (coherences decay at ``ν/2``).
+    emission : float
+        Spontaneous emission rate ``Γ`` of each atom (``Γ D[σ⁻]``; formerly ``gamma``).
+    pumping : float
+        Incoherent pump rate ``R`` of each atom (``R D[σ⁺]``; formerly ``pump``).
+    dephasing : float
+        ``ν`` in ``ν D[σ⁺σ⁻]`` per atom (coherences decay at ``ν/2``; formerly
+        ``atom_dephasing``).  Note the operator: ``D[σ⁺σ⁻]``, not ``D[σ_z]``
+        (``ν D[σ⁺σ⁻] = (ν/4) D[σ_z]``); the rate equals ``dephasing`` of
+        :class:`qutip.piqs.Dicke`.
     cavity_dephasing : float
         ``ξ`` in ``ξ D[a†a]``.
     cavity_detuning : float
         ``δ_c``: cavity frequency relative to the rotating frame, ``δ_c a†a``.
 
+    The former keyword names ``gamma``, ``pump`` and ``atom_dephasing`` are
+    accepted with a ``FutureWarning`` (also as read-only attributes).
+
     Examples
     --------
     >>> import qutip_superrad as qsr
-    >>> laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(4, g=1), kappa=10, gamma=0.1, pump=1)
+    >>> laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(4, g=1), kappa=10, emission=0.1,
+    ...                               pumping=1)
     >>> ss = laser.steadystate(method="dicke", nphot=8)
     """
 
-    def __init__(self, ensemble, kappa, gamma, pump, atom_dephasing=0.0,
-                 cavity_dephasing=0.0, cavity_detuning=0.0):
+    @renamed_keywords(_RENAMED)
+    def __init__(self, ensemble: Ensemble, kappa: float, emission: float, pumping: float,
+                 dephasing: float = 0.0, cavity_dephasing: float = 0.0,
+                 cavity_detuning: float = 0.0) -> None:
         if not isinstance(ensemble, Ensemble):
             raise TypeError(f"ensemble must be an Ensemble, got {type(ensemble).__name__}")
         self.ensemble = ensemble
         self.kappa = check_rate("kappa", kappa)
         if self.kappa == 0:
             raise ValueError("kappa must be > 0 (a lossless cavity has no steady state)")
-        self.gamma = check_rate("gamma", gamma)
-        self.pump = check_rate("pump", pump)
-        self.atom_dephasing = check_rate("atom_dephasing", atom_dephasing)
+        self.emission = check_rate("emission", emission)
+        self.pumping = check_rate("pumping", pumping)
+        self.dephasing = check_rate("dephasing", dephasing)
         self.cavity_dephasing = check_rate("cavity_dephasing", cavity_dephasing)
         self.cavity_detuning = check_real("cavity_detuning", cavity_detuning)
 
     has_mode = True
+    gamma = renamed_attribute("gamma", "emission")
+    pump = renamed_attribute("pump", "pumping")
+    atom_dephasing = renamed_attribute("atom_dephasing", "dephasing")
 
-    def with_ensemble(self, ensemble):
+    def with_ensemble(self, ensemble: Ensemble) -> SuperradiantLaser:
         """A copy of the model with another ensemble (same rates)."""
         return type(self)(ensemble, **self.parameters())
 
-    def parameters(self):
+    def parameters(self) -> dict[str, float]:
         """The rates as a dict (keyword arguments of the constructor, without the ensemble)."""
-        return dict(kappa=self.kappa, gamma=self.gamma, pump=self.pump,
-                    atom_dephasing=self.atom_dephasing, cavity_dephasing=self.cavity_dephasing,
+        return dict(kappa=self.kappa, emission=self.emission, pumping=self.pumping,
+                    dephasing=self.dephasing, cavity_dephasing=self.cavity_dephasing,
                     cavity_detuning=self.cavity_detuning)
 
     # -- full-space operators (plain QuTiP) ---------------------------------
@@ -180,7 +227,7 @@ class SuperradiantLaser(_Model):
         sm = [site(qutip.sigmam(), k) for k in range(n)]
         return a, sm, delta, g, dims
 
-    def hamiltonian(self, nphot):
+    def hamiltonian(self, nphot: int) -> qutip.Qobj:
         """Hamiltonian in the full tensor space (mode ⊗ atoms) as a Qobj.
 
         Parameters
@@ -190,11 +237,12 @@ class SuperradiantLaser(_Model):
         """
         return self.description().hamiltonian(check_int("nphot", nphot, minimum=2))
 
-    def c_ops(self, nphot):
+    def c_ops(self, nphot: int) -> list[qutip.Qobj]:
         """Collapse operators ``sqrt(rate)·c`` in the full space (zero rates omitted)."""
         return self.description().c_ops(check_int("nphot", nphot, minimum=2))
 
-    def liouvillian(self, method="full", nphot=8, sector=None, max_memory=None):
+    def liouvillian(self, method: str = "full", nphot: int = 8, sector: int | None = None,
+                    max_memory: float | None = None) -> qutip.Qobj:
         """Liouvillian as a Qobj.
 
         Parameters
@@ -221,13 +269,13 @@ class SuperradiantLaser(_Model):
                                         sector, max_memory)
 
     # -- limits --------------------------------------------------------------
-    def eliminate_cavity(self):
+    def eliminate_cavity(self) -> BadCavityLaser:
         """Bad-cavity limit: adiabatically eliminate the mode.
 
-        Returns a :class:`BadCavityLaser` with collective decay
+        Returns a :class:`BadCavityLaser` with collective emission
         ``Γ_c = κ g² / (δ_c² + κ²/4)`` (``= 4g²/κ`` on resonance) and the
         collective level shift ``H = −χ J⁺J⁻``, ``χ = δ_c g² / (δ_c² + κ²/4)``,
-        plus the local pump, decay and dephasing.  Needs identical couplings.
+        plus the local emission, pumping and dephasing.  Needs identical couplings.
         Cavity dephasing ``ξ`` only enters through the broadened mode and is
         folded into ``κ → κ + ξ`` (valid for ``κ ≫ g√N``).
         """
@@ -237,19 +285,20 @@ class SuperradiantLaser(_Model):
         g = float(ens.couplings[0])
         k = self.kappa + self.cavity_dephasing
         den = self.cavity_detuning ** 2 + k ** 2 / 4
-        return BadCavityLaser(ens, collective_decay=k * g ** 2 / den, gamma=self.gamma, pump=self.pump,
-                              atom_dephasing=self.atom_dephasing,
+        return BadCavityLaser(ens, collective_emission=k * g ** 2 / den, emission=self.emission,
+                              pumping=self.pumping, dephasing=self.dephasing,
                               collective_shift=self.cavity_detuning * g ** 2 / den,
                               kappa=self.kappa, parent=self)
 
-    def __repr__(self):
-        return (f"SuperradiantLaser({self.ensemble!r}, kappa={self.kappa:g}, gamma={self.gamma:g}, "
-                f"pump={self.pump:g}, atom_dephasing={self.atom_dephasing:g}, "
-                f"cavity_dephasing={self.cavity_dephasing:g}, cavity_detuning={self.cavity_detuning:g})")
+    def __repr__(self) -> str:
+        return (f"SuperradiantLaser({self.ensemble!r}, kappa={self.kappa:g}, "
+                f"emission={self.emission:g}, pumping={self.pumping:g}, "
+                f"dephasing={self.dephasing:g}, cavity_dephasing={self.cavity_dephasing:g}, "
+                f"cavity_detuning={self.cavity_detuning:g})")
 
 
 class BadCavityLaser(_Model):
-    """Spins with collective decay: the superradiant laser with the cavity eliminated.
+    """Spins with collective emission: the superradiant laser with the cavity eliminated.
 
     ``dρ/dt = −i[H, ρ] + Γ_c D[J⁻]ρ + Σ_i (Γ D[σ⁻_i] + R D[σ⁺_i] + ν D[σ⁺_iσ⁻_i])ρ``,
     ``H = −Σ_i Δ σ⁺_iσ⁻_i − χ J⁺J⁻``.
@@ -258,10 +307,13 @@ class BadCavityLaser(_Model):
     ----------
     ensemble : Ensemble
         Identical atoms (one detuning).
-    collective_decay : float
-        ``Γ_c`` (``4g²/κ`` for a resonant cavity).
-    gamma, pump, atom_dephasing : float
-        Local rates as in :class:`SuperradiantLaser`.
+    collective_emission : float
+        ``Γ_c`` of ``Γ_c D[J⁻]`` (``4g²/κ`` for a resonant cavity; formerly
+        ``collective_decay``).
+    emission, pumping, dephasing : float
+        Local rates ``Γ D[σ⁻]``, ``R D[σ⁺]``, ``ν D[σ⁺σ⁻]`` as in
+        :class:`SuperradiantLaser` (formerly ``gamma``, ``pump``,
+        ``atom_dephasing``; ``dephasing`` multiplies ``D[σ⁺σ⁻]``, not ``D[σ_z]``).
     collective_shift : float
         ``χ`` of ``−χ J⁺J⁻``.
     kappa : float, optional
@@ -270,25 +322,37 @@ class BadCavityLaser(_Model):
         through ``κ``; cavity dephasing does not destroy photons).
     parent : SuperradiantLaser, optional
         The cavity model this limit was derived from.
+
+    The former keyword names ``collective_decay``, ``gamma``, ``pump`` and
+    ``atom_dephasing`` are accepted with a ``FutureWarning`` (also as
+    read-only attributes).
     """
 
     _methods = ("dicke",)
     has_mode = False
 
-    def __init__(self, ensemble, collective_decay, gamma, pump, atom_dephasing=0.0,
-                 collective_shift=0.0, kappa=None, parent=None):
+    @renamed_keywords(_RENAMED_BAD_CAVITY)
+    def __init__(self, ensemble: Ensemble, collective_emission: float, emission: float,
+                 pumping: float, dephasing: float = 0.0, collective_shift: float = 0.0,
+                 kappa: float | None = None, parent: SuperradiantLaser | None = None) -> None:
         if not isinstance(ensemble, Ensemble):
             raise TypeError(f"ensemble must be an Ensemble, got {type(ensemble).__name__}")
         self.ensemble = ensemble
-        self.collective_decay = check_rate("collective_decay", collective_decay)
-        self.gamma = check_rate("gamma", gamma)
-        self.pump = check_rate("pump", pump)
-        self.atom_dephasing = check_rate("atom_dephasing", atom_dephasing)
+        self.collective_emission = check_rate("collective_emission", collective_emission)
+        self.emission = check_rate("emission", emission)
+        self.pumping = check_rate("pumping", pumping)
+        self.dephasing = check_rate("dephasing", dephasing)
         self.collective_shift = check_real("collective_shift", collective_shift)
         self.kappa = None if kappa is None else check_rate("kappa", kappa)
         self.parent = parent
 
-    def __repr__(self):
-        return (f"BadCavityLaser({self.ensemble!r}, collective_decay={self.collective_decay:g}, "
-                f"gamma={self.gamma:g}, pump={self.pump:g}, atom_dephasing={self.atom_dephasing:g}, "
-                f"collective_shift={self.collective_shift:g})")
+    gamma = renamed_attribute("gamma", "emission")
+    pump = renamed_attribute("pump", "pumping")
+    atom_dephasing = renamed_attribute("atom_dephasing", "dephasing")
+    collective_decay = renamed_attribute("collective_decay", "collective_emission")
+
+    def __repr__(self) -> str:
+        return (f"BadCavityLaser({self.ensemble!r}, "
+                f"collective_emission={self.collective_emission:g}, "
+                f"emission={self.emission:g}, pumping={self.pumping:g}, "
+                f"dephasing={self.dephasing:g}, collective_shift={self.collective_shift:g})")

@@ -3,22 +3,37 @@ identical two-level atoms.
 
 Representation
     For ``N`` identical atoms with local processes the density matrix is
-    block diagonal in the total spin ``j``; we store the degeneracy-weighted
-    elements ``σ_j(n e, n′ e′) = d_j ⟨n, j, m|ρ|n′, j, m′⟩`` (``n`` the photon
-    numbers of all modes, ``e = m + N/2`` the atomic excitation), see
-    :mod:`qutip_superrad.exact.dicke` for the weights and the local
-    dissipators.  When the model conserves the excitation difference between
-    ket and bra (U(1) or parity, :attr:`Model.symmetry`) only the elements of
-    one sector are built.
+    block diagonal in the total spin ``j`` (``j = N/2, N/2−1, …``), each block
+    repeated ``d_j`` times.  We store the *degeneracy-weighted* elements
+
+        σ_j(n e, n′ e′) = d_j ⟨n, j, m| ρ |n′, j, m′⟩
+
+    (``n`` the photon numbers of all modes, ``m`` the ``J_z`` eigenvalue,
+    ``e = m + N/2`` the atomic excitation), so that ``Tr ρ = Σ σ_j(n e, n e)``
+    and the block weights stay O(1) even when ``d_j`` overflows a double
+    (N ≳ 1000; :func:`log_degeneracy`).  When the model conserves the
+    excitation difference between ket and bra (U(1) or parity,
+    :attr:`Model.symmetry`) only the elements of one sector are built: the
+    steady state lives in ``k = 0``, ``⟨a†(τ)a(0)⟩`` in ``k = −1``.
 Operators
     Every collective operator of a two-level :class:`Clusters` model is a
     polynomial in ``J_ij = Σ_a σ^a_ij`` (``J⁺ = J_21``, ``J⁻ = J_12``,
     ``J_22 = J_z + N/2``) and mode operators ``a†^p a^q``.  Each monomial (a
     *word*) maps a basis state to one basis state with a coefficient, so the
     Liouvillian of any Hamiltonian and collective jump is assembled element
-    by element without building operator matrices.  Local jumps
-    ``Σ_a D[A_a]`` with any single-atom ``A`` go through the Clebsch–Gordan
-    coefficients of ``j₁ ⊗ ½``.
+    by element without building operator matrices.
+Local processes
+    Local dissipators ``Σ_a A_a ρ A_a†`` (any single-atom ``A``) move weight
+    between neighbouring ``j``.  Their coefficients are derived by coupling
+    the last spin to the other ``N−1`` (Clebsch–Gordan coefficients of
+    ``j₁ ⊗ ½``, :func:`_cg`)::
+
+        σ′_{j′}(μ, μ′) += N Σ_{j₁} (d^{(N−1)}_{j₁} / d^{(N)}_j)
+                          ⟨j′μ; j₁|A|j m; j₁⟩ ⟨j′μ′; j₁|A|j m′; j₁⟩ σ_j(m, m′)
+
+    which reproduces the formulas of Chase & Geremia (2008) and qutip.piqs
+    (Shammah et al. 2018) without their single-precision arithmetic;
+    ``Σ_a A_a† A_a`` is again collective (a word).
 Manifold
     Without local jumps the symmetric block ``j = N/2`` is invariant: the
     ``manifold`` method is this module restricted to that block.
@@ -36,7 +51,6 @@ from ..cumulant.engine.algebra import Operator
 from ..cumulant.engine.clusters import ClusterAtom, IndexedOperator
 from ..exact._common import (DEFAULT_MAX_MEMORY, check_steady_options, check_truncation, propagate,
                              qrt_spectrum, solve_steady)
-from ..exact.dicke import _cg, log_degeneracy
 from ..results import Result, TimeResult, normalise_e_ops
 
 __all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "correlation",
@@ -48,6 +62,28 @@ EXACT = True
 _DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY, "strict": False,
              "truncation_tol": 1e-6}
 _EVOLVE_DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY}
+
+
+# ----------------------------------------------------------------------------
+# degeneracies and Clebsch–Gordan coefficients of j₁ ⊗ ½
+# ----------------------------------------------------------------------------
+
+def log_degeneracy(N, j):
+    """``log d_j`` with ``d_j = (2j+1) N! / ((N/2+j+1)! (N/2−j)!)`` (multiplicity of spin j)."""
+    j = np.asarray(j, float)
+    return (np.log(2 * j + 1) + gammaln(N + 1) - gammaln(N / 2 + j + 2) - gammaln(N / 2 - j + 1))
+
+
+def _cg(j1, J, M, s):
+    """Clebsch–Gordan ``⟨j₁, M−s; ½, s | J, M⟩`` for ``J = j₁ ± ½`` (arrays)."""
+    up = s > 0
+    with np.errstate(invalid="ignore", divide="ignore"):     # j1 < 0 is masked below
+        plus = np.sqrt(np.clip((j1 + M + 0.5) / (2 * j1 + 1), 0, None))
+        minus = np.sqrt(np.clip((j1 - M + 0.5) / (2 * j1 + 1), 0, None))
+    high = J > j1      # J = j1 + 1/2
+    val = np.where(high, np.where(up, plus, minus), np.where(up, -minus, plus))
+    valid = (np.abs(M - s) <= j1 + 1e-9) & (np.abs(M) <= J + 1e-9) & (j1 >= 0)
+    return np.where(valid, val, 0.0)
 
 
 def supports(model, symmetric_only=False):
@@ -170,7 +206,7 @@ class DickeFockSpace:
         for jj in self._blocks():
             kets = self._kets(jj)                    # (K+1, S_jj): photon numbers, e
             x = kets.sum(axis=0)
-            a, b = np.nonzero(self._allowed(x[:, None] - x[None, :]))
+            a, b = self._pairs(x)
             flat = self._flat(kets)
             parts.append(np.stack([np.full(a.size, jj), flat[a], flat[b]]))
         jj, ka, kb = np.concatenate(parts, axis=1).astype(np.int64)
@@ -189,6 +225,20 @@ class DickeFockSpace:
         axes = [np.arange(c) for c in self.cutoffs] + [np.arange(jj, self.N - jj + 1)]
         grids = np.meshgrid(*axes, indexing="ij")
         return np.stack([g.ravel() for g in grids])
+
+    def _pairs(self, x):
+        """Ket and bra positions ``(a, b)`` with ``x_a − x_b`` in the sector."""
+        if self.modulus != 0:
+            return np.nonzero(self._allowed(x[:, None] - x[None, :]))
+        # U(1): for each ket the bras of excitation x − k, a contiguous run once sorted
+        order = np.argsort(x, kind="stable")
+        xs = x[order]
+        lo = np.searchsorted(xs, x - self.sector, "left")
+        cnt = np.searchsorted(xs, x - self.sector, "right") - lo
+        a = np.repeat(np.arange(x.size), cnt)
+        first = np.cumsum(cnt) - cnt
+        b = order[np.repeat(lo - first, cnt) + np.arange(a.size)]
+        return a, b
 
     def _allowed(self, diff):
         diff = diff - self.sector
@@ -501,11 +551,13 @@ class DickeFockState:
         exc = s.e + s.n.sum(axis=0) if s.modulus == 0 else np.zeros_like(s.e)
         group = s.jj * (s.N + 1 + sum(s.cutoffs)) + exc
         order = np.argsort(group, kind="stable")
-        cuts = np.flatnonzero(np.diff(group[order])) + 1
-        for sel in np.split(order, cuts):
-            if sel.size == 1:                    # a lone population
-                worst = min(worst, float(self.vector[sel[0]].real))
-                continue
+        starts = np.flatnonzero(np.r_[True, np.diff(group[order]) != 0])
+        sizes = np.diff(np.r_[starts, order.size])
+        lone = order[starts[sizes == 1]]         # lone populations: their own eigenvalue
+        if lone.size:
+            worst = min(worst, float(np.min(self.vector[lone].real)))
+        for start, size in zip(starts[sizes > 1], sizes[sizes > 1]):
+            sel = order[start:start + size]
             u, inv = np.unique(np.concatenate([kets[sel], bras[sel]]), return_inverse=True)
             Mx = np.zeros((u.size, u.size), complex)
             Mx[inv[:sel.size], inv[sel.size:]] = self.vector[sel]

@@ -1,6 +1,6 @@
 """Cumulant vs exact Dicke solver to N = 60 in a regime with cooperativity C > 1.
 
-C = 4g²/(κΓ) = 1.44 (g = 0.6, κ = 10, Γ = 0.1) with a moderate pump R = 0.3 keeps the photon
+C = 4g²/(κΓ) = 1.44 (g = 0.6, κ = 10, Γ = 0.1) with a moderate pumping R = 0.3 keeps the photon
 number below one, so the exact reference fits nphot ≤ 12 and reaches N = 60 in seconds.
 Measured (docs/cumulant_laser.md): photon-number deviation 1.1 % (N=1) → 3.8 % (N=10, maximum)
 → 2.7 % (N=60); pair correlation 32 % (N=2) → 3.7 % (N=60).
@@ -14,7 +14,7 @@ from qutip_superrad.exact._common import TruncationWarning
 
 
 def test_deviation_curve_cooperativity_above_one():
-    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(1, g=0.6), kappa=10, gamma=0.1, pump=0.3)
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(1, g=0.6), kappa=10, emission=0.1, pumping=0.3)
     Ns = [1, 4, 10, 30, 60]
     with warnings.catch_warnings():
         warnings.simplefilter("error", TruncationWarning)   # exact must be converged in nphot

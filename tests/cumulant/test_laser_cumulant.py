@@ -18,7 +18,7 @@ from qutip_superrad.cumulant import laser as cl
 def _random_model(M, seed=0, **over):
     rng = np.random.default_rng(seed)
     ens = qsr.Ensemble(rng.uniform(0.3, 7.0, M), rng.normal(0, 1, M), rng.uniform(0.5, 1.5, M))
-    pars = dict(kappa=2.0, gamma=0.3, pump=1.1, atom_dephasing=0.2, cavity_dephasing=0.4,
+    pars = dict(kappa=2.0, emission=0.3, pumping=1.1, dephasing=0.2, cavity_dephasing=0.4,
                 cavity_detuning=0.3)
     pars.update(over)
     return qsr.SuperradiantLaser(ens, **pars)
@@ -74,7 +74,7 @@ def test_unclosed_equations_match_master_equation():
     This pins every sign, rate and detuning of the derivation; the closure itself
     is the standard third-order cumulant factorisation."""
     laser = qsr.SuperradiantLaser(qsr.Ensemble.atoms([0.3, -0.7], [0.8, 1.3]), kappa=1.7,
-                                  gamma=0.4, pump=0.9, atom_dephasing=0.35, cavity_dephasing=0.6,
+                                  emission=0.4, pumping=0.9, dephasing=0.35, cavity_dephasing=0.6,
                                   cavity_detuning=0.45)
     nphot = 5
     a, sm, D, g, _ = laser._operators(nphot)
@@ -91,7 +91,7 @@ def test_unclosed_equations_match_master_equation():
     drho = qutip.vector_to_operator(L * qutip.operator_to_vector(rho))
     ev = lambda op: qutip.expect(op, rho)
     dev = lambda op: (op * drho).tr()
-    k, G, R, nu, xi, dc = (laser.kappa, laser.gamma, laser.pump, laser.atom_dephasing,
+    k, G, R, nu, xi, dc = (laser.kappa, laser.emission, laser.pumping, laser.dephasing,
                            laser.cavity_dephasing, laser.cavity_detuning)
     n_op = a.dag() * a
     sz = [2 * s.dag() * s - 1 for s in sm]
@@ -147,13 +147,13 @@ def test_evolution_backends_agree():
 
 @pytest.mark.parametrize("ensemble, rates, tol_n, tol_p, tol_pair", [
     # one atom, bad cavity: the only approximation is <a†a σz> ≈ <a†a><σz>
-    (qsr.Ensemble.identical(1, g=0.05), dict(kappa=1, gamma=0.01, pump=0.1), 0.02, 2e-3, None),
+    (qsr.Ensemble.identical(1, g=0.05), dict(kappa=1, emission=0.01, pumping=0.1), 0.02, 2e-3, None),
     # two and three distinct atoms, all processes, bad cavity
     (qsr.Ensemble.atoms([0.0, 0.03], [0.05, 0.04]),
-     dict(kappa=1, gamma=0.01, pump=0.1, atom_dephasing=0.01, cavity_dephasing=0.1,
+     dict(kappa=1, emission=0.01, pumping=0.1, dephasing=0.01, cavity_dephasing=0.1,
           cavity_detuning=0.05), 0.02, 2e-3, 0.12),
     (qsr.Ensemble.atoms([0.0, 0.03, -0.02], [0.05, 0.04, 0.06]),
-     dict(kappa=1, gamma=0.01, pump=0.1, atom_dephasing=0.01), 0.03, 4e-3, 0.2),
+     dict(kappa=1, emission=0.01, pumping=0.1, dephasing=0.01), 0.03, 4e-3, 0.2),
 ])
 def test_steadystate_against_exact_small(ensemble, rates, tol_n, tol_p, tol_pair):
     """Against qutip.steadystate in the full space (nphot = 6 suffices: ⟨n⟩ ≈ 0.1).
@@ -174,7 +174,7 @@ def test_steadystate_against_exact_small(ensemble, rates, tol_n, tol_p, tol_pair
 
 def test_identical_atoms_one_cluster_equals_distinct_atoms():
     """N identical atoms as one cluster = N one-atom clusters with equal parameters."""
-    rates = dict(kappa=1, gamma=0.01, pump=0.1, atom_dephasing=0.02)
+    rates = dict(kappa=1, emission=0.01, pumping=0.1, dephasing=0.02)
     one = qsr.SuperradiantLaser(qsr.Ensemble.identical(4, g=0.05), **rates).steadystate(
         method="cumulant")
     many = qsr.SuperradiantLaser(qsr.Ensemble.atoms(np.zeros(4), np.full(4, 0.05)),
@@ -187,7 +187,7 @@ def test_identical_atoms_one_cluster_equals_distinct_atoms():
 
 def test_noninteger_counts_and_splitting():
     """Splitting a cluster into two identical halves leaves the observables unchanged."""
-    rates = dict(kappa=1, gamma=0.001, pump=0.01)
+    rates = dict(kappa=1, emission=0.001, pumping=0.01)
     a = qsr.SuperradiantLaser(qsr.Ensemble([1000.5], [0.01], [0.002]), **rates)
     b = qsr.SuperradiantLaser(qsr.Ensemble([400.25, 600.25], [0.01, 0.01], [0.002, 0.002]),
                               **rates)
@@ -200,7 +200,7 @@ def test_order_one_is_trivial():
     laser = _random_model(3)
     ss = laser.steadystate(method="cumulant", order=1)
     assert ss.photon_number == 0
-    assert np.allclose(ss.excited_population, laser.pump / (laser.gamma + laser.pump))
+    assert np.allclose(ss.excited_population, laser.pumping / (laser.emission + laser.pumping))
     ev = laser.evolve([0, 1, 2], method="cumulant", order=1)
     assert np.all(ev.photon_number == 0)
     with pytest.raises(ValueError, match="no spectrum"):
@@ -212,15 +212,15 @@ def test_large_ensemble_lasing_regime():
 
     Energy balance ``κn = N(R − (Γ+R)p)`` holds exactly at the fixed point, and the
     line is far narrower than the natural width Γ (seed: Δν ~ CΓ, C = 4g²/κΓ = 0.016)."""
-    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(1e4, g=0.002), kappa=1, gamma=0.001,
-                                  pump=0.05)
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(1e4, g=0.002), kappa=1, emission=0.001,
+                                  pumping=0.05)
     ss = laser.steadystate(method="cumulant")
     assert ss.checks["physical"] and ss.checks["stable"]
     p = ss.excited_population[0]
     assert ss.photon_flux == pytest.approx(1e4 * (0.05 - 0.051 * p), rel=1e-9)
     assert ss.photon_number > 100
     sp = laser.spectrum(np.linspace(-0.01, 0.01, 201), method="cumulant", state=ss)
-    assert sp.linewidth < 0.1 * laser.gamma and abs(sp.peak) < 1e-9
+    assert sp.linewidth < 0.1 * laser.emission and abs(sp.peak) < 1e-9
 
 
 # ---------------------------------------------------------------------------
@@ -229,12 +229,12 @@ def test_large_ensemble_lasing_regime():
 def test_spectrum_consistency():
     """Σ residues = g1(0) = ⟨a†a⟩; ∫S dω/2π = ⟨a†a⟩; arrowhead poles = full eig."""
     ens = qsr.Ensemble.gaussian(1e4, 0.1, 31, width=1.0, g=0.002, integer=False)
-    laser = qsr.SuperradiantLaser(ens, kappa=1, gamma=0.001, pump=0.001)
+    laser = qsr.SuperradiantLaser(ens, kappa=1, emission=0.001, pumping=0.001)
     w = np.linspace(-0.3, 0.3, 4001)
     sp = laser.spectrum(w, method="cumulant")
     n = sp.checks["steady_state"].photon_number
     assert np.sum(sp.checks["residues"]).real == pytest.approx(n, rel=1e-9)
-    assert sp.n_peaks == 31              # weak pump: one line per cluster (Fig 4)
+    assert sp.n_peaks == 31              # weak pumping: one line per cluster (Fig 4)
     sp2 = laser.spectrum(w, method="cumulant", poles="eig", state=sp.checks["steady_state"])
     assert np.max(np.abs(sp.S - sp2.S)) < 1e-9 * np.max(sp.S)
     assert sp.linewidth == pytest.approx(sp2.linewidth, rel=1e-8)
@@ -265,7 +265,7 @@ def test_secular_roots_match_eigvals():
 def test_spectrum_large_M_aberth_equals_eig():
     """M = 201 ≥ 100 clusters: the spectrum uses the Aberth poles; same as the full eig."""
     ens = qsr.Ensemble.gaussian(1e4, 0.1, 201, width=1.0, g=0.002, integer=False)
-    laser = qsr.SuperradiantLaser(ens, kappa=1, gamma=0.001, pump=0.01)
+    laser = qsr.SuperradiantLaser(ens, kappa=1, emission=0.001, pumping=0.01)
     w = np.linspace(-0.3, 0.3, 2001)
     sp = laser.spectrum(w, method="cumulant")
     sp2 = laser.spectrum(w, method="cumulant", poles="eig", state=sp.checks["steady_state"])
@@ -298,7 +298,7 @@ def test_spectrum_against_exact_two_atoms():
     The cumulant regression factorises ⟨a†(τ)σz(τ)a⟩ ≈ ⟨σz⟩⟨a†(τ)a⟩; in this bad-cavity
     case the measured errors are 10 % in the FWHM and 1e-3 in the peak position."""
     laser = qsr.SuperradiantLaser(qsr.Ensemble.atoms([0.0, 0.02], [0.05, 0.04]), kappa=1,
-                                  gamma=0.01, pump=0.1, atom_dephasing=0.01, cavity_detuning=0.05)
+                                  emission=0.01, pumping=0.1, dephasing=0.01, cavity_detuning=0.05)
     nphot = 6
     a = laser._operators(nphot)[0]
     w = np.linspace(-0.4, 0.4, 241)
@@ -315,7 +315,7 @@ def test_spectrum_single_cluster_closed_form():
     S(ω) ∝ 1/((κ/2)² + ω²) · 1/(γ⊥² + (ω + Δ)²), γ⊥ = (Γ+R+ν)/2 (to O(g²))."""
     k, G, R, nu, D = 1.0, 0.01, 0.02, 0.03, 0.3
     laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(1, g=1e-4, detuning=D), kappa=k,
-                                  gamma=G, pump=R, atom_dephasing=nu)
+                                  emission=G, pumping=R, dephasing=nu)
     w = np.linspace(-0.5, 0.0, 2001)
     sp = laser.spectrum(w, method="cumulant")
     gperp = (G + R + nu) / 2
@@ -328,12 +328,12 @@ def test_spectrum_single_cluster_closed_form():
 @pytest.mark.slow
 def test_critical_pump_scales_with_sigma():
     """R_c ∝ σ for broad ensembles (seed 000 Fig 6: R_c ≈ 0.4σ; we measure ≈ 0.34σ with
-    the single-local-maximum criterion; narrower ensembles need relatively less pump)."""
+    the single-local-maximum criterion; narrower ensembles need relatively less pumping)."""
     out = []
     sigmas = (0.05, 0.2)
     for sigma in sigmas:
         ens = qsr.Ensemble.gaussian(1e4, sigma, 31, width=3.0, g=0.001, integer=False)
-        laser = qsr.SuperradiantLaser(ens, kappa=1, gamma=0.001, pump=0.01)
+        laser = qsr.SuperradiantLaser(ens, kappa=1, emission=0.001, pumping=0.01)
         w = np.linspace(-4 * sigma, 4 * sigma, 2001)
         out.append(critical_pump(laser, w, (1e-4, 5 * sigma), rtol=0.01))
     assert out[1] / out[0] == pytest.approx(4, rel=0.15)
@@ -342,26 +342,26 @@ def test_critical_pump_scales_with_sigma():
 
 def test_critical_pump_small():
     ens = qsr.Ensemble.gaussian(100, 0.05, 5, width=1.0, g=0.001, integer=False)
-    laser = qsr.SuperradiantLaser(ens, kappa=1, gamma=0.001, pump=0.01)
+    laser = qsr.SuperradiantLaser(ens, kappa=1, emission=0.001, pumping=0.01)
     w = np.linspace(-0.1, 0.1, 2001)
     Rc = critical_pump(laser, w, (1e-3, 0.2), rtol=0.05)
     assert 1e-3 < Rc < 0.2
-    lo = qsr.SuperradiantLaser(ens, kappa=1, gamma=0.001, pump=Rc / 1.2).spectrum(w, method="cumulant")
-    hi = qsr.SuperradiantLaser(ens, kappa=1, gamma=0.001, pump=Rc * 1.2).spectrum(w, method="cumulant")
+    lo = qsr.SuperradiantLaser(ens, kappa=1, emission=0.001, pumping=Rc / 1.2).spectrum(w, method="cumulant")
+    hi = qsr.SuperradiantLaser(ens, kappa=1, emission=0.001, pumping=Rc * 1.2).spectrum(w, method="cumulant")
     assert lo.n_peaks > 1 and hi.n_peaks == 1
 
 
 def _product_laser(N, **rates):
     freq = qsr.Ensemble.gaussian(N, 1 / 30, 11, width=3.0, integer=False)
     pos = qsr.Ensemble.standing_wave(N, 0.0013, 5, integer=False)
-    return qsr.SuperradiantLaser(qsr.Ensemble.product(freq, pos), kappa=1, gamma=0.001, **rates)
+    return qsr.SuperradiantLaser(qsr.Ensemble.product(freq, pos), kappa=1, emission=0.001, **rates)
 
 
 def test_evolution_seed_fallback():
     """Seed 000 Fig 8 point (M = 55, N = 1.4e5, R = 0.05κ) where the pseudo-time Newton
     from the ground state stalls: the RK45 evolution seed rescues it, and the result is
     the long-time limit of the dynamics (n → 2358.3, checked with RK45 to t = 2·10⁴)."""
-    laser = _product_laser(138949.5494373136, pump=0.05)
+    laser = _product_laser(138949.5494373136, pumping=0.05)
     ss = laser.steadystate(method="cumulant", check_stability=False)
     assert ss.checks["solver"] == "evolution-seeded Newton" and ss.checks["converged"]
     assert ss.photon_number == pytest.approx(2358.3, rel=1e-4)
@@ -371,8 +371,8 @@ def test_evolution_seed_fallback():
 def test_limit_cycle_is_reported():
     """ξ = κ, ν = 0.01κ, R = 0.005κ, N = 7.2e5: the photon number oscillates between
     ~30 and ~4000 for ever; the solver raises and reports the spread."""
-    laser = _product_laser(719685.6730011528, pump=0.005, cavity_dephasing=1.0,
-                           atom_dephasing=0.01)
+    laser = _product_laser(719685.6730011528, pumping=0.005, cavity_dephasing=1.0,
+                           dephasing=0.01)
     with pytest.raises(RuntimeError, match="photon_number_spread"):
         laser.steadystate(method="cumulant", check_stability=False)
 
@@ -388,8 +388,8 @@ def test_bad_input():
         qsr.Ensemble([-1.0])
     with pytest.raises(ValueError, match="counts must contain at least one cluster"):
         qsr.Ensemble([])
-    with pytest.raises(ValueError, match="gamma must be finite"):
-        qsr.SuperradiantLaser(qsr.Ensemble([1]), kappa=1, gamma=np.nan, pump=1)
+    with pytest.raises(ValueError, match="emission must be finite"):
+        qsr.SuperradiantLaser(qsr.Ensemble([1]), kappa=1, emission=np.nan, pumping=1)
     with pytest.raises(ValueError, match="increasing"):
         laser.spectrum([0.0, 1.0, 0.5], method="cumulant")
     with pytest.raises(ValueError, match="unknown option"):
@@ -398,8 +398,8 @@ def test_bad_input():
         laser.steadystate(method="cumulant", backend="fortran")
     with pytest.raises(ValueError, match="length"):
         laser.evolve([0, 1], method="cumulant", initial=np.zeros(3))
-    with pytest.raises(ValueError, match="gamma"):
-        qsr.SuperradiantLaser(qsr.Ensemble([2]), kappa=1, gamma=0, pump=0).steadystate(
+    with pytest.raises(ValueError, match="emission"):
+        qsr.SuperradiantLaser(qsr.Ensemble([2]), kappa=1, emission=0, pumping=0).steadystate(
             method="cumulant")
     with pytest.raises(ValueError):
         critical_pump(laser, [0, 1], (1, 0.5))
@@ -423,8 +423,8 @@ def test_bounds_flagged_not_hidden():
 # ---------------------------------------------------------------------------
 # bad-cavity superradiant regime: C = 4g²/κΓ = 0.4 < 1 ; good-coupling regime: C = 4
 REGIMES = {
-    "C<1": dict(g=0.1, kappa=1.0, gamma=0.1, pump=0.5),
-    "C>1": dict(g=0.2, kappa=1.0, gamma=0.04, pump=0.3),
+    "C<1": dict(g=0.1, kappa=1.0, emission=0.1, pumping=0.5),
+    "C>1": dict(g=0.2, kappa=1.0, emission=0.04, pumping=0.3),
 }
 
 
@@ -455,8 +455,8 @@ def test_deviation_vs_N_small(regime):
 # Identical atoms in the bad cavity (κ = 10): regime A with C = 4g²/κΓ = 0.36 (g = 0.3,
 # Γ = 0.1, R = 0.5, ⟨n⟩ ≤ 1 up to N = 70) and regime B with C = 4 (g = 1, R = 1).
 CURVE = {
-    "C<1": dict(g=0.3, kappa=10.0, gamma=0.1, pump=0.5),
-    "C>1": dict(g=1.0, kappa=10.0, gamma=0.1, pump=1.0),
+    "C<1": dict(g=0.3, kappa=10.0, emission=0.1, pumping=0.5),
+    "C>1": dict(g=1.0, kappa=10.0, emission=0.1, pumping=1.0),
 }
 
 
@@ -516,7 +516,7 @@ def test_deviation_vs_N_curve(regime, Ns, k_max):
 def _check_against_full(N):
     rng = np.random.default_rng(N)
     ens = qsr.Ensemble.atoms(rng.normal(0, 0.03, N), rng.uniform(0.03, 0.06, N))
-    laser = qsr.SuperradiantLaser(ens, kappa=1, gamma=0.01, pump=0.1, atom_dephasing=0.01)
+    laser = qsr.SuperradiantLaser(ens, kappa=1, emission=0.01, pumping=0.1, dephasing=0.01)
     ex = laser.steadystate(method="full", nphot=6)
     cu = laser.steadystate(method="cumulant")
     # measured (N=2, 4): 1.5–2.1 % in ⟨n⟩, < 2e-3 in p, 11–14 % in the pairs

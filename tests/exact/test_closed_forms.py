@@ -11,12 +11,12 @@ import laser_reference as ref
 # -- (a) independent atoms -------------------------------------------------------
 @pytest.mark.parametrize("N", [1, 2, 7, 50, 200, 201])
 def test_independent_atoms_bad_cavity(N):
-    gamma, pump, nu = 0.3, 1.1, 0.4
-    bc = qsr.BadCavityLaser(qsr.Ensemble.identical(N), collective_decay=0.0, gamma=gamma,
-                            pump=pump, atom_dephasing=nu)
+    emission, pumping, nu = 0.3, 1.1, 0.4
+    bc = qsr.BadCavityLaser(qsr.Ensemble.identical(N), collective_emission=0.0, emission=emission,
+                            pumping=pumping, dephasing=nu)
     ss = bc.steadystate("dicke")
     jz = N * (ss.excited_population[0] - 0.5)
-    exact = ref.independent_jz(N, gamma, pump)
+    exact = ref.independent_jz(N, emission, pumping)
     # sparse LU on up to 10⁴ elements whose populations span e^{-N}…1:
     # observed ≲ 4e-13 relative at N = 200, 1e-10 leaves margin.
     assert abs(jz - exact) <= 1e-10 * abs(exact)
@@ -32,7 +32,7 @@ def test_independent_atoms_bad_cavity(N):
 def test_independent_atoms_uncoupled_cavity(method, N):
     # g = 0: the atoms never talk to the mode, the mode stays in vacuum
     laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(N, g=0.0, detuning=0.2), kappa=1.0,
-                                  gamma=0.3, pump=1.1, atom_dephasing=0.4, cavity_dephasing=0.1,
+                                  emission=0.3, pumping=1.1, dephasing=0.4, cavity_dephasing=0.1,
                                   cavity_detuning=0.3)
     ss = laser.steadystate(method, nphot=2)
     assert abs(ss.excited_population[0] - 1.1 / 1.4) <= 1e-12
@@ -50,7 +50,7 @@ def test_energy_balance(method, N, nphot, regime):
     laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(N, **ens), **rates)
     ss = laser.steadystate(method, nphot=nphot, truncation_tol=1.0)
     p = ss.excited_population[0]
-    gain = N * (laser.pump * (1 - p) - laser.gamma * p)
+    gain = N * (laser.pumping * (1 - p) - laser.emission * p)
     # exact at any truncation (see the derivation); double-precision solve → 1e-9
     assert abs(ss.photon_flux - gain) <= 1e-9 * abs(gain)
     assert abs(laser.kappa * ss.photon_number - gain) <= 1e-9 * abs(gain)
@@ -61,7 +61,7 @@ def test_energy_balance_inhomogeneous_full():
     laser = qsr.SuperradiantLaser(ens, **ref.INHOMOGENEOUS_RATES)
     ss = laser.steadystate("full", nphot=4, truncation_tol=1.0)
     p = ss.excited_population
-    gain = np.sum(laser.pump * (1 - p) - laser.gamma * p)
+    gain = np.sum(laser.pumping * (1 - p) - laser.emission * p)
     assert abs(ss.photon_flux - gain) <= 1e-9 * abs(gain)
 
 
@@ -72,18 +72,18 @@ def test_energy_balance_bad_cavity(N):
                             collective_shift=0.2)
     ss = bc.steadystate("dicke")
     p = ss.excited_population[0]
-    gain = N * (bc.pump * (1 - p) - bc.gamma * p)
+    gain = N * (bc.pumping * (1 - p) - bc.emission * p)
     assert abs(ss.photon_flux - gain) <= 1e-9 * abs(gain)
 
 
 # -- (c) one atom, bad cavity ------------------------------------------------------
-@pytest.mark.parametrize("gamma,pump,gc,nu", [(0.1, 1.0, 0.3, 0.0), (1.0, 0.2, 5.0, 0.7),
+@pytest.mark.parametrize("emission,pumping,gc,nu", [(0.1, 1.0, 0.3, 0.0), (1.0, 0.2, 5.0, 0.7),
                                               (0.0, 2.0, 1.0, 0.1)])
-def test_one_atom_bad_cavity(gamma, pump, gc, nu):
-    bc = qsr.BadCavityLaser(qsr.Ensemble.identical(1, detuning=0.4), collective_decay=gc,
-                            gamma=gamma, pump=pump, atom_dephasing=nu, collective_shift=0.1)
+def test_one_atom_bad_cavity(emission, pumping, gc, nu):
+    bc = qsr.BadCavityLaser(qsr.Ensemble.identical(1, detuning=0.4), collective_emission=gc,
+                            emission=emission, pumping=pumping, dephasing=nu, collective_shift=0.1)
     ss = bc.steadystate("dicke")
-    p = ref.one_atom_bad_cavity_population(gamma, pump, gc)
+    p = ref.one_atom_bad_cavity_population(emission, pumping, gc)
     # 2×2 linear system: exact to rounding (1e-12)
     assert abs(ss.excited_population[0] - p) <= 1e-12
     assert abs(ss.photon_flux - gc * p) <= 1e-12
@@ -115,8 +115,8 @@ def test_one_atom_in_cavity_vs_hand_built(regime):
 def test_one_atom_two_fock_states():
     # nphot = 2: at most one photon, so ⟨a†a†aa⟩ = 0 and g⁽²⁾ = 0 exactly;
     # P(n) against the hand-built Liouvillian (4×4 states, 1e-12).
-    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(1), kappa=2.0, gamma=0.1, pump=1.0)
-    rho, ops = ref.hand_built_laser(1, 2, g=1.0, kappa=2.0, gamma=0.1, pump=1.0)
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(1), kappa=2.0, emission=0.1, pumping=1.0)
+    rho, ops = ref.hand_built_laser(1, 2, g=1.0, kappa=2.0, emission=0.1, pumping=1.0)
     ss = laser.steadystate("dicke", nphot=2, truncation_tol=1.0)
     pn = np.real(np.diag(rho)).reshape(2, 2).sum(axis=1)
     assert np.max(np.abs(ss.photon_distribution - pn)) <= 1e-12
@@ -128,11 +128,11 @@ def _bad_cavity_pair(factor, N=4, g=1.0):
     """Cavity laser with κ = factor·g√N and rates tied to NΓ_c = 4Ng²/κ."""
     kappa = factor * g * np.sqrt(N)
     gc = 4 * g ** 2 / kappa
-    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(N, g=g), kappa, gamma=0.05 * N * gc,
-                                  pump=2.0 * N * gc, atom_dephasing=0.3 * N * gc)
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(N, g=g), kappa, emission=0.05 * N * gc,
+                                  pumping=2.0 * N * gc, dephasing=0.3 * N * gc)
     cav = laser.steadystate("dicke", nphot=4)        # P(top) ≲ 1e-10: no truncation error
     bad = laser.eliminate_cavity().steadystate("dicke")
-    eps = (g * np.sqrt(N) / kappa) ** 2 + (laser.pump + laser.gamma + laser.atom_dephasing) / kappa
+    eps = (g * np.sqrt(N) / kappa) ** 2 + (laser.pumping + laser.emission + laser.dephasing) / kappa
     dev_flux = abs(cav.photon_flux - bad.photon_flux) / bad.photon_flux
     dev_pop = abs(cav.excited_population[0] - bad.excited_population[0]) / bad.excited_population[0]
     return dev_flux, dev_pop, eps, cav, bad
@@ -149,7 +149,7 @@ def test_bad_cavity_limit():
         assert cav.checks["truncation"]["ok"]
         assert dev_flux <= 2 * eps and dev_pop <= 2 * eps
         # the limit keeps the collective physics: ⟨J⁺J⁻⟩ differs from N p by > 10 %
-        jpjm = bad.photon_flux / bad.model.collective_decay
+        jpjm = bad.photon_flux / bad.model.collective_emission
         assert jpjm > 1.1 * 4 * bad.excited_population[0]
         # intracavity photon estimate flux/κ
         assert abs(bad.photon_number - bad.photon_flux / cav.model.kappa) <= 1e-15 * bad.photon_number
@@ -158,26 +158,26 @@ def test_bad_cavity_limit():
 
 
 def test_eliminate_cavity_rates():
-    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(3, g=0.5), kappa=4.0, gamma=0.1, pump=1.0,
-                                  atom_dephasing=0.2, cavity_dephasing=1.0, cavity_detuning=2.0)
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(3, g=0.5), kappa=4.0, emission=0.1, pumping=1.0,
+                                  dephasing=0.2, cavity_dephasing=1.0, cavity_detuning=2.0)
     bc = laser.eliminate_cavity()
     k = 5.0                                     # κ + ξ
-    assert bc.collective_decay == pytest.approx(k * 0.25 / (4.0 + k ** 2 / 4), rel=1e-15)
+    assert bc.collective_emission == pytest.approx(k * 0.25 / (4.0 + k ** 2 / 4), rel=1e-15)
     assert bc.collective_shift == pytest.approx(2.0 * 0.25 / (4.0 + k ** 2 / 4), rel=1e-15)
-    assert (bc.gamma, bc.pump, bc.atom_dephasing) == (0.1, 1.0, 0.2)
-    resonant = qsr.SuperradiantLaser(qsr.Ensemble.identical(3, g=0.5), kappa=4.0, gamma=0.1, pump=1.0)
-    assert resonant.eliminate_cavity().collective_decay == pytest.approx(4 * 0.25 / 4.0, rel=1e-15)
+    assert (bc.emission, bc.pumping, bc.dephasing) == (0.1, 1.0, 0.2)
+    resonant = qsr.SuperradiantLaser(qsr.Ensemble.identical(3, g=0.5), kappa=4.0, emission=0.1, pumping=1.0)
+    assert resonant.eliminate_cavity().collective_emission == pytest.approx(4 * 0.25 / 4.0, rel=1e-15)
 
 
 def _detuned_pair(factor, N=3, g=1.0):
     """Cavity detuned by δc = κ/2: the limit has Γ_c = κg²/(δc² + κ²/4) and χ ≠ 0."""
     kappa = factor * g * np.sqrt(N)
     gc = kappa * g ** 2 / ((kappa / 2) ** 2 + kappa ** 2 / 4)
-    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(N, g=g), kappa, gamma=0.05 * N * gc,
-                                  pump=2.0 * N * gc, atom_dephasing=0.3 * N * gc,
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(N, g=g), kappa, emission=0.05 * N * gc,
+                                  pumping=2.0 * N * gc, dephasing=0.3 * N * gc,
                                   cavity_detuning=kappa / 2)
     bad = laser.eliminate_cavity()
-    eps = (g * np.sqrt(N) / kappa) ** 2 + (laser.pump + laser.gamma + laser.atom_dephasing) / kappa
+    eps = (g * np.sqrt(N) / kappa) ** 2 + (laser.pumping + laser.emission + laser.dephasing) / kappa
     omega = np.linspace(-3 * N * gc, 3 * N * gc, 201)
     sc, sb = laser.spectrum(omega, nphot=3), bad.spectrum(omega)
     cs, bs = laser.steadystate(nphot=3), bad.steadystate()
@@ -207,8 +207,8 @@ def test_bad_cavity_limit_photon_number_with_cavity_dephasing():
     kappa = 1000 * g * np.sqrt(N)
     xi = kappa
     gc = 4 * g ** 2 / (kappa + xi)
-    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(N, g=g), kappa, gamma=0.05 * N * gc,
-                                  pump=2.0 * N * gc, atom_dephasing=0.3 * N * gc,
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(N, g=g), kappa, emission=0.05 * N * gc,
+                                  pumping=2.0 * N * gc, dephasing=0.3 * N * gc,
                                   cavity_dephasing=xi)
     cav = laser.steadystate("dicke", nphot=3)
     bad = laser.eliminate_cavity().steadystate("dicke")
@@ -225,15 +225,15 @@ _PIVOT_BUG = pytest.mark.filterwarnings("default")
 
 
 def _pump_only_laser():
-    return qsr.SuperradiantLaser(qsr.Ensemble.identical(3, g=0.0), kappa=1.0, gamma=0.0, pump=1.0)
+    return qsr.SuperradiantLaser(qsr.Ensemble.identical(3, g=0.0), kappa=1.0, emission=0.0, pumping=1.0)
 
 
 def _decay_only_laser():
-    return qsr.SuperradiantLaser(qsr.Ensemble.identical(3), kappa=1.0, gamma=0.1, pump=0.0)
+    return qsr.SuperradiantLaser(qsr.Ensemble.identical(3), kappa=1.0, emission=0.1, pumping=0.0)
 
 
 def _pump_only_bad_cavity():
-    return qsr.BadCavityLaser(qsr.Ensemble.identical(3), collective_decay=0.0, gamma=0.0, pump=1.0)
+    return qsr.BadCavityLaser(qsr.Ensemble.identical(3), collective_emission=0.0, emission=0.0, pumping=1.0)
 
 
 @pytest.mark.parametrize("make,method,p_exact", [

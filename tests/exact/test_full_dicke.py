@@ -120,7 +120,7 @@ def test_full_inhomogeneous_vs_qutip_steadystate():
 def test_full_cluster_average_vs_qutip():
     # two clusters of 2 and 1 atoms: per-cluster averages of the per-atom values
     ens = qsr.Ensemble([2, 1], detunings=[0.0, 0.4], couplings=[1.0, 0.8])
-    laser = qsr.SuperradiantLaser(ens, kappa=2.0, gamma=0.1, pump=1.0, atom_dephasing=0.1)
+    laser = qsr.SuperradiantLaser(ens, kappa=2.0, emission=0.1, pumping=1.0, dephasing=0.1)
     nphot = 4
     ss = laser.steadystate("full", nphot=nphot, truncation_tol=1.0)
     rho = qutip.steadystate(laser.hamiltonian(nphot), laser.c_ops(nphot))
@@ -207,7 +207,7 @@ def test_liouvillian_sector_matches_full_superoperator():
 @pytest.mark.parametrize("N", [2, 3])
 def test_evolve_bad_cavity_vs_mesolve(N):
     # bad-cavity model (no mode) in the Dicke basis vs qutip.mesolve on 2^N spins
-    p = dict(collective_decay=0.3, gamma=0.1, pump=1.0, atom_dephasing=0.2)
+    p = dict(collective_emission=0.3, emission=0.1, pumping=1.0, dephasing=0.2)
     H, c_ops, sm = ref.bad_cavity_tensor(N, detuning=0.4, collective_shift=0.25, **p)
     tlist = np.linspace(0, 3.0, 7)
     bc = qsr.BadCavityLaser(qsr.Ensemble.identical(N, detuning=0.4), collective_shift=0.25, **p)

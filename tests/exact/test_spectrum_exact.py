@@ -26,25 +26,25 @@ def laser(N, params=ref.DEPHASED_DETUNED):
 
 
 # -- (a) one atom, bad cavity: exact Lorentzian ----------------------------------
-@pytest.mark.parametrize("gamma,pump,gc,nu,delta,chi", [
+@pytest.mark.parametrize("emission,pumping,gc,nu,delta,chi", [
     (0.1, 1.0, 0.3, 0.2, 0.4, 0.15),
     (0.5, 0.2, 1.0, 0.0, -1.3, 0.0),
     (0.0, 2.0, 0.1, 0.7, 0.0, -0.4),
 ])
-def test_one_atom_lorentzian(gamma, pump, gc, nu, delta, chi):
-    bc = qsr.BadCavityLaser(qsr.Ensemble.identical(1, detuning=delta), collective_decay=gc,
-                            gamma=gamma, pump=pump, atom_dephasing=nu, collective_shift=chi)
+def test_one_atom_lorentzian(emission, pumping, gc, nu, delta, chi):
+    bc = qsr.BadCavityLaser(qsr.Ensemble.identical(1, detuning=delta), collective_emission=gc,
+                            emission=emission, pumping=pumping, dephasing=nu, collective_shift=chi)
     omega = np.linspace(-6, 6, 241)
     s = bc.spectrum(omega)
-    width = gamma + pump + gc + nu
+    width = emission + pumping + gc + nu
     # a single eigenvalue: S is exactly p·Γtot/((ω+Δ+χ)² + Γtot²/4); 1e-8 leaves room
     # for the root finding of the half-maximum points (converged to ~1e-14 here)
     assert abs(s.linewidth - width) <= 1e-8 * width
     assert abs(s.peak - (-(delta + chi))) <= 1e-8 * width       # centred at ω = −(Δ + χ)
-    expected = ref.one_atom_lorentzian(omega, gamma, pump, gc, nu, delta, chi)
+    expected = ref.one_atom_lorentzian(omega, emission, pumping, gc, nu, delta, chi)
     assert np.max(np.abs(s.S - expected)) <= 1e-12 * expected.max()
     assert np.max(np.abs(s.evaluate(np.array([0.123, 7.7])) -
-                         ref.one_atom_lorentzian(np.array([0.123, 7.7]), gamma, pump, gc, nu,
+                         ref.one_atom_lorentzian(np.array([0.123, 7.7]), emission, pumping, gc, nu,
                                                  delta, chi))) <= 1e-12 * expected.max()
     assert s.n_peaks == 1
 
@@ -54,7 +54,7 @@ def test_sign_convention_with_cavity():
     # is at ω = −Δ (not +Δ): the spectrum there is orders of magnitude above ω = +Δ
     delta = 2.0
     l = qsr.SuperradiantLaser(qsr.Ensemble.identical(1, g=0.05, detuning=delta), kappa=1.0,
-                              gamma=0.1, pump=0.2)
+                              emission=0.1, pumping=0.2)
     s = l.spectrum(np.linspace(-4, 4, 161), nphot=3)
     S = s.evaluate(np.array([-delta, delta]))
     assert S[0] > 100 * S[1]
@@ -84,8 +84,8 @@ def test_line_narrower_than_grid():
     # analytic Lorentzian sum.  Observed relative error 3e-8, limited by the
     # absolute brentq tolerance (1e-14·grid span) — see the xfail below.
     width = 6e-7
-    bc = qsr.BadCavityLaser(qsr.Ensemble.identical(1, detuning=0.0123), collective_decay=width / 6,
-                            gamma=width / 3, pump=width / 2)
+    bc = qsr.BadCavityLaser(qsr.Ensemble.identical(1, detuning=0.0123), collective_emission=width / 6,
+                            emission=width / 3, pumping=width / 2)
     s = bc.spectrum(np.linspace(-1, 1, 21))
     assert abs(s.linewidth - width) <= 1e-6 * width
     assert abs(s.peak + 0.0123) <= 1e-6 * width
@@ -95,8 +95,8 @@ def test_line_narrower_than_grid():
 def test_narrow_line_off_grid_is_found():
     # the line is between two grid points far from both: found by the pole hints
     width = 1e-4
-    bc = qsr.BadCavityLaser(qsr.Ensemble.identical(3, detuning=-0.437), collective_decay=width / 6,
-                            gamma=width / 3, pump=width / 2)
+    bc = qsr.BadCavityLaser(qsr.Ensemble.identical(3, detuning=-0.437), collective_emission=width / 6,
+                            emission=width / 3, pumping=width / 2)
     s = bc.spectrum(np.linspace(-1, 1, 3))
     assert abs(s.peak - 0.437) <= 1e-6 * s.linewidth
     assert s.linewidth < 1e-3
@@ -104,8 +104,8 @@ def test_narrow_line_off_grid_is_found():
 
 def test_very_narrow_line_relative_accuracy():
     width = 1e-9
-    bc = qsr.BadCavityLaser(qsr.Ensemble.identical(1, detuning=0.0123), collective_decay=width / 6,
-                            gamma=width / 3, pump=width / 2)
+    bc = qsr.BadCavityLaser(qsr.Ensemble.identical(1, detuning=0.0123), collective_emission=width / 6,
+                            emission=width / 3, pumping=width / 2)
     s = bc.spectrum(np.linspace(-100, 100, 21))
     # doubles resolve ω ≈ 0.0123 to ~2e-18, i.e. 2e-9 of the width: 1e-6 is generous
     assert abs(s.linewidth - width) <= 1e-6 * width
@@ -161,7 +161,7 @@ def test_krylov_vs_direct_solves(N):
     assert np.max(np.abs(direct[1:3] / direct[0] - 0.5)) <= 1e-8
     assert abs(s.peak + 0.1) <= 1e-6 * s.linewidth
     # g⁽¹⁾(0) = ⟨J⁺J⁻⟩
-    assert abs(s.checks["g1_0"] - ss.photon_flux / bc.collective_decay) <= 1e-10 * s.checks["g1_0"]
+    assert abs(s.checks["g1_0"] - ss.photon_flux / bc.collective_emission) <= 1e-10 * s.checks["g1_0"]
 
 
 
@@ -198,7 +198,7 @@ def test_spectrum_sum_rule():
 def test_bad_cavity_spectrum_vs_tensor_qrt(N):
     # H = −Δ Σσ⁺σ⁻ − χJ⁺J⁻ with every dissipator, 2^N spins built with plain QuTiP;
     # dense solves of (iω − L) on the 4^N superoperator: 1e-10 relative
-    p = dict(collective_decay=0.3, gamma=0.1, pump=1.0, atom_dephasing=0.2)
+    p = dict(collective_emission=0.3, emission=0.1, pumping=1.0, dephasing=0.2)
     delta, chi = 0.4, 0.25
     H, c_ops, sm = ref.bad_cavity_tensor(N, detuning=delta, collective_shift=chi, **p)
     Jm = sum(sm[1:], sm[0])
@@ -227,7 +227,7 @@ def test_vacuum_rabi_doublet():
     # |±⟩ at ω ≈ ±√(g² − ((κ − Γ − R)/4)²) ≈ ±1.99; two peaks of equal height.
     # Resonant model (Δ = δc = 0): complex conjugation maps L to itself with ω → −ω, so
     # S(ω) = S(−ω) exactly (1e-12).
-    l = qsr.SuperradiantLaser(qsr.Ensemble.identical(1, g=2.0), kappa=0.5, gamma=0.05, pump=0.02)
+    l = qsr.SuperradiantLaser(qsr.Ensemble.identical(1, g=2.0), kappa=0.5, emission=0.05, pumping=0.02)
     s = l.spectrum(np.linspace(-5, 5, 201), nphot=4, truncation_tol=1e-4)
     assert s.n_peaks == 2
     assert abs(abs(s.peak) - 2.0) < 0.05

@@ -345,13 +345,13 @@ def test_bad_inputs():
         CollectivePumping(0, 1, 1)
     with pytest.raises(ValueError, match="N"):
         CollectivePumping(2.5, 1, 1)
-    with pytest.raises(ValueError, match="gamma"):
+    with pytest.raises(ValueError, match="collective_emission"):
         CollectivePumping(5, -1, 1)
-    with pytest.raises(ValueError, match="pump"):
+    with pytest.raises(ValueError, match="collective_pumping"):
         CollectivePumping(5, 1, -0.1)
-    with pytest.raises(ValueError, match="pump"):
+    with pytest.raises(ValueError, match="collective_pumping"):
         CollectivePumping(5, 1, float("inf"))
-    with pytest.raises(TypeError, match="pump"):
+    with pytest.raises(TypeError, match="collective_pumping"):
         CollectivePumping(5, 1, "fast")
     with pytest.raises(ValueError, match="emission"):
         CollectivePumping(5, 1, 1, emission=-1)
@@ -374,3 +374,64 @@ def test_bad_inputs():
         cp.three_level_pumping(2, 1, 1, 1, 0)
     ts = CollectivePumping(5, 1, lambda t: 1.0 + t)
     assert ts.steadystate(t=1.0).pump == 2.0
+
+
+# --------------------------------------------------------------------------
+# vocabulary: collective_emission / collective_pumping (formerly gamma / pump)
+# --------------------------------------------------------------------------
+
+def test_old_keywords_warn_and_give_the_same_result():
+    import inspect
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                     # the new names do not warn
+        new = CollectivePumping(6, collective_emission=1.0, collective_pumping=1.3,
+                                emission=0.05, dephasing=0.1)
+        positional = CollectivePumping(6, 1.0, 1.3, emission=0.05, dephasing=0.1)
+        loop_new = cp.hysteresis_loop(20, 4.0, collective_emission=1.5)
+    assert list(inspect.signature(CollectivePumping).parameters)[:3] == [
+        "N", "collective_emission", "collective_pumping"]
+    with pytest.warns(FutureWarning, match="'gamma' is renamed to 'collective_emission'"):
+        with pytest.warns(FutureWarning, match="'pump' is renamed to 'collective_pumping'"):
+            old = CollectivePumping(6, gamma=1.0, pump=1.3, emission=0.05, dephasing=0.1)
+    assert repr(old) == repr(new) == repr(positional)
+    for method in ("dicke", "piqs"):
+        a, b = new.steadystate(method), old.steadystate(method)
+        assert (a.jz, a.jz_variance, a.jplus_jminus) == (b.jz, b.jz_variance, b.jplus_jminus)
+    with pytest.warns(FutureWarning, match="'pump'"):
+        pure_old = CollectivePumping(50, 1.0, pump=1.02)          # manifold route too
+    assert pure_old.steadystate().jz == CollectivePumping(50, 1.0, 1.02).steadystate().jz
+    # the old attribute names read (with the warning), but cannot be set
+    with pytest.warns(FutureWarning, match="'gamma' is renamed"):
+        assert new.gamma == new.collective_emission == 1.0
+    with pytest.warns(FutureWarning, match="'pump' is renamed"):
+        assert new.pump == new.collective_pumping == 1.3
+    with pytest.raises(AttributeError):
+        new.gamma = 2.0
+    # old and new together are an error
+    with pytest.raises(TypeError, match="both 'gamma' and its new name"):
+        CollectivePumping(6, collective_emission=1.0, gamma=1.0, collective_pumping=1.3)
+    # the module-level functions: gamma -> collective_emission
+    with pytest.warns(FutureWarning, match="hysteresis_loop\\(\\): 'gamma' is renamed"):
+        loop_old = cp.hysteresis_loop(20, 4.0, gamma=1.5)
+    assert np.array_equal(loop_old.jz_up, loop_new.jz_up) and loop_old.width == loop_new.width
+    assert loop_new.collective_emission == 1.5
+    with pytest.warns(FutureWarning):
+        assert loop_new.gamma == 1.5
+    calls = [(cp.adiabatic_boundaries, (100, 2.0)), (cp.thermal_beta, ()),
+             (cp.cumulant_relaxation_rate, (100,)), (cp.linear_scan, (100, 2.0)),
+             (cp.scan_sensitivity, (100, 0.1, 1e4))]
+    for fn, args in calls:
+        extra = {"w": 1.1} if fn in (cp.thermal_beta, cp.cumulant_relaxation_rate) else {}
+        extra.update({"eta": 0.6} if fn is cp.scan_sensitivity else {})
+        with pytest.warns(FutureWarning, match="'gamma' is renamed to 'collective_emission'"):
+            a = fn(*args, gamma=1.5, **extra)
+        b = fn(*args, collective_emission=1.5, **extra)
+        if callable(a):
+            assert a(3.0) == b(3.0)
+        else:
+            assert a == b
+    with pytest.warns(FutureWarning, match="three_level_pumping"):
+        a = cp.three_level_pumping(2, gamma=1.0, gamma_r=400.0, omega=10.0, delta=1e3)
+    b = cp.three_level_pumping(2, collective_emission=1.0, gamma_r=400.0, omega=10.0, delta=1e3)
+    assert a.jz == b.jz

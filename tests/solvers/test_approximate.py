@@ -52,7 +52,7 @@ def test_cumulant_laser_against_hand_derived_solver():
     model, ops = examples.superradiant_laser(N, coupling=0.8, kappa=3.0, emission=0.2, pumping=1.5,
                                              dephasing=0.1, detuning=det)
     laser = qsr.SuperradiantLaser(qsr.Ensemble(counts=N, detunings=det, couplings=[0.8, 0.8]),
-                                  kappa=3.0, gamma=0.2, pump=1.5, atom_dephasing=0.1)
+                                  kappa=3.0, emission=0.2, pumping=1.5, dephasing=0.1)
     old = laser.steadystate("cumulant")
     new = qsr.steadystate(model, "cumulant", e_ops={"n": ops["photon_number"]})
     assert abs(new.values["n"] - old.photon_number) < 1e-8 * old.photon_number

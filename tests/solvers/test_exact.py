@@ -127,7 +127,7 @@ def test_laser_description_reproduces_superradiant_laser():
     model, ops = examples.superradiant_laser(N, coupling=1.0, kappa=5.0, emission=0.1, pumping=1.5,
                                              dephasing=0.05, detuning=[0.2])
     laser = qsr.SuperradiantLaser(qsr.Ensemble(counts=[N], detunings=[0.2], couplings=[1.0]),
-                                  kappa=5.0, gamma=0.1, pump=1.5, atom_dephasing=0.05)
+                                  kappa=5.0, emission=0.1, pumping=1.5, dephasing=0.05)
     e = {"n": ops["photon_number"], "exc": ops["excited"]}
     for method in ("full", "dicke"):
         old = laser.steadystate(method, nphot=P)
@@ -142,21 +142,64 @@ def test_laser_description_reproduces_superradiant_laser():
         assert _close(new.S, old.S, 1e-7)
 
 
-def test_dicke_liouvillian_is_the_hand_built_one():
-    """The word-based builder gives the same sparse matrix as exact/dicke.py (same ordering)."""
-    from qutip_superrad.exact import dicke as old
-    N, P = 6, 5
-    model, _ = examples.superradiant_laser(N, coupling=0.7, kappa=3.0, emission=0.2, pumping=0.9,
-                                           dephasing=0.1, detuning=[0.4])
-    laser = qsr.SuperradiantLaser(qsr.Ensemble(counts=[N], detunings=[0.4], couplings=[0.7]),
-                                  kappa=3.0, gamma=0.2, pump=0.9, atom_dephasing=0.1)
-    for k in (0, -1):
-        new_space = dicke_solver.DickeFockSpace(N, [P], sector=k)
-        old_space = old.DickeSpace(N, P, k)
-        assert np.array_equal(new_space.keys, old_space.keys)
-        L_new = dicke_solver.liouvillian(model, new_space)
-        L_old = old.build_liouvillian(old_space, old._rates(laser))
-        assert abs(L_new - L_old).max() < 1e-12 * abs(L_old).max()
+@pytest.mark.parametrize("case", ["laser", "collective_pumping"])
+def test_dicke_liouvillian_is_the_projected_full_one(case):
+    """The word-based Dicke ⊗ Fock Liouvillian equals the full-space one (``qutip.liouvillian``
+    of the explicit operators) restricted to permutation-invariant states: ``L_dicke = P L E``
+    with ``E`` the embedding of the weighted elements, ``E σ = Σ_j Σ_α |j m α⟩⟨j m′ α| σ/d_j``,
+    and ``P`` the trace over the multiplicity label ``α``.  All elements of every ``j`` block
+    (no sector restriction), so Hamiltonian, collective and local terms are all compared."""
+    import qutip
+    if case == "laser":
+        N, P = 4, 3
+        model, _ = examples.superradiant_laser(N, coupling=0.7, kappa=3.0, emission=0.2,
+                                               pumping=0.9, dephasing=0.1, detuning=[0.4])
+        L_full = model.liouvillian(P).full()
+    else:
+        from qutip_superrad import CollectivePumping
+        N, P = 5, 1
+        model = CollectivePumping(N, collective_emission=1.0, collective_pumping=1.3,
+                                  emission=0.05, dephasing=0.1).description()
+        L_full = model.liouvillian().full()
+    # collective spin of the explicit atoms (basis(2, 0) excited, as in Model.to_qobj)
+    sm = [qutip.tensor([qutip.sigmam() if k == i else qutip.qeye(2)
+                        for k in range(N)]).full().real for i in range(N)]
+    Jm = sum(sm)
+    Jz = 0.5 * sum(x.T @ x - x @ x.T for x in sm)
+    J2 = Jm.T @ Jm + Jz @ Jz - Jz                       # J⁺J⁻ + J_z² − J_z
+    jz_diag = np.diag(Jz)
+    space = dicke_solver.DickeFockSpace(N, [P] if P > 1 else [], modulus=1)
+    D = P * 2 ** N
+    kets = {}                                   # (jj, n, e) -> [|n⟩ ⊗ |j m α⟩ for α]
+    for jj in range(N // 2 + 1):
+        j = N / 2 - jj
+        top = np.flatnonzero(np.isclose(jz_diag, j))
+        w, v = np.linalg.eigh(J2[np.ix_(top, top)])
+        hw = np.zeros((2 ** N, int(np.sum(np.isclose(w, j * (j + 1))))))
+        hw[top] = v[:, np.isclose(w, j * (j + 1))]       # highest weights |j j α⟩
+        for e in range(N - jj, jj - 1, -1):             # lower with J⁻ (positive elements)
+            for n in range(P):
+                kets[jj, n, e] = np.kron(np.eye(P)[n], hw.T).T
+            if e > jj:
+                hw = Jm @ hw
+                hw = hw / np.linalg.norm(hw, axis=0)
+    n_ket = space.n[0] if P > 1 else np.zeros_like(space.e)
+    n_bra = space.n2[0] if P > 1 else np.zeros_like(space.e)
+    E = np.zeros((D * D, space.dim))
+    Pr = np.zeros((space.dim, D * D))
+    for i, (jj, n, e, n2, e2) in enumerate(zip(space.jj, n_ket, space.e, n_bra, space.e2)):
+        u, v = kets[jj, n, e], kets[jj, n2, e2]
+        M = u @ v.T                                     # Σ_α |u_α⟩⟨v_α| (real bases)
+        E[:, i] = M.ravel(order="F") / u.shape[1]       # column-stacked vec, weight 1/d_j
+        Pr[i] = M.ravel(order="F")                      # σ = Σ_α ⟨u_α|ρ|v_α⟩
+    LE = L_full @ E
+    L_proj = Pr @ LE
+    scale = np.abs(L_proj).max()
+    # the permutation-invariant span is invariant (the projection loses nothing) ...
+    assert np.abs(E @ L_proj - LE).max() < 1e-12 * scale
+    # ... and the Dicke-basis builder reproduces it element by element
+    L_dicke = dicke_solver.liouvillian(model, space).toarray()
+    assert np.abs(L_dicke - L_proj).max() < 1e-12 * scale
 
 
 # -- evolution ---------------------------------------------------------------------

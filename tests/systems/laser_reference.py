@@ -9,10 +9,12 @@ Master equation (ħ = 1, ``D[c]ρ = cρc† − ½{c†c, ρ}``)::
     H = δ_c a†a − Σ_i Δ σ⁺_iσ⁻_i + Σ_i g (a σ⁺_i + a† σ⁻_i)
     dρ/dt = −i[H, ρ] + κD[a]ρ + ξD[a†a]ρ + Σ_i (ΓD[σ⁻_i] + RD[σ⁺_i] + νD[σ⁺_iσ⁻_i])ρ
 
-Keyword names follow :class:`qutip_superrad.SuperradiantLaser`:
-``kappa = κ``, ``gamma = Γ``, ``pump = R``, ``atom_dephasing = ν``,
-``cavity_dephasing = ξ``, ``cavity_detuning = δ_c``; the ensemble entries
-``g`` and ``detuning = Δ`` go to :meth:`Ensemble.identical`.
+Keyword names follow :class:`qutip_superrad.SuperradiantLaser` (after qutip.piqs):
+``kappa = κ``, ``emission = Γ``, ``pumping = R``, ``dephasing = ν`` (of ``νD[σ⁺σ⁻]``),
+``collective_emission = Γ_c``, ``cavity_dephasing = ξ``, ``cavity_detuning = δ_c``;
+the ensemble entries ``g`` and ``detuning = Δ`` go to :meth:`Ensemble.identical`.
+The regime dicts still answer to the former key names (``gamma``, ``pump``,
+``atom_dephasing``, ``collective_decay``) on lookup, for tests not migrated yet.
 
 Derivations
 -----------
@@ -36,61 +38,79 @@ Derivations
 """
 import numpy as np
 
+#: former key names -> current ones
+_FORMER = {"gamma": "emission", "pump": "pumping", "atom_dephasing": "dephasing",
+           "collective_decay": "collective_emission"}
+
+
+class Rates(dict):
+    """A dict of rates under the current names that also answers to the former ones.
+
+    ``rates["gamma"]`` returns ``rates["emission"]``; iteration and ``**rates``
+    give the current names only.
+    """
+
+    def __missing__(self, key):
+        if key in _FORMER and _FORMER[key] in self:
+            return self[_FORMER[key]]
+        raise KeyError(key)
+
+
 # -- named regimes -----------------------------------------------------------
 #: Laser with moderate pumping: ⟨a†a⟩ ~ 0.1 … 1 for N = 1 … 5 (nphot ≈ 5 suffices
 #: for an exact-vs-exact comparison at the same truncation).
-PLAIN = dict(g=1.0, detuning=0.0, kappa=3.0, gamma=0.1, pump=1.5)
+PLAIN = Rates(g=1.0, detuning=0.0, kappa=3.0, emission=0.1, pumping=1.5)
 
 #: Every optional process switched on: atom and cavity dephasing, detuned atoms
 #: and detuned cavity (tests all the terms of the master equation at once).
-DEPHASED_DETUNED = dict(g=1.0, detuning=0.35, kappa=3.0, gamma=0.1, pump=1.5,
-                        atom_dephasing=0.4, cavity_dephasing=0.25, cavity_detuning=-0.2)
+DEPHASED_DETUNED = Rates(g=1.0, detuning=0.35, kappa=3.0, emission=0.1, pumping=1.5,
+                         dephasing=0.4, cavity_dephasing=0.25, cavity_detuning=-0.2)
 
 #: Strong pump R ≫ g: the atoms are saturated and the collective coherence is
 #: destroyed by pump noise (the lasing threshold is crossed the other way).
-STRONG_PUMP = dict(g=1.0, detuning=0.0, kappa=3.0, gamma=0.1, pump=12.0)
+STRONG_PUMP = Rates(g=1.0, detuning=0.0, kappa=3.0, emission=0.1, pumping=12.0)
 
 #: Strongly coupled, lasing with several photons (needs a larger nphot).
-LASING = dict(g=1.0, detuning=0.0, kappa=1.0, gamma=0.05, pump=2.0)
+LASING = Rates(g=1.0, detuning=0.0, kappa=1.0, emission=0.05, pumping=2.0)
 
 REGIMES = {"plain": PLAIN, "dephased_detuned": DEPHASED_DETUNED, "strong_pump": STRONG_PUMP}
 
 #: Inhomogeneous ensemble for the full-space solver: distinct detunings and couplings.
 INHOMOGENEOUS_ATOMS = dict(detunings=[0.0, 0.3, -0.5], couplings=[1.0, 0.7, 1.2])
-INHOMOGENEOUS_RATES = dict(kappa=2.0, gamma=0.1, pump=1.2, atom_dephasing=0.2,
-                           cavity_dephasing=0.1, cavity_detuning=0.15)
+INHOMOGENEOUS_RATES = Rates(kappa=2.0, emission=0.1, pumping=1.2, dephasing=0.2,
+                            cavity_dephasing=0.1, cavity_detuning=0.15)
 
 #: Bad-cavity (spins only) rates for the PIQS comparison.
-BAD_CAVITY = dict(collective_decay=0.3, gamma=0.1, pump=1.0, atom_dephasing=0.2)
+BAD_CAVITY = Rates(collective_emission=0.3, emission=0.1, pumping=1.0, dephasing=0.2)
 
 #: Cavity model for the PIQS ⊗ mode comparison.
-PIQS_CAVITY = dict(g=1.0, detuning=0.2, kappa=3.0, gamma=0.1, pump=1.5,
-                   atom_dephasing=0.2, cavity_dephasing=0.1, cavity_detuning=0.3)
+PIQS_CAVITY = Rates(g=1.0, detuning=0.2, kappa=3.0, emission=0.1, pumping=1.5,
+                    dephasing=0.2, cavity_dephasing=0.1, cavity_detuning=0.3)
 
 
 def split(params):
     """Split a regime dict into ``(ensemble kwargs, laser kwargs)``."""
     ens = {k: params[k] for k in ("g", "detuning") if k in params}
-    rates = {k: v for k, v in params.items() if k not in ("g", "detuning")}
+    rates = Rates({k: v for k, v in params.items() if k not in ("g", "detuning")})
     return ens, rates
 
 
 # -- closed forms ----------------------------------------------------------------
-def independent_jz(N, gamma, pump):
+def independent_jz(N, emission, pumping):
     """``⟨J_z⟩ = (N/2)(R−Γ)/(R+Γ)`` of N independent atoms."""
-    return 0.5 * N * (pump - gamma) / (pump + gamma)
+    return 0.5 * N * (pumping - emission) / (pumping + emission)
 
 
-def one_atom_bad_cavity_population(gamma, pump, collective_decay):
+def one_atom_bad_cavity_population(emission, pumping, collective_emission):
     """``p = R/(R + Γ + Γ_c)`` of one atom with collective decay."""
-    return pump / (pump + gamma + collective_decay)
+    return pumping / (pumping + emission + collective_emission)
 
 
-def one_atom_lorentzian(omega, gamma, pump, collective_decay, atom_dephasing=0.0,
+def one_atom_lorentzian(omega, emission, pumping, collective_emission, dephasing=0.0,
                         detuning=0.0, collective_shift=0.0):
     """Exact spectrum of one atom in the bad-cavity model (see module docstring)."""
-    p = one_atom_bad_cavity_population(gamma, pump, collective_decay)
-    G = gamma + pump + collective_decay + atom_dephasing
+    p = one_atom_bad_cavity_population(emission, pumping, collective_emission)
+    G = emission + pumping + collective_emission + dephasing
     omega = np.asarray(omega, float)
     return p * G / ((omega + detuning + collective_shift) ** 2 + G ** 2 / 4)
 
@@ -103,7 +123,7 @@ def kron_all(ops):
     return out
 
 
-def hand_built_laser(N, nphot, g, kappa, gamma, pump, detuning=0.0, atom_dephasing=0.0,
+def hand_built_laser(N, nphot, g, kappa, emission, pumping, detuning=0.0, dephasing=0.0,
                      cavity_dephasing=0.0, cavity_detuning=0.0):
     """Steady state of the laser from a Liouvillian assembled with ``numpy.kron``.
 
@@ -127,7 +147,7 @@ def hand_built_laser(N, nphot, g, kappa, gamma, pump, detuning=0.0, atom_dephasi
         H = H - detuning * sp_ @ s + g * (a @ sp_ + a.conj().T @ s)
     cs = [np.sqrt(kappa) * a, np.sqrt(cavity_dephasing) * a.conj().T @ a]
     for s in sm:
-        cs += [np.sqrt(gamma) * s, np.sqrt(pump) * s.conj().T, np.sqrt(atom_dephasing) * s.conj().T @ s]
+        cs += [np.sqrt(emission) * s, np.sqrt(pumping) * s.conj().T, np.sqrt(dephasing) * s.conj().T @ s]
     d = H.shape[0]
     Id = np.eye(d)
     L = -1j * (np.kron(H, Id) - np.kron(Id, H.T))
@@ -143,7 +163,7 @@ def hand_built_laser(N, nphot, g, kappa, gamma, pump, detuning=0.0, atom_dephasi
     return rho, {"a": a, "sm": sm}
 
 
-def bad_cavity_tensor(N, collective_decay, gamma, pump, atom_dephasing=0.0, detuning=0.0,
+def bad_cavity_tensor(N, collective_emission, emission, pumping, dephasing=0.0, detuning=0.0,
                       collective_shift=0.0):
     """Bad-cavity model of N spins in the full ``2^N`` space with plain QuTiP.
 
@@ -156,9 +176,9 @@ def bad_cavity_tensor(N, collective_decay, gamma, pump, atom_dephasing=0.0, detu
     Jm = sum(sm[1:], sm[0])
     Jp = Jm.dag()
     H = -detuning * sum((s.dag() * s for s in sm[1:]), sm[0].dag() * sm[0]) - collective_shift * Jp * Jm
-    c_ops = [np.sqrt(collective_decay) * Jm]
-    c_ops += [np.sqrt(gamma) * s for s in sm] + [np.sqrt(pump) * s.dag() for s in sm]
-    c_ops += [np.sqrt(atom_dephasing) * s.dag() * s for s in sm]
+    c_ops = [np.sqrt(collective_emission) * Jm]
+    c_ops += [np.sqrt(emission) * s for s in sm] + [np.sqrt(pumping) * s.dag() for s in sm]
+    c_ops += [np.sqrt(dephasing) * s.dag() * s for s in sm]
     return H, c_ops, sm
 
 

@@ -1,4 +1,4 @@
-"""General cumulant engine (issue 4).
+"""General cumulant engine.
 
 Write a model with the operator algebra (modes, N-level atoms, identical
 atoms in :class:`Clusters`), derive exact Heisenberg equations, close them by

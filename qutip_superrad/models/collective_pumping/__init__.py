@@ -4,6 +4,10 @@ Master equation (ħ = 1, ``D[c]ρ = cρc† − ½{c†c, ρ}``)::
 
     dρ/dt = γ D[J⁻]ρ + w D[J⁺]ρ  (+ optional local terms, see below)
 
+with ``γ = collective_emission`` and ``w = collective_pumping`` (the glossary
+names of ``docs/model_description.md``; the old keywords ``gamma`` and
+``pump`` still work, with a ``FutureWarning``).
+
 ``J⁻ = Σ_n |g_n⟩⟨e_n|``, ``J⁺ = (J⁻)†``, ``J_z = (J_ee − J_gg)/2``.  The
 dynamics conserve ``j``; from the ground state they live on the ``N + 1`` Dicke
 states ``|N/2, m⟩`` and are solved exactly there by
@@ -45,6 +49,9 @@ Every name below is re-exported here, so
   :func:`scan_sensitivity`; ``_zero_crossing``.
 * :mod:`.three_level` — :func:`three_level_pumping`;
   ``_symmetric_three_level``, ``_full_three_level``.
+* :mod:`._renames` — the old keyword/attribute names (``gamma`` →
+  ``collective_emission``, ``pump`` → ``collective_pumping``), accepted with a
+  ``FutureWarning``.
 """
 from .closed_forms import (_B2N, _GCOEF, _NSER, _g, _gprime, cumulant_relaxation_rate,
                            fit_power_law, thermal_beta, thermal_jz, thermal_jz_variance)

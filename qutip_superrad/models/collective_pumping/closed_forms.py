@@ -3,7 +3,8 @@
 The steady state of ``γ D[J⁻] + w D[J⁺]`` on the ``j = N/2`` manifold is
 thermal, ``ρ ∝ e^{−βJ_z}`` with ``β = −ln(w/γ)``; its moments follow from
 ``Z(β) = sinh((N+1)β/2)/sinh(β/2)``.  The functions here need no model
-object.
+object; ``γ`` is the keyword ``collective_emission`` (formerly ``gamma``: still
+accepted, with a ``FutureWarning``).
 
 Contents
 --------
@@ -19,6 +20,7 @@ import numpy as np
 import scipy.special
 
 from ..._validate import check_array, check_count, check_rate
+from ._renames import renamed_keywords
 
 __all__ = [
     "thermal_beta", "thermal_jz", "thermal_jz_variance", "cumulant_relaxation_rate",
@@ -58,12 +60,16 @@ def _gprime(x):
     return out
 
 
-def thermal_beta(gamma, w):
-    """Effective inverse temperature ``β = −ln(w/γ)`` of the steady state (eq. 3)."""
-    gamma = check_rate("gamma", gamma)
+@renamed_keywords(gamma="collective_emission")
+def thermal_beta(collective_emission, w):
+    """Effective inverse temperature ``β = −ln(w/γ)`` of the steady state (eq. 3).
+
+    ``collective_emission`` is ``γ`` (formerly ``gamma``), ``w`` the collective pump rate.
+    """
+    gamma = check_rate("collective_emission", collective_emission)
     w = check_rate("pump (w)", w)
     if gamma == 0 or w == 0:
-        raise ValueError("beta = -ln(w/gamma) needs gamma > 0 and w > 0")
+        raise ValueError("beta = -ln(w/gamma) needs collective_emission > 0 and w > 0")
     return -np.log(w / gamma)
 
 
@@ -105,11 +111,17 @@ def thermal_jz_variance(N, beta):
     return out if out.ndim else float(out)
 
 
-def cumulant_relaxation_rate(N, gamma, w, form="E5"):
+@renamed_keywords(gamma="collective_emission")
+def cumulant_relaxation_rate(N, collective_emission, w, form="E5"):
     """Second-order cumulant estimate of the relaxation rate ``λ(w)``.
 
     Parameters
     ----------
+    N : int
+    collective_emission : float
+        Collective decay rate ``γ > 0`` (formerly ``gamma``).
+    w : float or array_like
+        Collective pump rate(s).
     form : {"E5", "eq7"}
         ``"E5"``: ``λ = w + γ + 2(w − γ)⟨J_z⟩(w)`` with the exact thermal
         ``⟨J_z⟩`` (seed eq. E5).  ``"eq7"``: the large-N form
@@ -118,9 +130,9 @@ def cumulant_relaxation_rate(N, gamma, w, form="E5"):
         Both give ``2γ`` at ``w = γ``.
     """
     N = check_count("N", N)
-    gamma = check_rate("gamma", gamma)
+    gamma = check_rate("collective_emission", collective_emission)
     if gamma == 0:
-        raise ValueError("gamma must be > 0 for the cumulant relaxation rate")
+        raise ValueError("collective_emission must be > 0 for the cumulant relaxation rate")
     warr = np.asarray(w, dtype=float)
     if np.any(~np.isfinite(warr)) or np.any(warr < 0):
         raise ValueError("pump (w) must be finite and >= 0")

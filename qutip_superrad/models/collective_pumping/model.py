@@ -4,18 +4,24 @@ Master equation (ħ = 1, ``D[c]ρ = cρc† − ½{c†c, ρ}``)::
 
     dρ/dt = γ D[J⁻]ρ + w D[J⁺]ρ  (+ optional local terms)
 
-The class holds the parameters and dispatches to the solvers: the exact
-manifold solver of :mod:`qutip_superrad.exact.manifold`, the closed forms of
-:mod:`.closed_forms`, the permutation-invariant Dicke basis of
-:mod:`qutip_superrad.exact.dicke` and :mod:`qutip.piqs` (local terms), the
+with ``γ = collective_emission`` and ``w = collective_pumping`` (the glossary
+names of ``docs/model_description.md``).  The class holds the parameters and
+dispatches to the solvers: the exact manifold solver of
+:mod:`qutip_superrad.exact.manifold`, the closed forms of :mod:`.closed_forms`,
+the generic ``dicke`` solver of its model description (:meth:`description`,
+local terms, permutation-invariant Dicke basis in double precision),
+:mod:`qutip.piqs` (cross-check, and evolution with local terms), the
 second-order cumulant equations, and the scans of :mod:`.scans`.
 """
+import functools
+
 import numpy as np
 from scipy.integrate import solve_ivp
 
 from ..._validate import (check_count, check_grid, check_options, check_rate, check_real,
                           check_array)
 from ...exact import manifold as _mf
+from ._renames import renamed_attribute, renamed_keywords
 from .closed_forms import cumulant_relaxation_rate, thermal_jz, thermal_jz_variance
 from .results import PumpingEvolution, PumpingSteadyState
 from .scans import adiabatic_boundaries, hysteresis_loop
@@ -23,15 +29,38 @@ from .scans import adiabatic_boundaries, hysteresis_loop
 __all__ = ["CollectivePumping"]
 
 
-def _check_pump(pump):
+def _check_pump(pump, name="collective_pumping"):
     """Validate a constant or time-dependent pump; return (value_or_None, callable_or_None)."""
     if callable(pump):
         return None, pump
     try:
-        return check_rate("pump", pump), None
+        return check_rate(name, pump), None
     except TypeError:
-        raise TypeError("pump must be a rate >= 0, a function w(t) or a "
+        raise TypeError(f"{name} must be a rate >= 0, a function w(t) or a "
                         f"qutip.Coefficient, got {type(pump).__name__}") from None
+
+
+@functools.lru_cache(maxsize=None)
+def _template():
+    """The symbolic model description, built once (numbers bound by ``with_values``).
+
+    Returns ``(model, ops)`` with the observables ``ops`` (``J_z``, ``J_z²``,
+    ``J⁺J⁻``) written in the same algebra.
+    """
+    from ...cumulant.engine.algebra import parameters
+    from ...cumulant.engine.clusters import Clusters
+    from ...model import Model
+    atoms = Clusters("s")
+    s = atoms.atom
+    gc, wc, gl, gphi = parameters("collective_emission collective_pumping emission dephasing")
+    Jm, Jp = atoms.sum(s.sm), atoms.sum(s.sp)
+    # local dephasing γ_φ D[σ⁺σ⁻] = (γ_φ/4) D[σ_z]: the convention of piqs.Dicke(dephasing=γ_φ)
+    jumps = [(gc, Jm), (wc, Jp), (gl, atoms.each(s.sm)), (gphi, atoms.each(s.sp * s.sm))]
+    model = Model(0, jumps, parameters=dict(collective_emission=1.0, collective_pumping=1.0,
+                                            emission=0.0, dephasing=0.0),
+                  N=1, name="collective pumping")
+    Jz = atoms.sum(0.5 * s.sz)
+    return model, {"jz": Jz, "jz2": Jz * Jz, "jpjm": Jp * Jm}
 
 
 class CollectivePumping:
@@ -43,11 +72,13 @@ class CollectivePumping:
     ----------
     N : int
         Number of atoms, ``>= 1``.
-    gamma : float
-        Collective decay rate ``γ >= 0`` (``γ D[J⁻]``).
-    pump : float, callable or qutip.Coefficient
+    collective_emission : float
+        Collective decay rate ``γ >= 0`` (``γ D[J⁻]``).  Formerly ``gamma``
+        (still accepted as a keyword, with a ``FutureWarning``).
+    collective_pumping : float, callable or qutip.Coefficient
         Collective pump rate ``w >= 0`` (``w D[J⁺]``), or a function ``w(t)``
         returning finite rates ``>= 0`` (checked whenever it is evaluated).
+        Formerly ``pump`` (still accepted as a keyword, with a ``FutureWarning``).
     emission : float, optional
         Local decay ``γ_loc`` per atom (``D[σ⁻_n]``), default 0.
     dephasing : float, optional
@@ -55,18 +86,27 @@ class CollectivePumping:
         ``qutip.piqs.Dicke(dephasing=γ_φ)``: ``(γ_φ/4) D[σ^z_n] = γ_φ D[σ⁺_nσ⁻_n]``
         per atom (a single-atom coherence decays at ``γ_φ/2``), default 0.
 
+    Attributes
+    ----------
+    N, collective_emission, collective_pumping, emission, dephasing
+        The parameters (``collective_pumping`` is the function for a
+        time-dependent pump).  ``gamma`` and ``pump`` are the old, deprecated
+        names of the two collective rates.
+
     Notes
     -----
     Without local terms (the seed's model) every solver works on the exact
     ``N + 1``-dimensional manifold ``j = N/2``.  Local terms break ``j``
-    conservation; they are then solved in the permutation-invariant Dicke
-    basis through :mod:`qutip.piqs` (``method="piqs"``, cost ``O(N³)``
-    states, fine to ``N ≈ 40``), the manifold methods raise ``ValueError``.
+    conservation; the steady state is then solved exactly in the
+    permutation-invariant Dicke basis by the generic ``dicke`` solver of
+    :meth:`description` (``method="dicke"``), or through :mod:`qutip.piqs`
+    (``method="piqs"``, single precision, also for the time evolution); the
+    manifold methods raise ``ValueError``.
 
     Examples
     --------
     >>> from qutip_superrad.models.collective_pumping import CollectivePumping
-    >>> model = CollectivePumping(100, gamma=1.0, pump=1.0)
+    >>> model = CollectivePumping(100, collective_emission=1.0, collective_pumping=1.0)
     >>> ss = model.steadystate()
     >>> round(ss.jz_variance, 6)          # N(N+2)/12 at w = γ
     850.0
@@ -74,13 +114,18 @@ class CollectivePumping:
     2.0
     """
 
-    def __init__(self, N, gamma, pump, *, emission=0.0, dephasing=0.0):
+    @renamed_keywords(gamma="collective_emission", pump="collective_pumping")
+    def __init__(self, N, collective_emission, collective_pumping, *, emission=0.0,
+                 dephasing=0.0):
         self.N = check_count("N", N)
-        self.gamma = check_rate("gamma", gamma)
-        self._w, self._wfun = _check_pump(pump)
-        self.pump = pump if self._wfun is not None else self._w
+        self.collective_emission = check_rate("collective_emission", collective_emission)
+        self._w, self._wfun = _check_pump(collective_pumping)
+        self.collective_pumping = collective_pumping if self._wfun is not None else self._w
         self.emission = check_rate("emission", emission)
         self.dephasing = check_rate("dephasing", dephasing)
+
+    gamma = renamed_attribute("gamma", "collective_emission")
+    pump = renamed_attribute("pump", "collective_pumping")
 
     # -- basic properties ---------------------------------------------------
     @property
@@ -103,7 +148,8 @@ class CollectivePumping:
         extra = ""
         if self.has_local_terms:
             extra = f", emission={self.emission:g}, dephasing={self.dephasing:g}"
-        return f"CollectivePumping(N={self.N}, gamma={self.gamma:g}, pump={w}{extra})"
+        return (f"CollectivePumping(N={self.N}, collective_emission={self.collective_emission:g}, "
+                f"collective_pumping={w}{extra})")
 
     def pump_at(self, t=None):
         """Pump rate ``w`` (at time ``t`` for a time-dependent pump)."""
@@ -135,12 +181,53 @@ class CollectivePumping:
         """Collapse operators ``[√γ J⁻, √w J⁺]`` on the manifold (for ``qutip.mesolve``)."""
         self._manifold_only("c_ops")
         jm, jp, _ = self.spin_operators()
-        return [np.sqrt(self.gamma) * jm, np.sqrt(self.pump_at(t)) * jp]
+        return [np.sqrt(self.collective_emission) * jm, np.sqrt(self.pump_at(t)) * jp]
 
     def liouvillian(self, t=None):
         """Full ``(N+1)²``-dimensional Liouvillian superoperator (Qobj) at time ``t``."""
         self._manifold_only("liouvillian")
-        return _mf.manifold_liouvillian(self.N, self.gamma, self.pump_at(t))
+        return _mf.manifold_liouvillian(self.N, self.collective_emission, self.pump_at(t))
+
+    # -- model description --------------------------------------------------
+    def description(self, t=None, *, w=None):
+        """The master equation as a :class:`qutip_superrad.Model` (for the generic solvers).
+
+        One cluster of ``N`` identical two-level atoms with the jumps
+        ``collective_emission · D[J⁻]``, ``collective_pumping · D[J⁺]``,
+        ``emission · Σ_n D[σ⁻_n]`` and ``dephasing · Σ_n D[σ⁺_nσ⁻_n]``
+        (``= (γ_φ/4) Σ_n D[σ^z_n]``, the ``qutip.piqs`` convention), no
+        Hamiltonian.  The symbolic structure is built once and shared; only the
+        numbers are bound here.
+
+        Parameters
+        ----------
+        t : float, optional
+            Time at which a time-dependent pump is evaluated (required then).
+        w : float, optional
+            Override the pump rate.
+
+        Examples
+        --------
+        >>> import qutip_superrad as qsr
+        >>> from qutip_superrad.models.collective_pumping import CollectivePumping
+        >>> cp = CollectivePumping(6, collective_emission=1.0, collective_pumping=1.3,
+        ...                        emission=0.05, dephasing=0.1)
+        >>> model = cp.description()
+        >>> sorted(model.parameters), model.N, model.symmetry
+        (['collective_emission', 'collective_pumping', 'dephasing', 'emission'], 6, 'U(1)')
+        >>> res = qsr.steadystate(model, "dicke", e_ops={"jz": cp.observables()["jz"]})
+        >>> abs(res.values["jz"] - cp.steadystate("dicke").jz) < 1e-12
+        True
+        """
+        template, _ = _template()
+        return template.with_values(N=self.N, collective_emission=self.collective_emission,
+                                    collective_pumping=self._rate_args(w, t),
+                                    emission=self.emission, dephasing=self.dephasing)
+
+    @staticmethod
+    def observables():
+        """``{"jz": J_z, "jz2": J_z², "jpjm": J⁺J⁻}`` as operators of :meth:`description`."""
+        return dict(_template()[1])
 
     # -- steady state --------------------------------------------------------
     def steadystate(self, method="manifold", *, t=None, w=None):
@@ -153,11 +240,12 @@ class CollectivePumping:
             ``Diag⁽⁰⁾`` (detailed balance of the tridiagonal generator),
             ``O(N)``.  ``"closed_form"``: thermal state ``e^{−βJ_z}/Z`` with
             ``⟨J_z⟩``, ``Var`` from ``Z(β)`` (eqs. 3–4).  ``"dicke"``: the
-            permutation-invariant Dicke basis of :mod:`qutip_superrad.exact.dicke`
-            in double precision, U(1) sector k = 0 (the exact route with local
-            terms; needs them, since without them every ``j`` block is
-            conserved).  ``"piqs"``: the Dicke-basis Liouvillian of
-            :mod:`qutip.piqs` (single precision; a cross-check).
+            generic ``dicke`` solver of :mod:`qutip_superrad.solvers` on
+            :meth:`description` (permutation-invariant Dicke basis in double
+            precision, U(1) sector k = 0; the exact route with local terms;
+            needs them, since without them every ``j`` block is conserved).
+            ``"piqs"``: the Dicke-basis Liouvillian of :mod:`qutip.piqs`
+            (single precision; a cross-check).
         t : float, optional
             Time at which a time-dependent pump is evaluated.
         w : float, optional
@@ -176,53 +264,46 @@ class CollectivePumping:
         if method == "dicke":
             return self._steadystate_dicke(wv)
         self._manifold_only(f"steadystate(method={method!r})")
+        gc = self.collective_emission
         with np.errstate(divide="ignore"):
-            beta = -np.log(wv / self.gamma) if self.gamma > 0 else -np.inf
+            beta = -np.log(wv / gc) if gc > 0 else -np.inf
         if method == "closed_form":
-            if self.gamma == 0 and wv == 0:
-                raise ValueError("gamma and pump are both 0: steady state not unique")
+            if gc == 0 and wv == 0:
+                raise ValueError("collective_emission and collective_pumping are both 0: "
+                                 "steady state not unique")
             jz = thermal_jz(self.N, beta)
             var = thermal_jz_variance(self.N, beta)
             jpjm = self.j * (self.j + 1) - (var + jz ** 2) + jz
             return PumpingSteadyState(jz, var, jpjm, None, float(beta), wv, "closed_form")
-        p = _mf.steady_populations(self.N, self.gamma, wv)
+        p = _mf.steady_populations(self.N, gc, wv)
         jz, var, jpjm = _mf.jz_moments(p)
-        L0 = _mf.sector_liouvillian(self.N, self.gamma, wv, 0)
+        L0 = _mf.sector_liouvillian(self.N, gc, wv, 0)
         checks = {"residual": float(np.abs(L0 @ p).sum()), "trace": float(p.sum()),
                   "positive": bool(np.all(p >= 0))}
         return PumpingSteadyState(jz, var, float(jpjm), p, float(beta), wv, "manifold",
                                   checks, state=_diag_qobj(p))
 
     def _steadystate_dicke(self, wv):
-        from ...exact import dicke
-        from ...exact._common import solve_steady
+        from ... import solvers
         if not self.has_local_terms:
             raise ValueError("steadystate(method='dicke') needs local emission or dephasing "
                              "(without them each j block is conserved); use method='manifold'")
-        space = dicke.DickeSpace(self.N, 1, 0)
-        p = dict(N=self.N, delta=0.0, gamma=self.emission, pump=0.0, nu=self.dephasing, g=0.0,
-                 kappa=0.0, xi=0.0, delta_c=0.0, gc=self.gamma, chi=0.0, wc=wv)
-        L = dicke.build_liouvillian(space, p)
-        swap = space.index(space.jj, space.n2, space.e2, space.n, space.e)
-        z = np.zeros(2, np.int64)
-        ends = np.array([0, self.N])                       # all ground, all excited (j = N/2)
-        x, residual, info = solve_steady(L, space.diagonal.astype(float), swap=swap,
-                                         pivots=space.index(z, z, ends, z, ends))
-        d = space.diagonal
-        pop = x[d].real
-        m = space.e[d] - self.N / 2
-        jz = float(pop @ m)
-        var = float(pop @ m ** 2 - jz ** 2)
-        jpjm = float(pop @ space.jpjm(space.e[d], space.jj[d]))
-        checks = {"residual": residual, "solver": info, "trace": float(pop.sum()),
-                  "positive": bool(np.all(pop >= -1e-12))}
-        return PumpingSteadyState(jz, var, jpjm, None, float("nan"), wv, "dicke", checks,
-                                  state=dicke.DickeState(space, x))
+        res = solvers.steadystate(self.description(w=wv), "dicke", e_ops=self.observables())
+        v = res.values
+        jz = float(v["jz"])
+        var = float(v["jz2"]) - jz ** 2
+        state = res.state
+        pop = state.vector[state.space.diagonal].real
+        checks = dict(res.checks)
+        checks.pop("truncation", None)               # no mode
+        checks.update(positive=bool(np.all(pop >= -1e-12)), dimension=res.stats["dimension"])
+        return PumpingSteadyState(jz, var, float(v["jpjm"]), None, float("nan"), wv, "dicke",
+                                  checks, state=state)
 
     def _piqs_liouvillians(self):
         from qutip import piqs
         base = piqs.Dicke(self.N, emission=self.emission, dephasing=self.dephasing,
-                          collective_emission=self.gamma).liouvillian()
+                          collective_emission=self.collective_emission).liouvillian()
         per_w = piqs.Dicke(self.N, collective_pumping=1.0).liouvillian()
         return base, per_w
 
@@ -291,8 +372,9 @@ class CollectivePumping:
         beta = float("nan")
         if not self.has_local_terms:
             pops = np.real(rho.full().diagonal())[::-1].copy()   # -> ascending m
+            gc = self.collective_emission
             with np.errstate(divide="ignore"):
-                beta = -np.log(wv / self.gamma) if self.gamma > 0 else -np.inf
+                beta = -np.log(wv / gc) if gc > 0 else -np.inf
         return PumpingSteadyState(float(jz), float(var), float(jpjm), pops, float(beta), wv,
                                   "piqs", {}, rho)
 
@@ -312,28 +394,29 @@ class CollectivePumping:
         self._manifold_only("relaxation_rate")
         wv = self._rate_args(w, t)
         if method == "exact":
-            return _mf.relaxation_rate(self.N, self.gamma, wv)
+            return _mf.relaxation_rate(self.N, self.collective_emission, wv)
         if method == "cumulant":
-            return cumulant_relaxation_rate(self.N, self.gamma, wv, "E5")
+            return cumulant_relaxation_rate(self.N, self.collective_emission, wv, "E5")
         if method == "cumulant_large_n":
-            return cumulant_relaxation_rate(self.N, self.gamma, wv, "eq7")
+            return cumulant_relaxation_rate(self.N, self.collective_emission, wv, "eq7")
         raise ValueError("method must be 'exact', 'cumulant' or 'cumulant_large_n', "
                          f"got {method!r}")
 
     def sector_spectrum(self, k=0, *, t=None, w=None):
         """Eigenvalues of the sector ``Diag⁽ᵏ⁾`` (real, descending), see :func:`~qutip_superrad.exact.manifold.sector_spectrum`."""
         self._manifold_only("sector_spectrum")
-        return _mf.sector_spectrum(self.N, self.gamma, self._rate_args(w, t), k)
+        return _mf.sector_spectrum(self.N, self.collective_emission, self._rate_args(w, t), k)
 
     def sector_gap(self, k=0, *, t=None, w=None):
         """Smallest decay rate of sector ``k`` (``k = 0``: excluding the steady state)."""
         self._manifold_only("sector_gap")
-        return _mf.sector_gap(self.N, self.gamma, self._rate_args(w, t), k)
+        return _mf.sector_gap(self.N, self.collective_emission, self._rate_args(w, t), k)
 
     def spectrum(self, sectors=None, *, t=None, w=None):
         """``{k: eigenvalues}`` for the sectors ``k`` (default all ``0 … N``)."""
         self._manifold_only("spectrum")
-        return _mf.liouvillian_spectrum(self.N, self.gamma, self._rate_args(w, t), sectors)
+        return _mf.liouvillian_spectrum(self.N, self.collective_emission, self._rate_args(w, t),
+                                        sectors)
 
     # -- dynamics ------------------------------------------------------------
     def _initial_populations(self, initial, t0):
@@ -348,7 +431,7 @@ class CollectivePumping:
                 p0[-1] = 1.0
                 return p0
             if initial == "steady":
-                return _mf.steady_populations(N, self.gamma, self.pump_at(t0))
+                return _mf.steady_populations(N, self.collective_emission, self.pump_at(t0))
             raise ValueError("initial must be None, 'ground', 'excited', 'steady' or a "
                              f"Qobj of dimension {N + 1}, got {initial!r}")
         import qutip
@@ -407,13 +490,13 @@ class CollectivePumping:
         if method == "manifold":
             opts = dict(options) if isinstance(options, dict) else options
             store = bool(opts.pop("store_states", False)) if isinstance(opts, dict) else False
-            P = _mf.evolve_populations(self.N, self.gamma, pumpfun, tlist, p0, opts)
+            P = _mf.evolve_populations(self.N, self.collective_emission, pumpfun, tlist, p0, opts)
             jz, var, jpjm = _mf.jz_moments(P)
             states = None
             if store:
                 import qutip
                 rho0 = initial if isinstance(initial, qutip.Qobj) else _diag_qobj(p0)
-                states = _mf.evolve_density_matrix(self.N, self.gamma, pumpfun, tlist,
+                states = _mf.evolve_density_matrix(self.N, self.collective_emission, pumpfun, tlist,
                                                    rho0, opts)
             return PumpingEvolution(tlist, wt, jz, var, jpjm, P, "manifold", states)
         opts = check_options(options, {"rtol": 1e-9, "atol": 1e-9, "max_step": np.inf,
@@ -452,7 +535,7 @@ class CollectivePumping:
             Pump rate.
         """
         mz, mz2 = y
-        g = self.gamma
+        g = self.collective_emission
         C = self.j * (self.j + 1)
         mz3 = 3 * mz2 * mz - 2 * mz ** 3
         d1 = (w - g) * (C - mz2) - (w + g) * mz
@@ -520,19 +603,19 @@ class CollectivePumping:
         if kind not in ("classical", "quantum"):
             raise ValueError(f"kind must be 'classical' or 'quantum', got {kind!r}")
         wv = self._rate_args(w, t)
-        if wv <= 0 or self.gamma <= 0:
-            raise ValueError("Fisher information needs gamma > 0 and w > 0")
+        if wv <= 0 or self.collective_emission <= 0:
+            raise ValueError("Fisher information needs collective_emission > 0 and w > 0")
         step = check_real("step", step)
         if not 0 < step < 0.1:
             raise ValueError(f"step must be in (0, 0.1), got {step}")
-        beta = -np.log(wv / self.gamma)
-        p = _mf.steady_populations(self.N, self.gamma, wv)
+        beta = -np.log(wv / self.collective_emission)
+        p = _mf.steady_populations(self.N, self.collective_emission, wv)
         var = _mf.jz_moments(p)[1]
         # 5-point central stencil in β with a step on the natural scale 1/√Var[J_z]
         hb = step / np.sqrt(max(var, 1.0))
         stencil = ((-2, 1 / 12), (-1, -8 / 12), (1, 8 / 12), (2, -1 / 12))
-        dp = sum(c * _mf.steady_populations(self.N, self.gamma,
-                                            self.gamma * np.exp(-(beta + s * hb)))
+        dp = sum(c * _mf.steady_populations(self.N, self.collective_emission,
+                                            self.collective_emission * np.exp(-(beta + s * hb)))
                  for s, c in stencil) / hb
         if parameter == "w":
             dp = dp * (-1.0 / wv)          # dβ/dw = −1/w
@@ -560,7 +643,8 @@ class CollectivePumping:
             raise ValueError("sensitivity needs w > 0")
         ss = self.steadystate(w=wv)
         h = step * wv / np.sqrt(max(ss.jz_variance, 1.0))
-        jz = lambda x: _mf.jz_moments(_mf.steady_populations(self.N, self.gamma, x))[0]  # noqa
+        gc = self.collective_emission
+        jz = lambda x: _mf.jz_moments(_mf.steady_populations(self.N, gc, x))[0]  # noqa: E731
         deriv = (-jz(wv + 2 * h) + 8 * jz(wv + h) - 8 * jz(wv - h) + jz(wv - 2 * h)) / (12 * h)
         return float(np.sqrt(ss.jz_variance) / abs(deriv))
 
@@ -568,11 +652,12 @@ class CollectivePumping:
     def hysteresis(self, r, **kwargs):
         """Hysteresis loop under a linear scan at rate ``r``; see :func:`hysteresis_loop`."""
         self._manifold_only("hysteresis")
-        return hysteresis_loop(self.N, r, gamma=self.gamma, **kwargs)
+        return hysteresis_loop(self.N, r, collective_emission=self.collective_emission, **kwargs)
 
     def adiabatic_boundaries(self, r, rate="cumulant_large_n"):
         """Freezing/thawing points ``w±(r)``; see :func:`adiabatic_boundaries`."""
-        return adiabatic_boundaries(self.N, r, gamma=self.gamma, rate=rate)
+        return adiabatic_boundaries(self.N, r, collective_emission=self.collective_emission,
+                                    rate=rate)
 
 
 def _diag_qobj(p):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._renames import renamed_attribute
 from .closed_forms import thermal_jz
 
 __all__ = ["PumpingSteadyState", "PumpingEvolution", "HysteresisLoop", "ThreeLevelSteadyState"]
@@ -38,9 +39,12 @@ class PumpingSteadyState:
     method : str
     checks : dict
         ``residual`` (``‖L p‖₁`` of the population sector), ``trace`` …
-    state : qutip.Qobj or None
+    state : qutip.Qobj, DickeFockState or None
         Density matrix (QuTiP ordering, descending ``m``; Dicke basis of
-        :mod:`qutip.piqs` for ``method="piqs"``).
+        :mod:`qutip.piqs` for ``method="piqs"``); for ``method="dicke"`` the
+        :class:`~qutip_superrad.solvers.dicke.DickeFockState` of the generic
+        solver (degeneracy-weighted Dicke elements; ``state.expect(op)`` for
+        any operator of :meth:`CollectivePumping.description`).
     """
 
     jz: float
@@ -113,7 +117,9 @@ class HysteresisLoop:
         Hysteresis width ``Δw_H = w_cross_up − w_cross_down``.
     scaled_width : float
         ``Δw_H · N/(2γ)`` (Fig. 4 axis).
-    gamma : float
+    collective_emission : float
+        Collective decay rate ``γ`` (formerly ``gamma``; the old attribute
+        still reads, with a ``FutureWarning``).
     """
 
     N: int
@@ -126,9 +132,11 @@ class HysteresisLoop:
     w_cross_down: float
     width: float
     scaled_width: float
-    gamma: float
+    collective_emission: float
     var_up: np.ndarray = None
     var_down: np.ndarray = None
+
+    gamma = renamed_attribute("gamma", "collective_emission")
 
     def scan_resolution(self, branch="up"):
         """Single-scan error-propagation resolution of the transition point.
@@ -156,16 +164,16 @@ class HysteresisLoop:
         import matplotlib.pyplot as plt
         if ax is None:
             _, ax = plt.subplots(figsize=(5, 3.5))
-        x_up = (self.w_up / self.gamma - 1) * self.N / 2
-        x_dn = (self.w_down / self.gamma - 1) * self.N / 2
+        x_up = (self.w_up / self.collective_emission - 1) * self.N / 2
+        x_dn = (self.w_down / self.collective_emission - 1) * self.N / 2
         ax.plot(x_up, self.jz_up / (self.N / 2), "C3-", label="scan up")
         ax.plot(x_dn, self.jz_down / (self.N / 2), "C3--", label="scan down")
         if steady:
             w = np.linspace(min(self.w_up.min(), self.w_down.min()),
                             max(self.w_up.max(), self.w_down.max()), 400)
             with np.errstate(divide="ignore"):
-                jz = thermal_jz(self.N, -np.log(w / self.gamma))
-            ax.plot((w / self.gamma - 1) * self.N / 2, jz / (self.N / 2), "C0:",
+                jz = thermal_jz(self.N, -np.log(w / self.collective_emission))
+            ax.plot((w / self.collective_emission - 1) * self.N / 2, jz / (self.N / 2), "C0:",
                     label="steady state")
         ax.set_xlabel(r"$(w/\gamma-1)N/2$")
         ax.set_ylabel(r"$\langle J_z\rangle/(N/2)$")

@@ -2,7 +2,9 @@
 
 The pump is swept linearly through the transition ``w = γ`` at the scan rate
 ``r = ẇN/(2γ)``; each scan is integrated exactly on the population sector of
-the ``j = N/2`` manifold (:mod:`qutip_superrad.exact.manifold`).
+the ``j = N/2`` manifold (:mod:`qutip_superrad.exact.manifold`).  ``γ`` is the
+collective decay rate, the keyword ``collective_emission`` of every function
+(formerly ``gamma``: still accepted, with a ``FutureWarning``).
 
 Contents
 --------
@@ -19,6 +21,7 @@ from scipy.optimize import brentq
 from ..._validate import check_array, check_count, check_int, check_options, check_rate, check_real
 from ..._progress import progress
 from ...exact import manifold as _mf
+from ._renames import renamed_keywords
 from .closed_forms import cumulant_relaxation_rate
 from .results import HysteresisLoop
 
@@ -28,14 +31,15 @@ __all__ = [
 ]
 
 
-def linear_scan(N, r, gamma=1.0, direction=+1, w0=None):
+@renamed_keywords(gamma="collective_emission")
+def linear_scan(N, r, collective_emission=1.0, direction=+1, w0=None):
     """Pump ``w(t) = w0 ± (2γr/N) t`` of a linear scan at rate ``r = ẇN/(2γ)``.
 
     Returns a callable (``w(t)`` clipped at 0 so that it remains a rate).
     """
     N = check_count("N", N)
     r = check_rate("r", r)
-    gamma = check_rate("gamma", gamma)
+    gamma = check_rate("collective_emission", collective_emission)
     w0 = gamma if w0 is None else check_rate("w0", w0)
     if direction not in (+1, -1):
         raise ValueError(f"direction must be +1 or -1, got {direction!r}")
@@ -46,7 +50,8 @@ def linear_scan(N, r, gamma=1.0, direction=+1, w0=None):
 _HYST_DEFAULTS = {"span": None, "npoints": 801, "rtol": 1e-7, "atol": 1e-10}
 
 
-def hysteresis_loop(N, r, gamma=1.0, options=None):
+@renamed_keywords(gamma="collective_emission")
+def hysteresis_loop(N, r, collective_emission=1.0, options=None):
     """Scan ``w`` linearly up and down through ``γ`` and record ``⟨J_z⟩`` (Fig. 3b).
 
     The scan variable is ``x = (w/γ − 1) N/2``; it runs over ``[−X, X]``
@@ -59,7 +64,8 @@ def hysteresis_loop(N, r, gamma=1.0, options=None):
     N : int
     r : float
         Scan rate ``r = ẇN/(2γ)`` in units of ``γ``, ``> 0``.
-    gamma : float
+    collective_emission : float
+        Collective decay rate ``γ`` (formerly ``gamma``), default 1.
     options : dict, optional
         ``span`` (``X``; default ``10 + 4√(r/γ)``), ``npoints`` (801 output
         points per scan), ``rtol`` (1e-7), ``atol`` (1e-10).
@@ -72,9 +78,9 @@ def hysteresis_loop(N, r, gamma=1.0, options=None):
     r = check_rate("r", r)
     if r == 0:
         raise ValueError("r must be > 0 (a scan rate)")
-    gamma = check_rate("gamma", gamma)
+    gamma = check_rate("collective_emission", collective_emission)
     if gamma == 0:
-        raise ValueError("gamma must be > 0")
+        raise ValueError("collective_emission must be > 0")
     opts = check_options(options, _HYST_DEFAULTS, "hysteresis_loop")
     X = 10 + 4 * np.sqrt(r / gamma) if opts["span"] is None else check_rate("span", opts["span"])
     npts = check_int("npoints", opts["npoints"], minimum=11)
@@ -111,7 +117,9 @@ def _zero_crossing(w, jz, rising):
     return float(w[i] - jz[i] * (w[i + 1] - w[i]) / (jz[i + 1] - jz[i]))
 
 
-def hysteresis_widths(N, rates, gamma=1.0, options=None, progress_bar=False):
+@renamed_keywords(gamma="collective_emission")
+def hysteresis_widths(N, rates, collective_emission=1.0, options=None,
+                      progress_bar=False):
     """Scaled hysteresis widths ``Δw_H N/(2γ)`` for several scan rates (Fig. 4).
 
     Returns
@@ -120,11 +128,13 @@ def hysteresis_widths(N, rates, gamma=1.0, options=None, progress_bar=False):
         ``Δw_H(r) N/(2γ)`` for each ``r`` in ``rates``.
     """
     rates = check_array("rates", rates, positive=True)
-    return np.array([hysteresis_loop(N, r, gamma, options).scaled_width
+    return np.array([hysteresis_loop(N, r, collective_emission, options).scaled_width
                      for r in progress(rates, desc=f"hysteresis N={N}", enabled=progress_bar)])
 
 
-def adiabatic_boundaries(N, r, gamma=1.0, rate="cumulant_large_n"):
+@renamed_keywords(gamma="collective_emission")
+def adiabatic_boundaries(N, r, collective_emission=1.0,
+                         rate="cumulant_large_n"):
     """Freezing/thawing boundaries ``w±(r)``: solutions of ``ẇ/|w − γ| = λ(w)`` (Fig. 3a).
 
     Parameters
@@ -132,7 +142,8 @@ def adiabatic_boundaries(N, r, gamma=1.0, rate="cumulant_large_n"):
     N : int
     r : float
         Scan rate ``r = ẇN/(2γ)``, ``> 0``.
-    gamma : float
+    collective_emission : float
+        Collective decay rate ``γ`` (formerly ``gamma``), default 1.
     rate : {"cumulant_large_n", "cumulant", "exact"}
         Which ``λ(w)`` to use: eq. 7 (the seed's choice), eq. E5, or the
         exact Liouvillian gap.
@@ -145,9 +156,9 @@ def adiabatic_boundaries(N, r, gamma=1.0, rate="cumulant_large_n"):
     """
     N = check_count("N", N)
     r = check_rate("r", r)
-    gamma = check_rate("gamma", gamma)
+    gamma = check_rate("collective_emission", collective_emission)
     if r == 0 or gamma == 0:
-        raise ValueError("r and gamma must be > 0")
+        raise ValueError("r and collective_emission must be > 0")
     if rate == "exact":
         lam = lambda w: _mf.relaxation_rate(N, gamma, w)           # noqa: E731
     elif rate == "cumulant":
@@ -177,7 +188,9 @@ def adiabatic_boundaries(N, r, gamma=1.0, rate="cumulant_large_n"):
     return out[0], out[1]
 
 
-def scan_sensitivity(N, r, T, gamma=1.0, C=4.0, eta=None, width=None):
+@renamed_keywords(gamma="collective_emission")
+def scan_sensitivity(N, r, T, collective_emission=1.0, C=4.0, eta=None,
+                     width=None):
     """Total sensitivity of repeated scans in a time ``T`` (seed eq. 9).
 
     One scan covers ``Δw_scan = C δw(r)`` with ``δw(r) = max(√12γ/N, Δw_H(r))``;
@@ -191,7 +204,9 @@ def scan_sensitivity(N, r, T, gamma=1.0, C=4.0, eta=None, width=None):
         Scan rate (units of ``γ``).
     T : float
         Total experiment time (e.g. the single-atom emission time).
-    gamma, C : float
+    collective_emission : float
+        Collective decay rate ``γ`` (formerly ``gamma``), default 1.
+    C : float
         ``C > 1``: scan range in units of the single-scan uncertainty.
     eta : float, optional
         If given (with ``width`` None), ``Δw_H = (2γ/N)(r/γ)^η`` for ``r > γ``
@@ -208,10 +223,10 @@ def scan_sensitivity(N, r, T, gamma=1.0, C=4.0, eta=None, width=None):
     N = check_count("N", N)
     r = check_rate("r", r)
     T = check_rate("T", T)
-    gamma = check_rate("gamma", gamma)
+    gamma = check_rate("collective_emission", collective_emission)
     C = check_real("C", C)
     if r == 0 or T == 0 or gamma == 0 or C <= 1:
-        raise ValueError("need r > 0, T > 0, gamma > 0 and C > 1")
+        raise ValueError("need r > 0, T > 0, collective_emission > 0 and C > 1")
     if width is None:
         if eta is None:
             width = hysteresis_loop(N, r, gamma).width

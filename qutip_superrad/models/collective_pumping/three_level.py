@@ -15,6 +15,7 @@ Contents
 import numpy as np
 
 from ..._validate import check_count, check_int, check_rate, check_real
+from ._renames import renamed_keywords
 from .results import ThreeLevelSteadyState
 
 __all__ = ["three_level_pumping"]
@@ -68,7 +69,8 @@ def _full_three_level(N):
     return J
 
 
-def three_level_pumping(N, gamma, gamma_r, omega, delta):
+@renamed_keywords(gamma="collective_emission")
+def three_level_pumping(N, collective_emission, gamma_r, omega, delta):
     """Exact steady state of the 3-level model, seed eq. (2) / (B8).
 
     ``dR/dt = −i[−δ J_rr + Ω(J_rg + J_gr), R] + γ D[J_ge]R + γ_r D[J_er]R``
@@ -76,7 +78,7 @@ def three_level_pumping(N, gamma, gamma_r, omega, delta):
     with ``J_{μν} = Σ_n |μ_n⟩⟨ν_n|``.  In the limit ``δ ≫ √N Ω, Nγ_r, N²γ``
     the ``{g, e}`` dynamics reduce to ``γD[J⁻] + wD[J⁺]`` with
     ``w = γ_r(Ω/δ)²`` (App. B); compare ``jz`` with
-    ``CollectivePumping(N, γ, w).steadystate().jz``.
+    ``CollectivePumping(N, collective_emission=γ, collective_pumping=w).steadystate().jz``.
 
     The model is solved exactly on the symmetric subspace (Schwinger bosons
     ``J_{μν} = b_μ†b_ν``, dimension ``(N+1)(N+2)/2``): every operator is
@@ -89,8 +91,10 @@ def three_level_pumping(N, gamma, gamma_r, omega, delta):
     ----------
     N : int
         Atoms, ``1 <= N <= 60``.
-    gamma, gamma_r : float
-        Collective decay rates of ``|e⟩ → |g⟩`` and ``|r⟩ → |e⟩``.
+    collective_emission : float
+        Collective decay rate ``γ`` of ``|e⟩ → |g⟩`` (``γ D[J_ge]``; formerly ``gamma``).
+    gamma_r : float
+        Collective decay rate of ``|r⟩ → |e⟩`` (``γ_r D[J_er]``).
     omega, delta : float
         Rabi frequency and detuning of the ``|g⟩ ↔ |r⟩`` laser.
 
@@ -100,7 +104,7 @@ def three_level_pumping(N, gamma, gamma_r, omega, delta):
     """
     import qutip
     N = check_count("N", N)
-    gamma = check_rate("gamma", gamma)
+    gamma = check_rate("collective_emission", collective_emission)
     gamma_r = check_rate("gamma_r", gamma_r)
     omega = check_real("omega", omega)
     delta = check_real("delta", delta)
