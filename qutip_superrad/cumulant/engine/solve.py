@@ -2,7 +2,11 @@
 
 A laser of 20 pumped atoms in one cluster, second order:
 
->>> import numpy as np
+>>> import warnings
+
+import warnings
+
+import numpy as np
 >>> from qutip_superrad.cumulant.engine import Clusters, Mode, Model, parameters
 >>> a = Mode("a"); atoms = Clusters("s"); s = atoms.atom
 >>> kappa, R = parameters("kappa R"); g, = atoms.parameters("g")
@@ -31,6 +35,8 @@ residual; NaN or overflow raise as well.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg as sla
 from scipy.integrate import solve_ivp
@@ -40,7 +46,7 @@ from ...results import SpectrumResult
 from ...spectrum import lorentzian_sum, spectrum_features
 from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
-from .ir import (ClosedEquations, _NotClosed, _Vanishes, _family_terms, _make_family, _slotify,
+from .ir import (ClosedEquations, _NotClosed, _Vanishes, _dag_fixed, _family_terms, _make_family, _slotify,
                  _split, cumulant_expansion, moment_order)
 
 __all__ = ["CumulantSolver", "CumulantState", "CumulantEvolution"]
@@ -223,6 +229,16 @@ class CumulantSolver:
         """``dy/dt`` at ``y`` (complex vector)."""
         return self.rhs(np.asarray(y, dtype=complex))
 
+    def _imaginary_part_of_observables(self, y):
+        """Largest ``|Im|`` among the moments of self-adjoint monomials (zero physically)."""
+        worst = 0.0
+        for fam, o in zip(self.system.families, self.offsets):
+            size = self.M ** fam.slots
+            fixed, trans = fam.pattern
+            if _dag_fixed(fixed) == fixed and all(t[0] == t[1] for t in trans):
+                worst = max(worst, float(np.max(np.abs(y[o:o + size].imag), initial=0.0)))
+        return worst
+
     def _check_finite(self, y, where):
         if not np.all(np.isfinite(y)):
             raise RuntimeError(f"{where}: the cumulant equations produced NaN/inf "
@@ -305,7 +321,9 @@ class CumulantSolver:
                     xp[j] += h
                     J[:, j] = (F(xp) - fx) / h
                 try:
-                    dx = sla.solve(J, -fx)
+                    with warnings.catch_warnings():   # near-singular J: handled by the caller
+                        warnings.simplefilter("ignore", sla.LinAlgWarning)
+                        dx = sla.solve(J, -fx)
                 except (sla.LinAlgError, ValueError):
                     dx = sla.lstsq(J, -fx)[0]
             else:
@@ -357,7 +375,7 @@ class CumulantSolver:
         # only if it is a *stable* fixed point (a laser also has the unstable dark one).
         # Small stiff systems: BDF (a dense FD Jacobian is cheap); large ones: explicit RK.
         method = "BDF" if 2 * self.n <= 1000 else "RK45"
-        t_done, ok, unstable = 0.0, False, None
+        t_done, ok, unstable, candidate = 0.0, False, None, None
         for dt in t_max * np.array([1e-4, 1e-3, 1e-2, 1e-1, 0.9]):
             evo = self.evolve([0.0, dt], y, {"rtol": opt["rtol"], "atol": opt["atol"],
                                              "method": method})
@@ -373,14 +391,31 @@ class CumulantSolver:
             res = float(np.max(np.abs(self.rhs(yn))))
             if res > opt["tol"] * self.rate_scale * max(1.0, float(np.max(np.abs(yn)))):
                 continue
-            growth = float(np.max(np.linalg.eigvals(J).real)) if J is not None else -np.inf
+            eig = np.linalg.eigvals(J) if J is not None else np.array([-np.inf])
+            growth = float(np.max(eig.real))
             if growth > 1e-8 * self.rate_scale:
                 unstable = growth
                 continue
-            # a root far from the relaxed state may be another fixed point (bistable or
-            # spurious, e.g. with ⟨σ22⟩ complex): accept only the one the dynamics approaches
-            if not small and np.max(np.abs(yn - y)) > 0.05 * max(1.0, float(np.max(np.abs(yn)))):
+            size = max(1.0, float(np.max(np.abs(yn))))
+            # the truncated equations also have spurious roots (e.g. ⟨σ22⟩ complex) that
+            # can be stable: expectation values of self-adjoint moments must be real
+            if self._imaginary_part_of_observables(yn) > 1e-8 * size:
                 continue
+            # A root far from the relaxed state may belong to another attractor (mean
+            # field is often bistable).  Accept it only once Newton from two successive
+            # points of the trajectory lands on it while the trajectory approaches it.
+            # A (near-)zero eigenvalue means a continuum of fixed points (a conserved
+            # quantity, e.g. the total spin) along which Newton slides: there, accept
+            # only the point the dynamics itself reached.
+            dist = float(np.max(np.abs(yn - y)))
+            marginal = float(np.min(np.abs(eig))) < 1e-6 * self.rate_scale
+            if not small and dist > 1e-3 * size:
+                confirmed = (not marginal and candidate is not None
+                             and np.max(np.abs(yn - candidate[0])) < 1e-6 * size
+                             and dist < candidate[1])
+                candidate = (yn, dist)
+                if not confirmed:
+                    continue
             y, ok = yn, True
             break
         self._check_finite(y, "steadystate")
@@ -389,9 +424,11 @@ class CumulantSolver:
             extra = (f"; Newton found only unstable fixed points (growth rate {unstable:.3g})"
                      if unstable is not None else "")
             raise RuntimeError(f"cumulant steady state did not converge: residual {res:.3g} "
-                               f"(> tol·rate = {opt['tol'] * self.rate_scale:.3g}) after "
-                               f"t = {t_done:.3g}{extra}; the dynamics may oscillate "
-                               "(limit cycle) — try evolve() or a larger t_max")
+                               f"(tolerance {opt['tol'] * self.rate_scale:.3g}, relative to "
+                               f"the largest moment) after t = {t_done:.3g}{extra}; the "
+                               "dynamics may oscillate (limit cycle) or the truncation may have "
+                               "no stable fixed point at this order — try evolve(), a larger "
+                               "t_max or another order")
         info = {"t_relax": t_done, "newton_residuals": hist, "converged": ok,
                 "max_growth_rate": growth}
         return CumulantState(self.system, self.M, y, res, info)
