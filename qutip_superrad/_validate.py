@@ -179,14 +179,18 @@ def rename_keywords(kwargs, renames, where, stacklevel=3):
     return kwargs
 
 
-def renamed_keywords(renames):
-    """Decorator: accept the old keyword names ``renames = {old: new}`` of a function.
+def renamed_keywords(renames=None, **more):
+    """Decorator: accept the old keyword names ``{old: new}`` of a function.
+
+    The renames are given as a dict, as keywords ``old=new``, or both.
 
     The decorated function keeps its signature (new names only); an old name
     given as a keyword is passed on under its new name with a
     ``FutureWarning``, old and new together raise ``TypeError``.  Positional
     calls are unaffected.
     """
+    renames = dict(renames or {}, **more)
+
     def decorate(func):
         name = func.__qualname__.replace(".__init__", "")
 

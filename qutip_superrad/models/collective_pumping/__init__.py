@@ -49,8 +49,8 @@ Every name below is re-exported here, so
   :func:`scan_sensitivity`; ``_zero_crossing``.
 * :mod:`.three_level` — :func:`three_level_pumping`;
   ``_symmetric_three_level``, ``_full_three_level``.
-* :mod:`._renames` — the old keyword/attribute names (``gamma`` →
-  ``collective_emission``, ``pump`` → ``collective_pumping``), accepted with a
+* Old keyword/attribute names (``gamma`` →
+  ``collective_emission``, ``pump`` → ``collective_pumping``) are accepted with a
   ``FutureWarning``.
 """
 from .closed_forms import (_B2N, _GCOEF, _NSER, _g, _gprime, cumulant_relaxation_rate,

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.special
 
 from ..._validate import check_array, check_count, check_rate
-from ._renames import renamed_keywords
+from ..._validate import renamed_keywords
 
 __all__ = [
     "thermal_beta", "thermal_jz", "thermal_jz_variance", "cumulant_relaxation_rate",

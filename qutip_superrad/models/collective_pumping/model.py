@@ -21,7 +21,7 @@ from scipy.integrate import solve_ivp
 from ..._validate import (check_count, check_grid, check_options, check_rate, check_real,
                           check_array)
 from ...exact import manifold as _mf
-from ._renames import renamed_attribute, renamed_keywords
+from ..._validate import renamed_attribute, renamed_keywords
 from .closed_forms import cumulant_relaxation_rate, thermal_jz, thermal_jz_variance
 from .results import PumpingEvolution, PumpingSteadyState
 from .scans import adiabatic_boundaries, hysteresis_loop

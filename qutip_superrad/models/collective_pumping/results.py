@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._renames import renamed_attribute
+from ..._validate import renamed_attribute
 from .closed_forms import thermal_jz
 
 __all__ = ["PumpingSteadyState", "PumpingEvolution", "HysteresisLoop", "ThreeLevelSteadyState"]

@@ -21,7 +21,7 @@ from scipy.optimize import brentq
 from ..._validate import check_array, check_count, check_int, check_options, check_rate, check_real
 from ..._progress import progress
 from ...exact import manifold as _mf
-from ._renames import renamed_keywords
+from ..._validate import renamed_keywords
 from .closed_forms import cumulant_relaxation_rate
 from .results import HysteresisLoop
 

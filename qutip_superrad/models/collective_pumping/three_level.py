@@ -15,7 +15,7 @@ Contents
 import numpy as np
 
 from ..._validate import check_count, check_int, check_rate, check_real
-from ._renames import renamed_keywords
+from ..._validate import renamed_keywords
 from .results import ThreeLevelSteadyState
 
 __all__ = ["three_level_pumping"]
