@@ -96,13 +96,12 @@ def superradiant_laser(N, coupling, kappa, emission, pumping, dephasing=0.0, det
 
 #: Γ_3/Γ_2 of ⁸⁸Sr (the broad ¹P₁ and narrow ³P₁ lines), the ratio used by Hotter,
 #: Plankensteiner and Ritsch, arXiv:2007.12522.
-_SR_GAMMA_RATIO = 4266.0
 
 
 def vlevel_laser(N, *, g=0.01, kappa=0.0025, Delta_c=5.0, Delta2=5.0, Delta3=-1.0,
-                 Omega2=0.5, Omega3=0.5, Gamma2=1.0 / _SR_GAMMA_RATIO, Gamma3=1.0,
+                 Omega2=0.5, Omega3=0.5, Gamma2=1.0 / 4266.0, Gamma3=1.0,
                  nu2=0.0, nu3=0.0):
-    """Coherently driven V-level laser as a description.
+    """Coherently driven V-level laser as a description (see :class:`~qutip_superrad.VLevelLaser`).
 
     The model of C. Hotter, D. Plankensteiner and H. Ritsch, *Continuous narrowband
     lasing with coherently driven V-level atoms*, arXiv:2007.12522 ("the paper").
@@ -188,22 +187,7 @@ def vlevel_laser(N, *, g=0.01, kappa=0.0025, Delta_c=5.0, Delta2=5.0, Delta3=-1.
     >>> round(res.values["photon_number"], 4), round(res.values["inversion"], 3)
     (0.2012, 0.166)
     """
-    a = Mode("a")
-    atoms = Clusters("s", levels=3)
-    t = atoms.atom
-    Dc, gg, k, D2, D3, O2, O3, G2, G3, n2, n3 = parameters(
-        "Delta_c g kappa Delta2 Delta3 Omega2 Omega3 Gamma2 Gamma3 nu2 nu3")
-    H = -Dc * a.num() + atoms.sum(gg * (a.adag * t.s(1, 2) + a.a * t.s(2, 1))
-                                  - D2 * t.s(2, 2) - D3 * t.s(3, 3)
-                                  + O2 * (t.s(2, 1) + t.s(1, 2)) + O3 * (t.s(3, 1) + t.s(1, 3)))
-    S1, S2, S3 = (atoms.sum(t.s(i, i)) for i in (1, 2, 3))
-    jumps = [(k, a.a), (G2, atoms.each(t.s(1, 2))), (G3, atoms.each(t.s(1, 3))),
-             (n3, S3), (n2, a.num() + S2)]
-    model = Model(H, jumps,
-                  parameters=dict(Delta_c=Delta_c, g=g, kappa=kappa, Delta2=Delta2,
-                                  Delta3=Delta3, Omega2=Omega2, Omega3=Omega3, Gamma2=Gamma2,
-                                  Gamma3=Gamma3, nu2=nu2, nu3=nu3),
-                  N=N, name="V-level laser")
-    ops = {"photon_number": a.num(), "field": a.a, "S1": S1, "S2": S2, "S3": S3,
-           "inversion": atoms.sum(t.s(2, 2) - t.s(1, 1)), "coherence": atoms.sum(t.s(1, 2))}
-    return model, ops
+    from .models.vlevel import _description
+    return _description(N, dict(Delta_c=Delta_c, g=g, kappa=kappa, Delta2=Delta2, Delta3=Delta3,
+                                Omega2=Omega2, Omega3=Omega3, Gamma2=Gamma2, Gamma3=Gamma3,
+                                nu2=nu2, nu3=nu3))

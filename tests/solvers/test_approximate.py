@@ -131,3 +131,22 @@ def test_steady_state_is_the_attractor_the_dynamics_reaches(method):
     ev = qsr.evolve(model, np.linspace(0, 400, 3), method, e_ops=e).values["Jz"][-1]
     assert abs(np.imag(ss)) < 1e-10
     assert abs(ss - ev.real) < 1e-6 * abs(ev)
+
+
+def test_accept_policies_of_the_cumulant_steady_state():
+    """The V-level laser at N = 50 000 (seed 002, Fig. 5): at order 2 the first-order field
+    ⟨a⟩ has a weakly growing component at the lasing frequency (mean-field lasing of
+    arbitrary phase), so there is no stable fixed point.  ``accept="any"`` returns the
+    physical (phase-averaged) one, found by pseudo-transient continuation and checked to
+    solve the equations (residual); ``"stable"`` refuses it and names the growth rate."""
+    G2 = 1 / 4266
+    model = qsr.VLevelLaser.strontium(50000, nu=G2).description()
+    n = model.modes[0].num()
+    res = qsr.steadystate(model, "cumulant", e_ops={"n": n}, steadystate={"accept": "any"})
+    info = res.checks["solver"]
+    assert info["max_growth_rate"] > 0 and res.checks["residual"] < 1e-6
+    assert res.values["n"].real == pytest.approx(1051, rel=0.01)
+    with pytest.raises(RuntimeError, match="unstable fixed points"):
+        qsr.steadystate(model, "cumulant", steadystate={"accept": "stable", "t_max": 2000.0})
+    with pytest.raises(ValueError, match="accept"):
+        qsr.steadystate(model, "cumulant", steadystate={"accept": "nearest"})

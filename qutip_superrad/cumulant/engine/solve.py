@@ -141,7 +141,8 @@ class CumulantEvolution(_Values):
 
 
 _SS_DEFAULTS = {"t_max": None, "tol": 1e-10, "maxiter": 50, "rtol": 1e-8, "atol": 1e-10,
-                "y0": None}
+                "y0": None, "accept": "attractor"}
+_ACCEPT = ("attractor", "stable", "any")
 _EV_DEFAULTS = {"rtol": 1e-8, "atol": 1e-10, "method": "RK45", "max_step": np.inf}
 _SP_DEFAULTS = {"operator": None, "state": None, "steadystate": None}
 
@@ -239,6 +240,21 @@ class CumulantSolver:
                 worst = max(worst, float(np.max(np.abs(y[o:o + size].imag), initial=0.0)))
         return worst
 
+    def _negative_part_of_positive_moments(self, y):
+        """Largest ``−⟨X⟩`` among moments of positive operators (``a†ᵐaᵐ``, products of
+        projectors ``σ_ii`` on distinct atoms): zero physically."""
+        worst = 0.0
+        for fam, o in zip(self.system.families, self.offsets):
+            fixed, trans = fam.pattern
+            if all((f[0] == f[1]) if s.kind == "mode" else (f[0] == f[1]) for s, f in fixed) \
+                    and all(t[0] == t[1] for t in trans):
+                worst = max(worst, float(np.max(-y[o:o + self.M ** fam.slots].real, initial=0.0)))
+        return worst
+
+    def _unphysical(self, y):
+        """Size of the worst violation of reality or positivity of the moments."""
+        return max(self._imaginary_part_of_observables(y), self._negative_part_of_positive_moments(y))
+
     def _check_finite(self, y, where):
         if not np.all(np.isfinite(y)):
             raise RuntimeError(f"{where}: the cumulant equations produced NaN/inf "
@@ -285,7 +301,14 @@ class CumulantSolver:
             dst = src = np.zeros(0, int)
         return np.flatnonzero(keep), dst, src
 
-    def _newton(self, y, tol, maxiter):
+    def _newton(self, y, tol, maxiter, ptc=None):
+        """Damped Newton on the real form; with ``ptc = h0`` pseudo-transient continuation.
+
+        PTC takes implicit-Euler steps ``(I/h − J) Δx = f`` with ``h`` growing as the
+        residual falls (switched evolution relaxation), i.e. it follows the damped
+        dynamics and becomes Newton near the fixed point: fast and oscillations are
+        damped, where time integration must resolve them.
+        """
         keep, dst, src = self._reduction()
         n = keep.size
         scale = self.rate_scale
@@ -320,13 +343,23 @@ class CumulantSolver:
                     xp = x.copy()
                     xp[j] += h
                     J[:, j] = (F(xp) - fx) / h
+                if ptc is not None:
+                    # keep h below 1/(2 λ+) of the growing modes at this point, so that
+                    # implicit Euler is repelled by unstable fixed points as the dynamics is
+                    grow = float(np.max(np.linalg.eigvals(J).real))
+                    if grow > 0:
+                        ptc = min(ptc, 0.5 / grow)
+                A = J if ptc is None else J - np.eye(2 * n) / ptc
                 try:
                     with warnings.catch_warnings():   # near-singular J: handled by the caller
                         warnings.simplefilter("ignore", sla.LinAlgWarning)
-                        dx = sla.solve(J, -fx)
+                        dx = sla.solve(A, -fx)
                 except (sla.LinAlgError, ValueError):
-                    dx = sla.lstsq(J, -fx)[0]
+                    dx = sla.lstsq(A, -fx)[0]
             else:
+                if ptc is not None:
+                    raise ValueError("pseudo-transient continuation needs a dense Jacobian "
+                                     "(at most 1000 real unknowns)")
                 from scipy.sparse.linalg import LinearOperator, gmres
 
                 def mv(v):
@@ -334,6 +367,17 @@ class CumulantSolver:
                     return (F(x + h * v) - fx) / h
                 dx, _ = gmres(LinearOperator((2 * n, 2 * n), matvec=mv), -fx, rtol=1e-10,
                               restart=200, maxiter=20)
+            if ptc is not None:
+                xn = x + dx
+                fn = F(xn)
+                if not np.all(np.isfinite(fn)):
+                    ptc /= 10
+                    continue
+                # SER: h grows as the residual falls (and slowly while it stagnates)
+                ptc *= 1.1 * min(max(hist[-1] / max(float(np.max(np.abs(fn))), 1e-300), 0.5), 10.0)
+                x, fx = xn, fn
+                hist.append(float(np.max(np.abs(fx))))
+                continue
             # damped step: accept the first that reduces the residual
             lam = 1.0
             while lam > 1e-4:
@@ -345,6 +389,27 @@ class CumulantSolver:
             x, fx = xn, fn
             hist.append(float(np.max(np.abs(fx))))
         return expand(x), hist, J
+
+    def _verdict(self, yn, J, tol, accept):
+        """``(acceptable, growth rate, eigenvalues)`` of a Newton result ``yn``.
+
+        A root must be finite, solve the equations to ``tol`` and be physical: the
+        truncated equations also have spurious roots (e.g. ⟨σ22⟩ complex, or
+        ⟨a†a⟩ < 0) that can even be stable.  Unless ``accept == "any"`` it must be
+        linearly stable (a laser also has the unstable dark fixed point).
+        """
+        if not np.all(np.isfinite(yn)):
+            return False, None, None
+        size = max(1.0, float(np.max(np.abs(yn))))
+        if float(np.max(np.abs(self.rhs(yn)))) > tol * self.rate_scale * size:
+            return False, None, None
+        eig = np.linalg.eigvals(J) if J is not None else np.array([-np.inf])
+        growth = float(np.max(eig.real))
+        if accept != "any" and growth > 1e-8 * self.rate_scale:
+            return False, growth, eig
+        bad = (self._unphysical(yn) if accept == "any"
+               else self._imaginary_part_of_observables(yn))
+        return bad <= 1e-8 * size, growth, eig
 
     def steadystate(self, options=None):
         """Steady state by integration followed by Newton polishing.
@@ -373,10 +438,24 @@ class CumulantSolver:
             raise ValueError(f"y0 must have {self.n} entries, got {y.shape}")
         # Relax over geometrically growing chunks and try Newton after each; accept a root
         # only if it is a *stable* fixed point (a laser also has the unstable dark one).
-        # Small stiff systems: BDF (a dense FD Jacobian is cheap); large ones: explicit RK.
-        method = "BDF" if 2 * self.n <= 1000 else "RK45"
-        t_done, ok, unstable, candidate = 0.0, False, None, None
-        for dt in t_max * np.array([1e-4, 1e-3, 1e-2, 1e-1, 0.9]):
+        # Small stiff systems: LSODA (stiff/non-stiff switching; BDF with its finite-difference
+        # Jacobian crawls near a fixed point with slow modes: V-level laser 22 s vs 1.3 s);
+        # large ones: explicit RK.
+        method = "LSODA" if 2 * self.n <= 1000 else "RK45"
+        accept = opt["accept"]
+        if accept not in _ACCEPT:
+            raise ValueError(f"option 'accept' must be one of {_ACCEPT}, got {accept!r}")
+        t_done, ok, unstable, candidate, growth = 0.0, False, None, None, float("nan")
+        if accept != "attractor" and 2 * self.n <= 1000:
+            # pseudo-transient continuation from the start: follows the damped dynamics
+            # without resolving its oscillations (which cost time integration dearly)
+            yn, hist, J = self._newton(y, opt["tol"], max(opt["maxiter"], 500),
+                                       ptc=1.0 / self.rate_scale)
+            verdict = self._verdict(yn, J, opt["tol"], accept)
+            if verdict[0]:
+                y, ok, growth = yn, True, verdict[1]
+        chunks = [] if ok else t_max * np.array([1e-4, 1e-3, 1e-2, 1e-1, 0.9])
+        for dt in chunks:
             evo = self.evolve([0.0, dt], y, {"rtol": opt["rtol"], "atol": opt["atol"],
                                              "method": method})
             y = evo.ys[-1]
@@ -386,41 +465,33 @@ class CumulantSolver:
             if 2 * self.n > 1000 and not small:
                 continue   # large systems: stability is certified by the relaxation itself
             yn, hist, J = self._newton(y, opt["tol"], opt["maxiter"])
-            if not np.all(np.isfinite(yn)):
+            good, growth, eig = self._verdict(yn, J, opt["tol"], accept)
+            if not good:
+                if growth is not None and growth > 1e-8 * self.rate_scale:
+                    unstable = growth
                 continue
-            res = float(np.max(np.abs(self.rhs(yn))))
-            if res > opt["tol"] * self.rate_scale * max(1.0, float(np.max(np.abs(yn)))):
-                continue
-            eig = np.linalg.eigvals(J) if J is not None else np.array([-np.inf])
-            growth = float(np.max(eig.real))
-            if growth > 1e-8 * self.rate_scale:
-                unstable = growth
-                continue
-            size = max(1.0, float(np.max(np.abs(yn))))
-            # the truncated equations also have spurious roots (e.g. ⟨σ22⟩ complex) that
-            # can be stable: expectation values of self-adjoint moments must be real
-            if self._imaginary_part_of_observables(yn) > 1e-8 * size:
-                continue
-            # A root far from the relaxed state may belong to another attractor (mean
-            # field is often bistable).  Accept it only once Newton from two successive
-            # points of the trajectory lands on it while the trajectory approaches it.
-            # A (near-)zero eigenvalue means a continuum of fixed points (a conserved
-            # quantity, e.g. the total spin) along which Newton slides: there, accept
-            # only the point the dynamics itself reached.
-            dist = float(np.max(np.abs(yn - y)))
-            marginal = float(np.min(np.abs(eig))) < 1e-6 * self.rate_scale
-            if not small and dist > 1e-3 * size:
-                confirmed = (not marginal and candidate is not None
-                             and np.max(np.abs(yn - candidate[0])) < 1e-6 * size
-                             and dist < candidate[1])
-                candidate = (yn, dist)
-                if not confirmed:
-                    continue
+            if accept == "attractor":
+                # A root far from the relaxed state may belong to another attractor (mean
+                # field is often bistable).  Accept it only once Newton from two successive
+                # points of the trajectory lands on it while the trajectory approaches it.
+                # A (near-)zero eigenvalue means a continuum of fixed points (a conserved
+                # quantity, e.g. the total spin) along which Newton slides: there, accept
+                # only the point the dynamics itself reached.
+                size = max(1.0, float(np.max(np.abs(yn))))
+                dist = float(np.max(np.abs(yn - y)))
+                marginal = float(np.min(np.abs(eig))) < 1e-6 * self.rate_scale
+                if not small and dist > 1e-3 * size:
+                    confirmed = (not marginal and candidate is not None
+                                 and np.max(np.abs(yn - candidate[0])) < 1e-6 * size
+                                 and dist < candidate[1])
+                    candidate = (yn, dist)
+                    if not confirmed:
+                        continue
             y, ok = yn, True
             break
         self._check_finite(y, "steadystate")
+        res = float(np.max(np.abs(self.rhs(y))))
         if not ok:
-            res = float(np.max(np.abs(self.rhs(y))))
             extra = (f"; Newton found only unstable fixed points (growth rate {unstable:.3g})"
                      if unstable is not None else "")
             raise RuntimeError(f"cumulant steady state did not converge: residual {res:.3g} "
