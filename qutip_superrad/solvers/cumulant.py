@@ -175,16 +175,33 @@ def evolve(model, tlist, initial=None, e_ops=None, options=None, *, phase_filter
                       stats={"equations": solver.n, "order": system.order})
 
 
+_SP_DEFAULTS = dict(_DEFAULTS, reference=None, state=None)
+
+
 def spectrum(model, omega, operator, options=None, *, phase_filter=True, name="cumulant"):
     """Spectrum of ``⟨δB†(τ)δB(0)⟩`` by the quantum regression theorem at the closure's order.
 
     ``B`` must be a single element on a mode or an explicit atom (``a``, ``σ_12``).
+
+    Options
+    -------
+    As for :func:`steadystate`, and ``state`` (a ``Result`` of this method whose
+    steady state is reused) and ``reference`` (a stable reference frame for a model
+    whose frame follows a diffusing laser phase, see
+    :meth:`~qutip_superrad.cumulant.engine.CumulantSolver.qrt_matrix`).
     """
-    opts = V.check_options(options, _DEFAULTS, f"spectrum(method={name!r})")
+    opts = V.check_options(options, _SP_DEFAULTS, f"spectrum(method={name!r})")
     _, solver = _solver(model, opts, phase_filter)
     if not isinstance(operator, Operator):
         raise TypeError("the cumulant spectrum needs B on a mode or an explicit atom (an Operator)")
-    res = solver.spectrum(omega, {"operator": operator, "steadystate": opts["steadystate"]})
+    state = opts["state"]
+    if state is not None:
+        state = getattr(state, "state", state)
+        if not isinstance(state, CumulantState) or state.y.shape != (solver.n,):
+            raise TypeError("option 'state' must be a cumulant Result (or CumulantState) of "
+                            "this model")
+    res = solver.spectrum(omega, {"operator": operator, "steadystate": opts["steadystate"],
+                                  "reference": opts["reference"], "state": state})
     res.method = name
     return res
 

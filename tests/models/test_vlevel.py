@@ -188,6 +188,61 @@ def test_kappa_convention_doubles_the_threshold():
     assert full.values["photon_number"] < 5 < half.values["photon_number"]
 
 
+def test_fig6_pump_detuning_and_cavity_detuning():
+    # Fig. 6a (N = 50 000, Δc = Δ2): at Δ2 = 2Γ3 "the photon number would increase by
+    # almost one order of magnitude" with little coherent scattering; at small Δ2 most
+    # photons are coherently scattered pump light
+    laser = qsr.VLevelLaser.strontium(50000, nu=G2)
+    D = np.array([5.0, 2.0, 0.5])
+    a = laser.scan({"Delta2": D, "Delta_c": D}, progress=False)
+    frac = a["coherent_photons"] / a["photon_number"]
+    assert 4 < a["photon_number"][1] / a["photon_number"][0] < 10
+    assert frac[0] < 1e-3 and frac[1] < 1e-3 and frac[2] > 0.5
+    # Fig. 6b: the photon number peaks with the cavity blue of the atoms (ω_c > ω2, i.e.
+    # Δc − Δ2 < 0) and nearly vanishes far off resonance
+    off = np.array([600.0, 0.0, -300.0, -900.0, -3000.0]) * G2
+    b = laser.scan({"Delta_c": 5.0 + off}, progress=False)["photon_number"]
+    assert b[2] > b[1] > b[0] and b[2] > b[3] and b[-1] < 1e-3 * b[2]
+
+
+def test_fig7_narrow_line_against_a_stable_reference():
+    """Fig. 7a: N = 50 000, ν = 10Γ2: FWHM 0.35Γ2 and peak shift 22.9Γ2 (quoted to two
+    and three digits: 5 % and 0.5 %).  In the frame of the pump (no stable reference) the
+    line inherits the pump linewidth instead (≈ ν = 10Γ2, within 10 %)."""
+    laser = qsr.VLevelLaser.strontium(50000, nu=10 * G2)
+    st = laser.steadystate()
+    w = np.linspace(-100, 100, 401) * G2
+    sp = laser.spectrum(w, state=st)
+    assert sp.linewidth / G2 == pytest.approx(0.35, rel=0.05)
+    assert sp.peak / G2 == pytest.approx(22.9, rel=0.005)
+    pump = laser.spectrum(w, frame="pump", state=st)
+    assert pump.linewidth / G2 == pytest.approx(10, rel=0.1)
+    # without pump linewidth the two frames are one
+    quiet = qsr.VLevelLaser.strontium(20000)
+    st0 = quiet.steadystate()
+    a, b = quiet.spectrum(w, state=st0), quiet.spectrum(w, frame="pump", state=st0)
+    assert a.linewidth == pytest.approx(b.linewidth, rel=1e-12)
+
+
+def test_fig7_linewidth_narrows_and_the_line_shifts_linearly_with_photon_number():
+    # Fig. 7b,c (ν = Γ2): FWHM near the cavity width (100Γ2 here, the paper's "2κ") below
+    # threshold and falling with n above; peak position linear in n at large n (ac-Stark
+    # shift; slopes of successive intervals within 5 %)
+    n, fwhm, peak = [], [], []
+    w = np.linspace(-300, 300, 601) * G2
+    for N in (3000, 25000, 50000, 100000):
+        laser = qsr.VLevelLaser.strontium(N, nu=G2)
+        st = laser.steadystate()
+        sp = laser.spectrum(w, state=st)
+        n.append(st.values["photon_number"])
+        fwhm.append(sp.linewidth / G2)
+        peak.append(sp.peak / G2)
+    assert 60 < fwhm[0] < 110 and np.all(np.diff(fwhm) < 0) and fwhm[-1] < 0.3
+    s1 = (peak[2] - peak[1]) / (n[2] - n[1])
+    s2 = (peak[3] - peak[2]) / (n[3] - n[2])
+    assert s1 < 0 and s2 == pytest.approx(s1, rel=0.05)
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: qsr.VLevelLaser(0, g=1, kappa=1), "N must be"),
     (lambda: qsr.VLevelLaser(10, g=1, kappa=-1), "kappa"),
@@ -200,6 +255,8 @@ def test_kappa_convention_doubles_the_threshold():
     (lambda: V.single_atom_inversion(Delta2=[1, 2], Delta3=[1, 2, 3]), "broadcast"),
     (lambda: V.rise_time(Delta2=0.0, Delta3=0.0, Omega2=0.05), "inverted"),
     (lambda: V.rise_time(1.5), "fraction"),
+    (lambda: qsr.VLevelLaser.strontium(10).spectrum([0, 1], frame="lab"), "frame"),
+    (lambda: qsr.VLevelLaser.strontium(2, nu=0.1).spectrum([0, 1], "full"), "stable"),
 ])
 def test_bad_input_is_refused_with_a_clear_message(call, match):
     with pytest.raises((ValueError, TypeError), match=match):

@@ -144,7 +144,7 @@ _SS_DEFAULTS = {"t_max": None, "tol": 1e-10, "maxiter": 50, "rtol": 1e-8, "atol"
                 "y0": None, "accept": "attractor"}
 _ACCEPT = ("attractor", "stable", "any")
 _EV_DEFAULTS = {"rtol": 1e-8, "atol": 1e-10, "method": "RK45", "max_step": np.inf}
-_SP_DEFAULTS = {"operator": None, "state": None, "steadystate": None}
+_SP_DEFAULTS = {"operator": None, "state": None, "steadystate": None, "reference": None}
 
 
 class CumulantSolver:
@@ -552,7 +552,7 @@ class CumulantSolver:
         ss = opt["state"] or self.steadystate(opt["steadystate"])
         if not isinstance(ss, CumulantState):
             raise TypeError("option 'state' must be a CumulantState of this solver")
-        A, u0, uinf, e, _ = self.qrt_matrix(ss, opt["operator"])
+        A, u0, uinf, e, _ = self.qrt_matrix(ss, opt["operator"], opt["reference"])
         lam, V = np.linalg.eig(A)
         if np.any(lam.real >= 0):
             raise ValueError(f"regression matrix has a non-decaying pole (max Re λ = "
@@ -583,10 +583,21 @@ class CumulantSolver:
         _, lam, res, coherent, _ = self._qrt_modes(opt)
         return coherent + np.exp(np.outer(tau, lam)) @ res
 
-    def qrt_matrix(self, state, operator=None):
+    def qrt_matrix(self, state, operator=None, reference=None):
         """``(A, u0, u∞, e, system)`` of ``d/dτ u = A u + b`` for ``u = ⟨Y(τ)B⟩``.
 
         ``e`` selects ``Y = B†``; ``u∞ = −A⁻¹b`` is the ``τ → ∞`` limit.
+
+        ``reference = {"rate": ν, "charges": {subsystem: charge(s)}}`` measures the
+        correlation against a stable reference instead of the model's rotating
+        frame, when that frame follows a laser whose phase diffuses with
+        ``⟨φ̇φ̇⟩ = ν δ`` and the model carries the resulting collective dephasing
+        ``ν D[K]`` (``K`` the generator given by the charges, e.g. ``a†a + S_2``).
+        ``ν D[K]`` damps ``⟨Y(τ)B⟩`` by ``½ν m²`` (``m`` the charge of ``Y``); in
+        the stable frame it is ``½ν (m − m₀)²`` with ``m₀`` the charge of ``B†``
+        (C. Hotter et al., PRR 3, 013243 (2021), App. B; Stratonovich → Itô).
+        ``ν`` is a number or the name of a model parameter.  The coherent part
+        ``⟨B†⟩⟨B⟩`` is kept as in the model's frame.
         """
         qs, r = self._qrt(operator)
         M = self.M
@@ -608,10 +619,37 @@ class CumulantSolver:
             o = offs[fam.index] - nss
             val = _operator_value(self.system, state, fam.operator * qs.B, M)
             u0[o:o + M ** fam.slots] = np.ravel(val)
+        if reference is not None:
+            A = A + np.diag(self._reference_shift(qs, offs, nss, m, reference))
+            uinf = -np.linalg.solve(A, b) if np.any(b) else np.zeros(m, complex)
         e = np.zeros(m)
         fam, _, _ = qs.lookup_corr(next(iter(qs.B.dag().terms)))
         e[offs[fam.index] - nss] = 1.0
         return A, u0, uinf, e, qs
+
+    def _reference_shift(self, qs, offs, nss, m, reference):
+        """Diagonal ``ν (m m₀ − ½ m₀²)`` per regression family (see :meth:`qrt_matrix`)."""
+        from .closure import _charge, _normalise_charges
+
+        if not isinstance(reference, dict) or set(reference) != {"rate", "charges"}:
+            raise ValueError("option 'reference' must be a dict with keys 'rate' and 'charges'")
+        rate = reference["rate"]
+        if isinstance(rate, str):
+            if rate not in self.params:
+                raise ValueError(f"reference rate {rate!r} is not a parameter of the model; "
+                                 f"known: {sorted(self.params)}")
+            rate = self.params[rate]
+        rate = check_real("reference rate", rate)
+        if rate < 0:
+            raise ValueError(f"reference rate must be >= 0, got {rate}")
+        charges = _normalise_charges(reference["charges"])
+        m0 = _charge(next(iter(qs.B.dag().terms)), charges)
+        d = np.zeros(m)
+        for fam in qs.families[len(self.system.families):]:
+            q = _charge(next(iter(fam.operator.terms)), charges)
+            o = offs[fam.index] - nss
+            d[o:o + self.M ** fam.slots] = rate * (q * m0 - 0.5 * m0 ** 2)
+        return d
 
 
 def _operator_value(system, state, op, M):
