@@ -57,6 +57,7 @@ and :meth:`VLevelLaser.ytterbium` use ``Γ_3 = 1`` as the paper.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -629,6 +630,12 @@ class VLevelLaser:
             raise ValueError("the arrays in values must be 1-D and of one length, got "
                              + ", ".join(f"{k}{a.shape}" for k, a in arrays.items()))
         n = sizes.pop()
+        O2 = arrays.get("Omega2", np.full(n, self._values["Omega2"]))
+        O3 = arrays.get("Omega3", np.full(n, self._values["Omega3"]))
+        if np.any((O2 == 0) & (O3 == 0)):
+            warnings.warn("Omega2 = Omega3 = 0 at some points of the scan: without pump the atoms "
+                          "stay in the ground state, there is no gain and no threshold",
+                          UserWarning, stacklevel=2)
         self.description()
         results, prev = [], None
         for i in _progress(range(n), total=n, desc=f"{method} scan", enabled=progress):

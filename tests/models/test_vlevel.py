@@ -69,6 +69,22 @@ def test_fig2_minimum_of_the_inversion_near_the_diagonal_and_drive_limits():
     assert m.shape == (21, 21) and m.max() > 0.8 and m.min() < -0.9
 
 
+def test_ytterbium_inverts_less_than_strontium():
+    # Sec. II: with Γ3/Γ2 ≈ 160 (¹⁷⁴Yb) the scheme still inverts, but less than ⁸⁸Sr
+    D = np.linspace(-10, 10, 81)
+    sr = V.single_atom_inversion(D[:, None], D[None, :])
+    yb = V.single_atom_inversion(D[:, None], D[None, :], Gamma2=1 / V.YTTERBIUM_RATIO)
+    assert 0 < yb.max() < sr.max() - 0.05
+    assert qsr.VLevelLaser.ytterbium(10).parameters["Gamma2"] == pytest.approx(1 / 160)
+
+
+def test_a_scan_without_pump_says_so():
+    laser = qsr.VLevelLaser.strontium(100, Omega2=0.0, Omega3=0.0)
+    with pytest.warns(UserWarning, match="without pump"):
+        s = laser.scan({"N": [100.0, 200.0]}, progress=False)
+    assert np.allclose(s["photon_number"], 0, atol=1e-12)
+
+
 def test_fig3a_pump_linewidth_hardly_matters_up_to_ten_gamma2():
     # Sec. II A: ν2 up to ~10Γ2 leaves the inversion "almost the same", 100Γ2 reduces
     # it significantly, ν3 = 0.5Γ3 (≈ 2000Γ2) has "almost no impact"
