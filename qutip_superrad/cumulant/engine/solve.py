@@ -2,11 +2,7 @@
 
 A laser of 20 pumped atoms in one cluster, second order:
 
->>> import warnings
-
-import warnings
-
-import numpy as np
+>>> import numpy as np
 >>> from qutip_superrad.cumulant.engine import Clusters, Mode, Model, parameters
 >>> a = Mode("a"); atoms = Clusters("s"); s = atoms.atom
 >>> kappa, R = parameters("kappa R"); g, = atoms.parameters("g")
@@ -23,18 +19,20 @@ True
 >>> round(sp.linewidth, 4)
 0.3718
 
-Steady state: integrate (``scipy.integrate.solve_ivp``, BDF) until the
-residual is small, then Newton on the real and imaginary parts with a
-finite-difference Jacobian (dense up to 1000 real unknowns, Newton–Krylov
-above).  A root is accepted only if it is a stable fixed point: by the
-eigenvalues of the dense Jacobian for small systems, by having relaxed to
-it (residual < 1e-5 before Newton) for large ones.  The relaxation (BDF for up to 500 complex unknowns, explicit Runge–Kutta
-above, where a dense Jacobian would be expensive) runs over geometrically
-growing chunks and stops as soon as the residual is small.  A run that does not converge raises ``RuntimeError`` with the
-residual; NaN or overflow raise as well.
+Steady state (:meth:`CumulantSolver.steadystate`): relax by integration
+(``scipy.integrate.solve_ivp``: LSODA up to 500 complex unknowns, explicit
+Runge–Kutta above) over geometrically growing chunks, then Newton on the real
+and imaginary parts with a finite-difference Jacobian (dense up to 1000 real
+unknowns, Newton–Krylov above).  Which root is accepted is the option
+``accept``: the stable, physical fixed point the dynamics reaches (default),
+the first stable one, or any physical one (found by pseudo-transient
+continuation).  A run that does not converge raises ``RuntimeError`` with the
+residual; NaN or overflow raise as well, and ``max_time`` bounds the wall
+time.  Jump rates are checked (real, finite, ≥ 0) when the numbers are bound.
 """
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
@@ -141,10 +139,39 @@ class CumulantEvolution(_Values):
 
 
 _SS_DEFAULTS = {"t_max": None, "tol": 1e-10, "maxiter": 50, "rtol": 1e-8, "atol": 1e-10,
-                "y0": None, "accept": "attractor"}
+                "y0": None, "accept": "attractor", "max_time": 600.0}
 _ACCEPT = ("attractor", "stable", "any")
-_EV_DEFAULTS = {"rtol": 1e-8, "atol": 1e-10, "method": "RK45", "max_step": np.inf}
+_EV_DEFAULTS = {"rtol": 1e-8, "atol": 1e-10, "method": "RK45", "max_step": np.inf,
+                "max_time": None}
 _SP_DEFAULTS = {"operator": None, "state": None, "steadystate": None, "reference": None}
+
+
+class _TimeLimit(RuntimeError):
+    """A solver ran longer than its ``max_time``."""
+
+
+def _check_jump_rates(model, params, clusters, M):
+    """Every jump rate must evaluate to a finite real number >= 0 (in every cluster).
+
+    A negative rate makes the equations explode (the integration then never ends).
+    """
+    for rate, _, _ in model.jump_list:
+        for m in range(M):
+            vals = {}
+            for mono in rate.terms:
+                for name, _ in mono:
+                    if name.endswith("[@]"):
+                        vals[name] = float(np.ravel(clusters[name[:-3]])[m])
+                    elif name in params:
+                        vals[name] = params[name]
+            try:
+                v = complex(rate.evaluate(vals))
+            except (KeyError, TypeError):        # a parameter without value: reported later
+                continue
+            if not (np.isfinite(v.real) and v.imag == 0 and v.real >= 0):
+                where = f" in cluster {m}" if M > 1 else ""
+                raise ValueError(f"jump rate {str(rate).replace('[@]', '')} evaluates to {v.real if v.imag == 0 else v}"
+                                 f"{where}; rates must be real, finite and >= 0")
 
 
 class CumulantSolver:
@@ -199,6 +226,7 @@ class CumulantSolver:
                 if not np.all(np.isfinite(arr)):
                     raise ValueError(f"clusters[{k!r}] must be finite")
             clusters.setdefault("N", counts)
+        _check_jump_rates(system.model, params, clusters, M)
         self.system = system
         self.M = M
         self.params = params
@@ -269,7 +297,20 @@ class CumulantSolver:
             raise ValueError(f"y0 must have {self.n} entries, got {y0.shape}")
         n = self.n
 
+        limit = opt["max_time"]
+        if limit is not None:
+            limit = check_real("max_time", limit)
+            if limit <= 0:
+                raise ValueError(f"max_time must be > 0 seconds, got {limit}")
+        start, calls = time.perf_counter(), [0]
+
         def f(t, x):
+            calls[0] += 1
+            if limit is not None and time.perf_counter() - start > limit:
+                raise _TimeLimit(f"cumulant evolve exceeded max_time = {limit:.3g} s at t = "
+                                 f"{t:.6g} of {tlist[-1]:.6g} after {calls[0]} right-hand sides "
+                                 f"(method {opt['method']}); the equations may be stiff or "
+                                 "exploding — check the rates, or raise max_time")
             d = self.rhs(x[:n] + 1j * x[n:])
             return np.concatenate([d.real, d.imag])
 
@@ -430,6 +471,7 @@ class CumulantSolver:
             limit cycle or no stable fixed point at this order).
         """
         opt = check_options(options, _SS_DEFAULTS, "cumulant steadystate")
+        t0 = time.perf_counter()
         rates = [abs(v) for v in self.params.values() if v != 0]
         t_max = opt["t_max"] or 200.0 / max(min(rates) if rates else 1.0, 1e-12)
         t_max = check_real("t_max", t_max)
@@ -456,8 +498,12 @@ class CumulantSolver:
                 y, ok, growth = yn, True, verdict[1]
         chunks = [] if ok else t_max * np.array([1e-4, 1e-3, 1e-2, 1e-1, 0.9])
         for dt in chunks:
+            left = None if opt["max_time"] is None else opt["max_time"] - (time.perf_counter() - t0)
+            if left is not None and left <= 0:
+                raise _TimeLimit(f"cumulant steady state exceeded max_time = {opt['max_time']:.3g} s "
+                                 f"after relaxing to t = {t_done:.3g}")
             evo = self.evolve([0.0, dt], y, {"rtol": opt["rtol"], "atol": opt["atol"],
-                                             "method": method})
+                                             "method": method, "max_time": left})
             y = evo.ys[-1]
             t_done += dt
             small = np.max(np.abs(self.rhs(y))) < 1e-5 * self.rate_scale * max(

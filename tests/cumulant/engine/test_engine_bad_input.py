@@ -29,6 +29,9 @@ GOOD = dict(kappa=1.0, Gamma=0.1, R=0.5)
     (GOOD, {"N": [2.0, 3.0], "g": [1.0]}, r"clusters\['g'\] has 1 values, expected M=2"),
     (GOOD, {"N": [2.0], "g": [np.inf]}, r"clusters\['g'\] must be finite"),
     (GOOD, {"N": [2.0], "g": [1.0], "Delta": [0.0]}, "unknown per-cluster parameter 'Delta'"),
+    # issue 12: a negative rate made the steady state integrate an exploding system forever
+    (dict(GOOD, kappa=-2.0), {"N": [2.0], "g": [1.0]},
+     "jump rate kappa evaluates to -2.0; rates must be real, finite and >= 0"),
 ])
 def test_solver_rejects_bad_parameters(laser, params, clusters, match):
     with pytest.raises(ValueError, match=match):
@@ -70,3 +73,25 @@ def test_model_input_errors():
     with pytest.raises(ValueError, match="needs concrete atoms"):
         cl = Clusters("s", 2)
         Model(cl.sum(cl.atom.sz), []).rhs(a.num())
+
+
+def test_per_cluster_rates_are_checked_in_every_cluster():
+    a = Mode("a")
+    (kappa,) = parameters("kappa")
+    cl = Clusters("s", 2)
+    t = cl.atom
+    g, G = cl.parameters("g G")
+    model = Model(cl.sum(g * (a.a * t.sp + a.adag * t.sm)), [(kappa, a.a), (G, cl.each(t.sp))])
+    with pytest.raises(ValueError, match="jump rate G evaluates to -1.0 in cluster 1"):
+        model.close(2).solver({"kappa": 1.0}, {"N": [1.0, 2.0], "g": [1.0, 1.0],
+                                               "G": [1.0, -1.0]})
+
+
+def test_integration_stops_at_max_time_with_diagnostics(laser):
+    sol = laser.solver(GOOD, {"N": [2.0], "g": [1.0]})
+    with pytest.raises(RuntimeError, match=r"exceeded max_time = 0.2 s at t = .* right-hand sides"):
+        sol.evolve([0.0, 1e9], options={"max_time": 0.2})
+    with pytest.raises(ValueError, match="max_time must be > 0"):
+        sol.evolve([0.0, 1.0], options={"max_time": -1.0})
+    with pytest.raises(RuntimeError, match="steady state exceeded max_time|exceeded max_time"):
+        sol.steadystate({"max_time": 1e-3, "t_max": 1e9})
