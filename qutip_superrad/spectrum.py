@@ -9,7 +9,34 @@ from scipy import optimize, signal
 
 from ._validate import check_grid
 
-__all__ = ["spectrum_features", "lorentzian_sum"]
+__all__ = ["spectrum_features", "lorentzian_sum", "dark_spectrum"]
+
+
+def dark_spectrum(omega, method, checks=None):
+    """The spectrum of a system that emits nothing: ``S = 0``, ``linewidth = peak = nan``.
+
+    Returned (with a ``RuntimeWarning``) instead of failing, so that a scan may start at
+    zero pump or zero coupling; ``checks["dark"]`` is ``True`` (it is ``False`` for every
+    spectrum with emission).
+    """
+    import warnings
+
+    from .results import SpectrumResult
+
+    warnings.warn("the steady state emits no incoherent light (⟨δB†δB⟩ = 0): zero spectrum, "
+                  "linewidth and peak are nan (checks['dark'] is True)", RuntimeWarning,
+                  stacklevel=3)
+    omega = check_grid("omega", omega)
+    return SpectrumResult(omega=omega, S=np.zeros(omega.shape), linewidth=float("nan"),
+                          peak=float("nan"), n_peaks=0, method=method,
+                          evaluate=_Zero(), checks=dict(checks or {}, dark=True))
+
+
+class _Zero:
+    """``S(ω) = 0`` (a picklable evaluator)."""
+
+    def __call__(self, w):
+        return np.zeros(np.shape(w))
 
 
 def lorentzian_sum(omega, poles, residues):

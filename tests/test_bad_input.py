@@ -298,3 +298,30 @@ def test_evolve_initial_from_other_dicke_space():
     ss = a.steadystate("dicke", nphot=6, truncation_tol=1.0)
     with pytest.raises(ValueError, match="initial state has N=1"):
         b.evolve([0.0, 1.0], "dicke", nphot=3, initial=ss.state)
+
+
+# -- physical edge cases (issue 12, item 2) ----------------------------------------
+@pytest.mark.parametrize("method, kw", [("dicke", {"nphot": 4}), ("full", {"nphot": 4}),
+                                        ("cumulant", {})])
+@pytest.mark.parametrize("change", [{"pumping": 0.0}, {"g": 0.0}])
+def test_a_dark_laser_has_a_zero_spectrum_and_says_so(method, kw, change):
+    # no pump (or no coupling): nothing is emitted — a zero spectrum with nan width and
+    # checks["dark"], not a LinAlgError, so that a pump scan may start at zero
+    change = dict(change)
+    g = change.pop("g", 1.0)
+    las = qsr.SuperradiantLaser(Ensemble.identical(3, g=g), **{**RATES, **change})
+    with pytest.warns(RuntimeWarning, match="emits no incoherent light"):
+        sp = las.spectrum(np.linspace(-2, 2, 21), method, **kw)
+    assert sp.checks["dark"] and np.all(sp.S == 0) and np.isnan(sp.linewidth)
+
+
+def test_dark_bad_cavity_laser_and_description():
+    bc = laser(3, pumping=0.0).eliminate_cavity()
+    with pytest.warns(RuntimeWarning, match="emits no incoherent light"):
+        assert bc.spectrum(np.linspace(-1, 1, 11)).checks["dark"]
+    model, _ = qsr.examples.vlevel_laser(1, Omega2=0.0, Omega3=0.0)
+    for method, kw in (("full", {"nphot": 3}), ("cumulant", {})):
+        with pytest.warns(RuntimeWarning, match="emits no incoherent light"):
+            assert qsr.spectrum(model, np.linspace(-1, 1, 11), method, **kw).checks["dark"]
+    bright = laser(3).spectrum(np.linspace(-2, 2, 41), "dicke", nphot=4)
+    assert bright.checks["dark"] is False and np.isfinite(bright.linewidth)

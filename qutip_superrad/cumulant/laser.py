@@ -991,9 +991,13 @@ def spectrum(laser, omega, options=None):
     if opt["poles"] not in ("arrowhead", "eig"):
         raise ValueError(f"poles must be 'arrowhead' or 'eig', got {opt['poles']!r}")
     lam, res = _poles_residues(ss.state, par, opt["poles"])
+    if not np.any(np.abs(res) > 1e-13):                   # no photons: nothing to resolve
+        from ..spectrum import dark_spectrum
+        return dark_spectrum(omega, "cumulant", {"steady_state": ss})
     evaluate = lambda w: lorentzian_sum(w, lam, res)
     stable = bool(np.all(lam.real < 0))
-    checks = {"poles": lam, "residues": res, "steady_state": ss, "qrt_stable": stable}
+    checks = {"poles": lam, "residues": res, "steady_state": ss, "qrt_stable": stable,
+              "dark": False}
     if not stable:
         raise ValueError(f"regression matrix has a non-decaying pole (max Re λ = "
                          f"{lam.real.max():.3g}): the linearised correlation function does "

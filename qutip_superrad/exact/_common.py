@@ -317,9 +317,13 @@ def qrt_spectrum(L, v, w, omega, method, checks=None):
     eigenvectors of these non-normal matrices are too ill-conditioned.)
     """
     omega = check_grid("omega", omega)
+    checks = dict(checks or {})
+    if not np.any(np.abs(np.asarray(v)) > 1e-13):        # δBρ = 0: nothing is emitted
+        from ..spectrum import dark_spectrum
+        return dark_spectrum(omega, method, checks)
     L = sp.csc_matrix(L, dtype=complex)
     n = L.shape[0]
-    checks = dict(checks or {})
+    checks["dark"] = False
     evaluate, hints, checks["qrt"] = _krylov_spectrum(L, v, w, omega)
     peak, width, npk, S = spectrum_features(evaluate, omega, hints=hints)
     return SpectrumResult(omega=omega, S=S, linewidth=width, peak=peak, n_peaks=npk,

@@ -584,13 +584,18 @@ class CumulantSolver:
         opt = check_options(options, _SP_DEFAULTS, "cumulant spectrum")
         omega = check_grid("omega", omega)
         ss, lam, res, coherent, size = self._qrt_modes(opt)
+        if not np.any(np.abs(res) > 1e-13 * max(1.0, abs(coherent))):
+            from ...spectrum import dark_spectrum
+            out = dark_spectrum(omega, "cumulant-engine", {"coherent": coherent, "qrt_size": size})
+            out.steady_state = ss
+            return out
         evaluate = lambda w: lorentzian_sum(w, lam, res)
         peak, width, npk, S = spectrum_features(evaluate, omega,
                                                 hints=lam.imag[np.argsort(-lam.real)[:5]])
         return SpectrumResult(omega=omega, S=S, linewidth=width, peak=peak, n_peaks=npk,
                               method="cumulant-engine", evaluate=evaluate,
                               checks={"poles": lam, "residues": res, "coherent": coherent,
-                                      "qrt_size": size},
+                                      "qrt_size": size, "dark": False},
                               steady_state=ss)
 
     def _qrt_modes(self, opt):
