@@ -10,6 +10,7 @@ broadened ensembles with spatially varying coupling*, Open Research Europe 1,
 """
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -133,6 +134,12 @@ class Ensemble:
                 raise ValueError(f"N must be an integer when integer=True, got {N}")
             counts = _largest_remainder(counts, int(N))
             keep = counts > 0
+            if not np.all(keep):
+                warnings.warn(f"Ensemble.gaussian: {np.count_nonzero(~keep)} of {M} clusters "
+                              f"would hold no atom after rounding N = {int(N)} to integers; "
+                              f"they are dropped ({np.count_nonzero(keep)} clusters remain). "
+                              "Use integer=False for fractional cluster sizes (cumulants)",
+                              UserWarning, stacklevel=2)
             counts, delta = counts[keep], delta[keep]
         return cls(counts, delta, np.full(counts.size, check_real("g", g)))
 

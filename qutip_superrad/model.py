@@ -228,7 +228,7 @@ class Model:
             if not isinstance(entry[1], (Operator, IndexedOperator, Each)):
                 raise TypeError("a jump operator must be an Operator, Clusters.sum(...) or "
                                 f"Clusters.each(...), got {type(entry[1]).__name__}")
-        self.symbolic = SymbolicModel(H, jumps)
+        self.symbolic = SymbolicModel(H, jumps, check_hermitian=False)   # checked below, with values
         self._check_subsystems()
         self.name = name or "model"
         self._check_hermitian = bool(check_hermitian)

@@ -44,8 +44,10 @@ def test_gaussian_hand_computed():
     # N = 10, σ = 1, M = 5, width 3: Δ = −3, −1.5, 0, 1.5, 3; weights e^{−Δ²/2}
     # = 0.0111, 0.3247, 1, 0.3247, 0.0111 → 10·w/Σw = 0.066, 1.942, 5.983, 1.942, 0.066.
     # Floors 0, 1, 5, 1, 0 (sum 7); the 3 remaining atoms go to the largest fractional
-    # parts (0.983, 0.942, 0.942) → 0, 2, 6, 2, 0; empty clusters dropped.
-    ens = Ensemble.gaussian(10, sigma=1.0, n_clusters=5)
+    # parts (0.983, 0.942, 0.942) → 0, 2, 6, 2, 0; empty clusters dropped, with a warning
+    # (issue 12: N = 3 with 10 clusters silently gave 3)
+    with pytest.warns(UserWarning, match="2 of 5 clusters would hold no atom"):
+        ens = Ensemble.gaussian(10, sigma=1.0, n_clusters=5)
     assert ens.counts.tolist() == [2.0, 6.0, 2.0]
     assert ens.detunings.tolist() == [-1.5, 0.0, 1.5]
     assert ens.N == 10.0 and ens.is_integer
@@ -120,7 +122,8 @@ def test_standing_wave_rounding():
 
 
 def test_product():
-    freq = Ensemble.gaussian(10, sigma=1.0, n_clusters=5)          # 3 clusters [2, 6, 2]
+    with pytest.warns(UserWarning, match="dropped"):
+        freq = Ensemble.gaussian(10, sigma=1.0, n_clusters=5)      # 3 clusters [2, 6, 2]
     pos = Ensemble.standing_wave(5, 1.0, 5)                        # 5 clusters of 1
     prod = Ensemble.product(freq, pos)
     assert prod.n_clusters == 3 * 5

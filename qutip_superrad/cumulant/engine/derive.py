@@ -107,6 +107,32 @@ class Equation:
         return "$" + self.latex() + "$"
 
 
+def _check_hermitian(H):
+    """Refuse ``H ≠ H†`` (sums over Clusters unrolled on two atoms of one cluster; named
+    parameters are real)."""
+    import itertools
+
+    from .algebra import Atom
+    from .clusters import rename_coeff, substitute_atoms
+
+    explicit = Operator()
+    pair = {}
+    for c, factors, phs in H.terms:
+        for choice in itertools.product(range(2), repeat=len(phs)):
+            atommap = {p: pair.setdefault((p.clusters, i), Atom(f"{p.clusters.name}{i}", p.levels))
+                       for p, i in zip(phs, choice)}
+            varmap = {p.var: "h" for p in phs}       # one cluster: the same parameter values
+            term = Operator({(): rename_coeff(c, varmap)})
+            for f in factors:
+                term = term * substitute_atoms(f, atommap, varmap)
+            explicit = explicit + term
+    diff = explicit - explicit.dag()
+    if not diff.is_zero():
+        raise ValueError("H is not Hermitian: H − H† ≠ 0 (e.g. g·a†σ⁻ without its conjugate "
+                         "g·aσ⁺); add the Hermitian conjugate terms, or pass "
+                         "check_hermitian=False to keep a non-Hermitian H on purpose")
+
+
 class Model:
     """Hamiltonian plus jump operators, written with the operator algebra.
 
@@ -118,6 +144,10 @@ class Model:
         Jump operators with rates; collective operators (``jminus(atoms)``),
         products (``jminus(atoms) ** 2`` for two-body loss) and dephasing
         (``atom.sz`` or ``atom.s(2, 2)``) are ordinary operators.
+    check_hermitian : bool, default True
+        Refuse ``H ≠ H†`` (named parameters are taken as real; sums over
+        Clusters are checked on two atoms).  Pass ``False`` to keep a
+        non-Hermitian ``H`` on purpose.
 
     Examples
     --------
@@ -130,7 +160,7 @@ class Model:
     d/dt ⟨a† a⟩ = -kappa ⟨a† a⟩ + 1j*g ⟨a σ[1]_21⟩ - 1j*g ⟨a† σ[1]_12⟩
     """
 
-    def __init__(self, H, jumps=()):
+    def __init__(self, H, jumps=(), check_hermitian=True):
         from .clusters import Each, IndexedOperator
 
         if not isinstance(H, (Operator, IndexedOperator)):
@@ -148,6 +178,8 @@ class Model:
                     concrete.append((rate, c))
         self.jumps = concrete
         self._check_indices()
+        if check_hermitian:
+            _check_hermitian(self.H_indexed)
 
     def _pieces(self):
         """``(kind, coefficient, operator factors, Clusters used)`` of H and the jumps.

@@ -193,6 +193,10 @@ class CumulantSolver:
     def __init__(self, system, params=None, clusters=None, backend="auto"):
         if not isinstance(system, ClosedEquations):
             raise TypeError("system must be a ClosedSystem (from Model.close)")
+        for name, value in (("params", params), ("clusters", clusters)):
+            if value is not None and not isinstance(value, dict):
+                raise TypeError(f"{name} must be a dict {{name: value}}, got "
+                                f"{type(value).__name__}")
         params = dict(params or {})
         known = set(system.scalar_parameters) | system.model.parameter_names
         for k, v in params.items():

@@ -95,3 +95,23 @@ def test_integration_stops_at_max_time_with_diagnostics(laser):
         sol.evolve([0.0, 1.0], options={"max_time": -1.0})
     with pytest.raises(RuntimeError, match="steady state exceeded max_time|exceeded max_time"):
         sol.steadystate({"max_time": 1e-3, "t_max": 1e9})
+
+
+def test_parameters_must_be_dicts(laser):
+    with pytest.raises(TypeError, match=r"params must be a dict \{name: value\}, got list"):
+        laser.solver([1, 2, 3, 4])
+    with pytest.raises(TypeError, match="clusters must be a dict"):
+        laser.solver(GOOD, [2.0])
+
+
+def test_non_hermitian_hamiltonian_is_refused_unless_asked():
+    # issue 12: g a† σ⁻ alone was accepted and gave unphysical equations
+    a = Mode("a")
+    cl = Clusters("s", 2)
+    (g,) = cl.parameters("g")
+    with pytest.raises(ValueError, match="H is not Hermitian"):
+        Model(cl.sum(g * a.adag * cl.atom.sm), [])
+    with pytest.raises(ValueError, match="H is not Hermitian"):
+        Model(1j * a.num() + Atom(1).sz, [])
+    Model(cl.sum(g * a.adag * cl.atom.sm), [], check_hermitian=False)   # on purpose
+    Model(cl.sum(cl.atom.sp) * cl.sum(cl.atom.sm), [])                  # J⁺J⁻ is Hermitian
