@@ -139,6 +139,13 @@ class SpectrumResult:
     checks: dict = field(default_factory=dict)
     steady_state: object = None
 
+    def __repr__(self):
+        dark = ", dark" if self.checks.get("dark") else ""
+        return (f"SpectrumResult(method={self.method!r}, {np.size(self.omega)} frequencies "
+                f"[{np.min(self.omega):.4g}, {np.max(self.omega):.4g}], "
+                f"linewidth={self.linewidth:.6g}, peak={self.peak:.6g}, "
+                f"n_peaks={self.n_peaks}{dark})")
+
     def plot(self, ax=None, **kwargs):
         """Plot ``S(ω)`` with the FWHM marked; returns the matplotlib axes."""
         import matplotlib.pyplot as plt

@@ -325,3 +325,15 @@ def test_dark_bad_cavity_laser_and_description():
             assert qsr.spectrum(model, np.linspace(-1, 1, 11), method, **kw).checks["dark"]
     bright = laser(3).spectrum(np.linspace(-2, 2, 41), "dicke", nphot=4)
     assert bright.checks["dark"] is False and np.isfinite(bright.linewidth)
+
+
+def test_spectra_pickle_and_have_short_reprs():
+    # issue 12, item 7: a SpectrumResult held a local lambda (qutip.parallel_map failed)
+    # and its repr dumped every frequency
+    import pickle
+    w = np.linspace(-2, 2, 201)
+    for sp in (laser(3).spectrum(w, "dicke", nphot=4), laser(3).spectrum(w, "cumulant"),
+               qsr.VLevelLaser.strontium(2000).spectrum(w * 1e-2)):
+        back = pickle.loads(pickle.dumps(sp))
+        assert np.array_equal(back.evaluate(w), sp.evaluate(w))
+        assert len(repr(sp)) < 200 and "linewidth=" in repr(sp)

@@ -51,7 +51,7 @@ from scipy.integrate import solve_ivp
 from .. import _kernels
 from .._validate import check_grid, check_int, check_options, check_real
 from ..results import EvolutionResult, SpectrumResult, SteadyStateResult
-from ..spectrum import lorentzian_sum, spectrum_features
+from ..spectrum import Lorentzians, spectrum_features
 
 __all__ = [
     "LaserParameters", "parameters", "n_unknowns", "unpack", "pack", "ground_state",
@@ -994,7 +994,7 @@ def spectrum(laser, omega, options=None):
     if not np.any(np.abs(res) > 1e-13):                   # no photons: nothing to resolve
         from ..spectrum import dark_spectrum
         return dark_spectrum(omega, "cumulant", {"steady_state": ss})
-    evaluate = lambda w: lorentzian_sum(w, lam, res)
+    evaluate = Lorentzians(lam, res)
     stable = bool(np.all(lam.real < 0))
     checks = {"poles": lam, "residues": res, "steady_state": ss, "qrt_stable": stable,
               "dark": False}

@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from scipy.sparse import linalg as spla
 
 from ..results import SpectrumResult
-from ..spectrum import lorentzian_sum, spectrum_features
+from ..spectrum import Lorentzians, lorentzian_sum, spectrum_features
 from .._validate import check_grid
 
 __all__ = ["TruncationWarning", "solve_steady", "check_truncation", "check_steady_options",
@@ -282,7 +282,7 @@ def _krylov_spectrum(L, v, w, omega, tol=1e-8):
     lu = factorize((1j * x0 * eye - L).tocsc())
     poles, res, m = _krylov_poles(lu, 1j * x0, v, w, 40)
     strong = np.abs(res) > 1e-6 * np.abs(res).max()
-    ev = lambda x: lorentzian_sum(x, poles, res)
+    ev = Lorentzians(poles, res)
     peak, width, _, _ = spectrum_features(ev, omega, hints=poles[strong].imag)
     lu = factorize((1j * peak * eye - L).tocsc())
     q, err = 40, np.inf
@@ -303,7 +303,7 @@ def _krylov_spectrum(L, v, w, omega, tol=1e-8):
     strong = np.abs(res) > 1e-8 * np.abs(res).max()
     info = {"mode": "shift-invert Arnoldi", "dimension": n, "krylov_dimension": m,
             "verified_relative_error": err, "expansion_point": peak}
-    return (lambda x: lorentzian_sum(x, poles, res)), poles[strong].imag, info
+    return Lorentzians(poles, res), poles[strong].imag, info
 
 
 def qrt_spectrum(L, v, w, omega, method, checks=None):

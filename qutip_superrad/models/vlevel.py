@@ -318,7 +318,7 @@ def single_atom_spectrum(omega, Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omega3=0.5,
         ``checks["residues"]``.
     """
     from ..results import SpectrumResult
-    from ..spectrum import lorentzian_sum, spectrum_features
+    from ..spectrum import Lorentzians, spectrum_features
     from .._validate import check_grid
 
     omega = check_grid("omega", omega)
@@ -340,7 +340,7 @@ def single_atom_spectrum(omega, Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omega3=0.5,
     keep = np.abs(lam) > 1e-12 * np.max(np.abs(lam))   # the steady mode carries no weight
     lam, res = lam[keep], res[keep]
     shift = vals[0]                                  # lab frequency − ω_2 = ω' + Δ_2
-    evaluate = lambda w: lorentzian_sum(np.asarray(w) - shift, lam, res)
+    evaluate = Lorentzians(lam, res, shift)
     peak, width, npk, S = spectrum_features(evaluate, omega, hints=lam.imag + shift)
     return SpectrumResult(omega=omega, S=S, linewidth=width, peak=peak, n_peaks=npk,
                           method="exact single atom", evaluate=evaluate,
@@ -582,7 +582,7 @@ class VLevelLaser:
         inner = res.evaluate
         return SpectrumResult(omega=omega, S=res.S, linewidth=res.linewidth, peak=res.peak + shift,
                               n_peaks=res.n_peaks, method=res.method,
-                              evaluate=lambda w: inner(np.asarray(w) - shift),
+                              evaluate=inner.shifted(shift),
                               checks=dict(res.checks, frame=frame),
                               steady_state=getattr(res, "steady_state", None))
 

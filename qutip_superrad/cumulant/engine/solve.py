@@ -41,7 +41,7 @@ from scipy.integrate import solve_ivp
 
 from ..._validate import check_grid, check_options, check_real
 from ...results import SpectrumResult
-from ...spectrum import lorentzian_sum, spectrum_features
+from ...spectrum import Lorentzians, spectrum_features
 from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
 from .ir import (ClosedEquations, _NotClosed, _Vanishes, _dag_fixed, _family_terms, _make_family, _slotify,
@@ -593,7 +593,7 @@ class CumulantSolver:
             out = dark_spectrum(omega, "cumulant-engine", {"coherent": coherent, "qrt_size": size})
             out.steady_state = ss
             return out
-        evaluate = lambda w: lorentzian_sum(w, lam, res)
+        evaluate = Lorentzians(lam, res)
         peak, width, npk, S = spectrum_features(evaluate, omega,
                                                 hints=lam.imag[np.argsort(-lam.real)[:5]])
         return SpectrumResult(omega=omega, S=S, linewidth=width, peak=peak, n_peaks=npk,
