@@ -337,3 +337,14 @@ def test_spectra_pickle_and_have_short_reprs():
         back = pickle.loads(pickle.dumps(sp))
         assert np.array_equal(back.evaluate(w), sp.evaluate(w))
         assert len(repr(sp)) < 200 and "linewidth=" in repr(sp)
+
+
+def test_advice_names_what_the_user_can_do():
+    # issue 12, item 5: the bad-cavity class has only 'dicke'; the sector message names
+    # the parameter the user passed
+    bc = qsr.SuperradiantLaser(Ensemble.atoms([0.0, 0.1]), **RATES).eliminate_cavity()
+    with pytest.raises(ValueError, match=r"no other method.*qsr.steadystate\(laser.description"):
+        bc.steadystate()
+    cp = qsr.CollectivePumping(10, collective_emission=1.0, collective_pumping=0.5)
+    with pytest.raises(ValueError, match=r"sectors \(k\) must be <= 10, got 100"):
+        cp.spectrum(sectors=[100])

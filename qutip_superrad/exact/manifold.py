@@ -182,7 +182,7 @@ def liouvillian_spectrum(N, gamma, w, sectors=None):
         ``{k: eigenvalues}``, each array sorted descending.
     """
     N = check_count("N", N)
-    ks = range(N + 1) if sectors is None else [check_int("k", k, 0, N) for k in sectors]
+    ks = range(N + 1) if sectors is None else [check_int("sectors (k)", k, 0, N) for k in sectors]
     return {k: sector_spectrum(N, gamma, w, k) for k in ks}
 
 

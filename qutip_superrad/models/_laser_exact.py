@@ -81,8 +81,14 @@ def supports(laser, method):
         raise ValueError(f"method={method!r} needs an integer number of atoms per cluster, got "
                          f"N={ens.N:g} (counts={ens.counts})")
     if method == "dicke" and not ens.is_identical:
+        if laser.has_mode:
+            raise ValueError("method='dicke' needs identical atoms (one detuning and one "
+                             "coupling); use method='full' for distinct atoms or "
+                             "method='cumulant' for clusters")
         raise ValueError("method='dicke' needs identical atoms (one detuning and one coupling); "
-                         "use method='full' for distinct atoms or method='cumulant' for clusters")
+                         "the bad-cavity model has no other method: for distinct atoms solve "
+                         "its description, qsr.steadystate(laser.description(), 'full') or "
+                         "'cumulant'")
 
 
 def _dicke_description(laser):
