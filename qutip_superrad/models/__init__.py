@@ -1,5 +1,7 @@
 """Physical models: one module (or package) per physical system."""
 from .laser import SuperradiantLaser, BadCavityLaser
 from .vlevel import VLevelLaser
+from .vlevel_motion import MotionResult, motion_trajectories, strontium_recoil
 
-__all__ = ["SuperradiantLaser", "BadCavityLaser", "VLevelLaser"]
+__all__ = ["SuperradiantLaser", "BadCavityLaser", "VLevelLaser", "motion_trajectories",
+           "MotionResult", "strontium_recoil"]
