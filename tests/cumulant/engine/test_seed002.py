@@ -105,3 +105,36 @@ def test_correlation_spectrum_against_exact_single_atom(model):
     ss = sp.steady_state
     assert np.sum(sp.checks["residues"]).real == pytest.approx(
         ss["a† a"].real - abs(ss["a"]) ** 2, rel=1e-9)
+
+
+def test_stable_reference_gives_the_dephasing_rates_printed_in_appendix_c2(model):
+    """App. C2 lists the regression equations of ⟨Ỹ(τ)ã(0)⟩ in the stable ("coherent")
+    frame with pump-linewidth damping γ2 (= ν2), γ3 (= ν3) per moment.  The model carries
+    ν2 D[a†a + S2] + ν3 D[S3] (frame of the pumps); the option ``reference`` re-references
+    ν2 to a stable frame.  At a fixed steady state, the ν-dependent part of each diagonal
+    element must equal minus the printed rate (exact: D[K] acts as −½ν m² on a moment of
+    charge m, 1e-12)."""
+    from qutip_superrad.cumulant.engine.codegen import layout
+
+    a, cl, m = model
+    P = engine_params(SMALL_N_LASER)
+    nu2, nu3 = 0.3, 0.2
+    system = m.close(2)
+    with_nu = system.solver(dict(P, nu_2=nu2, nu_3=nu3), {"N": [3.0]})
+    without = system.solver(dict(P, nu_2=0.0, nu_3=0.0), {"N": [3.0]})
+    state = with_nu.steadystate()
+    ref = {"rate": "nu_2", "charges": {a: 1, cl: (0, 1, 0)}}
+    A_ref = with_nu.qrt_matrix(state, reference=ref)[0]
+    A_0, _, _, _, qs = without.qrt_matrix(state)
+    offs, _ = layout(qs, 1)
+    nss = len(system.families)
+    printed = {"a†": 0, "s21": 0, "s22": nu2 / 2, "a": 2 * nu2, "s12": 2 * nu2,
+               "s33": nu2 / 2, "s31": (nu2 + nu3) / 2, "s32": 2 * nu2 + nu3 / 2,
+               "s23": nu3 / 2, "s13": (nu2 + nu3) / 2}
+    seen = set()
+    for fam in qs.families[nss:]:
+        name = fam.name.split("(τ)")[0].replace("[i0]", "")
+        o = offs[fam.index] - offs[nss]
+        assert (A_ref - A_0)[o, o].real == pytest.approx(-printed[name], abs=1e-12), name
+        seen.add(name)
+    assert seen == set(printed)
