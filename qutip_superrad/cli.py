@@ -453,13 +453,38 @@ def run_laser(p, out=None, err=None, quiet=False):
         for n in notes:
             print(f"note: {n}", file=err)
     if p["plot"]:
-        _save_spectrum_plot(p["plot"], spectra, rows,
-                            f"N={N}, g={p['coupling']:g}, κ={p['kappa']:g}, "
-                            f"Γ={p['emission']:g}, R={p['pumping']:g}, nphot={p['nphot']}")
-        report["plot"] = str(Path(p["plot"]).resolve())
-        if not quiet:
-            print(f"spectrum plot written to {p['plot']}", file=out)
+        _plot_or_record(report, p["plot"], "spectrum", quiet, out, _save_spectrum_plot,
+                        p["plot"], spectra, rows,
+                        f"N={N}, g={p['coupling']:g}, κ={p['kappa']:g}, "
+                        f"Γ={p['emission']:g}, R={p['pumping']:g}, nphot={p['nphot']}")
     return report
+
+
+def _plot_or_record(report, path, what, quiet, out, save, *args):
+    """Save a figure; a failure is recorded in ``report["plot_error"]`` instead of losing
+    the numbers (the caller writes the JSON first and reports the error afterwards)."""
+    try:
+        save(*args)
+    except Exception as err:                               # noqa: BLE001 - any backend error
+        report["plot_error"] = f"{type(err).__name__}: {err}"
+        return
+    report["plot"] = str(Path(path).resolve())
+    if not quiet:
+        print(f"{what} plot written to {path}", file=out)
+
+
+def _check_output_path(flag, path):
+    """Refuse an output path that cannot be written, before any computation."""
+    if not path:
+        return
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise ValueError(f"{flag} {path}: is a directory, give a file name")
+    if not parent.is_dir():
+        raise ValueError(f"{flag} {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise ValueError(f"{flag} {path}: not writable")
 
 
 def _save_sweep_plot(path, table, methods, p):
@@ -528,10 +553,8 @@ def run_sweep(p, out=None, err=None, quiet=False):
     report = {"command": "sweep", "version": __version__, "parameters": p, "methods": methods,
               "results": table, "notes": notes}
     if p["plot"]:
-        _save_sweep_plot(p["plot"], table, methods, p)
-        report["plot"] = str(Path(p["plot"]).resolve())
-        if not quiet:
-            print(f"sweep plot written to {p['plot']}", file=out)
+        _plot_or_record(report, p["plot"], "sweep", quiet, out, _save_sweep_plot, p["plot"],
+                        table, methods, p)
     return report
 
 
@@ -729,6 +752,8 @@ def main(argv=None):
                 print(f"{sub.prog}: warning: {w.message}", file=sys.stderr)
             else:                                          # pragma: no cover
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        _check_output_path("--json", params["json"])       # before any computation
+        _check_output_path("--plot", params["plot"])
         for N in np.atleast_1d(params["N"]):             # the package's own checks
             laser = _make_laser(params, int(N))
             if params.get("bad_cavity", "bad-cavity" in params["methods"]):
@@ -738,10 +763,15 @@ def main(argv=None):
     runner = run_laser if args.command == "laser" else run_sweep
     try:
         report = runner(params, quiet=args.quiet)
-        if params["json"]:
+        if params["json"]:                                 # the numbers first, then the plot error
             _write_json(params["json"], report)
             if not args.quiet:
                 print(f"results written to {params['json']}")
+        if "plot_error" in report:
+            print(f"{sub.prog}: error: the plot could not be written ({report['plot_error']}); "
+                  "the results are " + ("in " + params["json"] if params["json"] else
+                                        "printed above"), file=sys.stderr)
+            return 1
     except ValueError as err:                              # e.g. a method that does not apply
         sub.error(str(err))
     except (TypeError, MemoryError, RuntimeError, OSError) as err:

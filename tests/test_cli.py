@@ -264,3 +264,29 @@ def test_former_and_new_config_key_together(tmp_path):
     (tmp_path / "both.toml").write_text("pump = 1.0\npumping = 2.0\n")
     with pytest.raises(cli.ParameterError, match="pumping"):
         cli.resolve_parameters("laser", tmp_path / "both.toml")
+
+
+@pytest.mark.parametrize("flag", ["--json", "--plot"])
+def test_output_paths_are_checked_before_the_computation(tmp_path, monkeypatch, capsys, flag):
+    # issue 12, item 6: an unwritable path was found only after the computation
+    def boom(*a, **k):                                     # the solvers must not be reached
+        raise AssertionError("computation started")
+    monkeypatch.setattr(cli, "run_laser", boom)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["laser", *SMALL, flag, str(tmp_path / "missing" / "out.x")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{flag} " in err and "does not exist" in err
+
+
+def test_a_failing_plot_does_not_lose_the_json(tmp_path, monkeypatch, capsys):
+    def broken(*a, **k):
+        raise RuntimeError("no backend")
+    monkeypatch.setattr(cli, "_save_spectrum_plot", broken)
+    out = tmp_path / "out.json"
+    status = cli.main(["laser", *SMALL, "--methods", "dicke", "--json", str(out),
+                       "--plot", str(tmp_path / "fig.png"), "-q"])
+    assert status == 1
+    assert "the plot could not be written (RuntimeError: no backend)" in capsys.readouterr().err
+    data = json.loads(out.read_text())
+    assert data["plot_error"] == "RuntimeError: no backend" and "dicke" in data["results"]
