@@ -142,7 +142,7 @@ def check_memory(estimate_bytes, limit_bytes, what):
         raise MemoryLimitError(
             f"{what} needs an estimated {_bytes(estimate_bytes)}, above the limit "
             f"max_memory={_bytes(limit_bytes)}; reduce N or nphot, use a symmetry-aware "
-            f"method, or raise the max_memory option")
+            f"method, or raise the max_memory option (--max-memory on the command line)")
 
 
 def _warn_renamed(where, old, new, stacklevel):

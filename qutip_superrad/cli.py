@@ -67,6 +67,7 @@ _KEYS = {
     "cavity_detuning": ("--cavity-detuning", "real"),
     "detuning": ("--detuning", "real"),
     "nphot": ("--nphot", "nphot"),
+    "max_memory": ("--max-memory", "memory"),
     "methods": ("--methods", "methods"),
     "bad_cavity": ("--bad-cavity", "bool"),
     "omega_min": ("--omega-min", "real"),
@@ -195,6 +196,11 @@ def _check_value(key, value, command):
             return V.check_rate(name, value)
         if kind == "nphot":
             return V.check_int(name, value, minimum=2)
+        if kind == "memory":
+            value = V.check_real(name, value)
+            if value <= 0:
+                raise ValueError(f"{name} must be > 0 GiB, got {value}")
+            return value
         if kind == "points":
             return V.check_int(name, value, minimum=3)
         if kind == "bool":
@@ -268,20 +274,25 @@ def _make_laser(p, N):
 
 
 
-def _try_solve(model, method, omega, nphot, notes, label):
+def _try_solve(model, method, omega, nphot, notes, label, max_memory=None):
     """``_solve``, except that a failing cumulant run is noted and skipped (exact ones raise)."""
     try:
-        return _solve(model, method, omega, nphot)
+        return _solve(model, method, omega, nphot, max_memory)
     except Exception as exc:                 # noqa: BLE001
         if method != "cumulant":
             raise
         notes.append(f"{label}: failed ({type(exc).__name__}: {exc}), skipped")
         return None, None
 
-def _solve(model, method, omega, nphot):
-    """Steady state + spectrum of one model by one method, timed, warnings collected."""
+def _solve(model, method, omega, nphot, max_memory=None):
+    """Steady state + spectrum of one model by one method, timed, warnings collected.
+
+    ``max_memory`` in GiB (the ``--max-memory`` flag) for the exact methods.
+    """
     bad_cavity = not getattr(model, "has_mode", True)
     opts = {} if (method == "cumulant" or bad_cavity) else {"nphot": nphot}
+    if method != "cumulant" and max_memory is not None:
+        opts["max_memory"] = max_memory * 2 ** 30
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         t0 = time.perf_counter()
@@ -423,13 +434,13 @@ def run_laser(p, out=None, err=None, quiet=False):
         notes.append("cumulant: qutip_superrad.cumulant.laser not found, skipped")
     rows, spectra = [], {}
     for m in methods:
-        row, sp = _try_solve(laser, m, omega, p["nphot"], notes, "cumulant")
+        row, sp = _try_solve(laser, m, omega, p["nphot"], notes, "cumulant", p["max_memory"])
         if row is None:
             continue
         rows.append(row)
         spectra[m] = sp
     if p["bad_cavity"]:
-        row, sp = _solve(laser.eliminate_cavity(), "dicke", omega, p["nphot"])
+        row, sp = _solve(laser.eliminate_cavity(), "dicke", omega, p["nphot"], p["max_memory"])
         rows.append(row)
         spectra["bad-cavity"] = sp
     if not rows:
@@ -531,7 +542,8 @@ def run_sweep(p, out=None, err=None, quiet=False):
         entry = {"N": N}
         for m in methods:
             model, method = (laser.eliminate_cavity(), "dicke") if m == "bad-cavity" else (laser, m)
-            row, _ = _try_solve(model, method, omega, p["nphot"], notes, f"cumulant at N={N}")
+            row, _ = _try_solve(model, method, omega, p["nphot"], notes, f"cumulant at N={N}",
+                                   p["max_memory"])
             if row is None:
                 continue
             notes.extend(f"{m} at N={N}: {w}" for w in row["warnings"])
@@ -625,6 +637,9 @@ def _add_model_flags(sp, sweep=False):
     g.add_argument("--detuning", type=float, default=S,
                    help="cavity-atom detuning Δ = ω_c − ω_a (default 0)")
     g.add_argument("--nphot", type=int, default=S, help="Fock states of the cavity (default 10)")
+    g.add_argument("--max-memory", dest="max_memory", type=float, default=S, metavar="GIB",
+                   help="memory limit of the exact methods in GiB (default 8); a larger "
+                        "problem is refused with its estimate")
     n = sp.add_argument_group("numerics and output")
     if sweep:
         n.add_argument("--methods", type=str, default=S, metavar="M1,M2",

@@ -188,10 +188,10 @@ def test_cumulant_failure_is_skipped(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     solve = cli._solve
 
-    def broken(model, method, omega, nphot):
+    def broken(model, method, omega, nphot, max_memory=None):
         if method == "cumulant":
             raise RuntimeError("simulated failure")
-        return solve(model, method, omega, nphot)
+        return solve(model, method, omega, nphot, max_memory)
 
     monkeypatch.setattr(cli, "_solve", broken)
     assert cli.main(["laser", *SMALL, "--no-plot", "--quiet", "--json", "o.json",
@@ -290,3 +290,16 @@ def test_a_failing_plot_does_not_lose_the_json(tmp_path, monkeypatch, capsys):
     assert "the plot could not be written (RuntimeError: no backend)" in capsys.readouterr().err
     data = json.loads(out.read_text())
     assert data["plot_error"] == "RuntimeError: no backend" and "dicke" in data["results"]
+
+
+def test_max_memory_flag_limits_the_exact_methods(tmp_path, monkeypatch, capsys):
+    # issue 12, item 5: the memory error told CLI users to raise max_memory, which had no flag
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["laser", *SMALL, "--methods", "full", "--max-memory", "1e-6",
+                     "--no-plot"]) == 1
+    err = capsys.readouterr().err
+    assert "MemoryLimitError" in err and "--max-memory" in err
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["laser", *SMALL, "--max-memory", "-1"])
+    assert exc.value.code == 2
+    assert "argument --max-memory: max_memory must be > 0 GiB" in capsys.readouterr().err
