@@ -9,7 +9,8 @@ from scipy import optimize, signal
 
 from ._validate import check_grid
 
-__all__ = ["spectrum_features", "lorentzian_sum", "dark_spectrum", "Lorentzians"]
+__all__ = ["spectrum_features", "lorentzian_sum", "dark_spectrum", "Lorentzians",
+           "pole_spectrum"]
 
 
 def dark_spectrum(omega, method, checks=None):
@@ -32,11 +33,37 @@ def dark_spectrum(omega, method, checks=None):
                           evaluate=_Zero(), checks=dict(checks or {}, dark=True))
 
 
+def pole_spectrum(omega, poles, residues, method, *, hints=(), checks=None, shift=0.0,
+                  scale=1.0):
+    """``SpectrumResult`` of ``S(ω) = 2 Re Σ_k c_k / (i(ω − shift) − λ_k)``.
+
+    Peak, FWHM and number of peaks are refined on the exact sum
+    (:func:`spectrum_features`); if every residue vanishes (below ``1e-13 · scale``)
+    the system emits nothing and :func:`dark_spectrum` is returned instead.
+    ``checks`` get ``poles``, ``residues`` and ``dark``.
+    """
+    from .results import SpectrumResult
+
+    omega = check_grid("omega", omega)
+    poles, residues = np.asarray(poles), np.asarray(residues)
+    checks = dict(checks or {}, poles=poles, residues=residues)
+    if not np.any(np.abs(residues) > 1e-13 * max(1.0, scale)):
+        return dark_spectrum(omega, method, checks)
+    evaluate = Lorentzians(poles, residues, shift)
+    peak, width, npk, S = spectrum_features(evaluate, omega, hints=hints)
+    return SpectrumResult(omega=omega, S=S, linewidth=width, peak=peak, n_peaks=npk,
+                          method=method, evaluate=evaluate, checks=dict(checks, dark=False))
+
+
 class _Zero:
     """``S(ω) = 0`` (a picklable evaluator)."""
 
     def __call__(self, w):
         return np.zeros(np.shape(w))
+
+    def shifted(self, shift):
+        """Still zero on the axis ``ω + shift``."""
+        return self
 
 
 class Lorentzians:

@@ -50,8 +50,8 @@ from scipy.integrate import solve_ivp
 
 from .. import _kernels
 from .._validate import check_grid, check_int, check_options, check_real
-from ..results import EvolutionResult, SpectrumResult, SteadyStateResult
-from ..spectrum import Lorentzians, spectrum_features
+from ..results import EvolutionResult, SteadyStateResult
+from ..spectrum import pole_spectrum
 
 __all__ = [
     "LaserParameters", "parameters", "n_unknowns", "unpack", "pack", "ground_state",
@@ -991,22 +991,17 @@ def spectrum(laser, omega, options=None):
     if opt["poles"] not in ("arrowhead", "eig"):
         raise ValueError(f"poles must be 'arrowhead' or 'eig', got {opt['poles']!r}")
     lam, res = _poles_residues(ss.state, par, opt["poles"])
-    if not np.any(np.abs(res) > 1e-13):                   # no photons: nothing to resolve
-        from ..spectrum import dark_spectrum
-        return dark_spectrum(omega, "cumulant", {"steady_state": ss})
-    evaluate = Lorentzians(lam, res)
     stable = bool(np.all(lam.real < 0))
-    checks = {"poles": lam, "residues": res, "steady_state": ss, "qrt_stable": stable,
-              "dark": False}
     if not stable:
         raise ValueError(f"regression matrix has a non-decaying pole (max Re λ = "
                          f"{lam.real.max():.3g}): the linearised correlation function does "
                          "not decay, no spectrum")
     slow = np.argsort(-lam.real)[:check_int("n_hints", opt["n_hints"], minimum=0)]
-    peak, width, npk, S = spectrum_features(evaluate, omega, hints=lam.imag[slow])
-    checks["negative_spectrum"] = bool(np.min(S) < -1e-9 * np.max(np.abs(S)))
-    return SpectrumResult(omega=omega, S=S, linewidth=width, peak=peak, n_peaks=npk,
-                          method="cumulant", evaluate=evaluate, checks=checks)
+    out = pole_spectrum(omega, lam, res, "cumulant", hints=lam.imag[slow],
+                        checks={"steady_state": ss, "qrt_stable": stable})
+    if not out.checks["dark"]:
+        out.checks["negative_spectrum"] = bool(np.min(out.S) < -1e-9 * np.max(np.abs(out.S)))
+    return out
 
 
 def critical_pump(laser, omega, pump_range, rtol=1e-2, options=None):

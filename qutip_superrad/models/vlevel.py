@@ -62,7 +62,7 @@ import warnings
 import numpy as np
 
 from .._progress import progress as _progress
-from .._validate import check_count, check_rate, check_real
+from .._validate import check_rate, check_real
 
 __all__ = ["VLevelLaser", "single_atom_inversion", "single_atom_evolution", "rise_time",
            "single_atom_spectrum", "STRONTIUM_RATIO", "YTTERBIUM_RATIO", "SEED_PUMP"]
@@ -79,28 +79,28 @@ SEED_PUMP = dict(Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omega3=0.5)
 # one atom, no cavity: batched 9×9 Liouvillians
 # --------------------------------------------------------------------------
 
-def _broadcast_pump(names, values):
+_ATOM_NAMES = ("Delta2", "Delta3", "Omega2", "Omega3", "Gamma2", "Gamma3", "nu2", "nu3")
+_ATOM_RATES = {"Gamma2", "Gamma3", "nu2", "nu3"}
+
+
+def _pump_arrays(*values):
+    """The eight single-atom parameters (order of ``_ATOM_NAMES``) validated and broadcast."""
     arrays = []
-    for name, v in zip(names, values):
+    for name, v in zip(_ATOM_NAMES, values):
         a = np.asarray(v, dtype=float)
         if not np.all(np.isfinite(a)):
             raise ValueError(f"{name} must be finite, got {v!r}")
+        if name in _ATOM_RATES and np.any(a < 0):
+            raise ValueError(f"{name} must be a rate >= 0, got {v!r}")
         arrays.append(a)
     try:
-        return np.broadcast_arrays(*arrays)
+        arrays = np.broadcast_arrays(*arrays)
     except ValueError:
         raise ValueError("the parameters must broadcast to one shape, got shapes "
-                         + ", ".join(f"{n}{np.shape(a)}" for n, a in zip(names, arrays))) from None
-
-
-def _check_rates(**rates):
-    out = {}
-    for name, v in rates.items():
-        a = np.asarray(v, dtype=float)
-        if not np.all(np.isfinite(a)) or np.any(a < 0):
-            raise ValueError(f"{name} must be a finite rate >= 0, got {v!r}")
-        out[name] = a
-    return out
+                         + ", ".join(f"{n}{np.shape(a)}" for n, a in zip(_ATOM_NAMES, arrays))) from None
+    if np.any(arrays[4] + arrays[5] == 0):
+        raise ValueError("Gamma2 + Gamma3 must be > 0 (without decay the steady state is not unique)")
+    return arrays
 
 
 def _liouvillians(Delta2, Delta3, Omega2, Omega3, Gamma2, Gamma3, nu2, nu3):
@@ -124,14 +124,9 @@ def _liouvillians(Delta2, Delta3, Omega2, Omega3, Gamma2, Gamma3, nu2, nu3):
     return L.reshape(shape + (9, 9))
 
 
-def _single_atom(Delta2, Delta3, Omega2, Omega3, Gamma2, Gamma3, nu2, nu3):
-    names = ("Delta2", "Delta3", "Omega2", "Omega3", "Gamma2", "Gamma3", "nu2", "nu3")
-    values = (Delta2, Delta3, Omega2, Omega3, Gamma2, Gamma3, nu2, nu3)
-    _check_rates(Gamma2=Gamma2, Gamma3=Gamma3, nu2=nu2, nu3=nu3)
-    arrays = _broadcast_pump(names, values)
-    if np.any(arrays[4] + arrays[5] == 0):
-        raise ValueError("Gamma2 + Gamma3 must be > 0 (without decay the steady state is not unique)")
-    return _liouvillians(*arrays)
+def _single_atom(*values):
+    """Batched Liouvillians for the eight parameters (order of ``_ATOM_NAMES``)."""
+    return _liouvillians(*_pump_arrays(*values))
 
 
 _TRACE = np.array([0, 4, 8])
@@ -264,9 +259,7 @@ def rise_time(fraction=0.95, Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omega3=0.5, *,
     fraction = check_real("fraction", fraction)
     if not 0 < fraction < 1:
         raise ValueError(f"fraction must be in (0, 1), got {fraction}")
-    names = ("Delta2", "Delta3", "Omega2", "Omega3", "Gamma2", "Gamma3", "nu2", "nu3")
-    _check_rates(Gamma2=Gamma2, Gamma3=Gamma3, nu2=nu2, nu3=nu3)
-    arrays = _broadcast_pump(names, (Delta2, Delta3, Omega2, Omega3, Gamma2, Gamma3, nu2, nu3))
+    arrays = _pump_arrays(Delta2, Delta3, Omega2, Omega3, Gamma2, Gamma3, nu2, nu3)
     shape = arrays[0].shape
     flat = [a.ravel() for a in arrays]
     inv_ss = single_atom_inversion(*flat[:4], Gamma2=flat[4], Gamma3=flat[5], nu2=flat[6],
@@ -281,7 +274,7 @@ def rise_time(fraction=0.95, Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omega3=0.5, *,
     for k in range(inv_ss.size):
         p = [q[k] for q in flat]
         inv_t = lambda t: single_atom_evolution(np.atleast_1d(t), *p[:4], Gamma2=p[4],
-                                                Gamma3=p[5], nu2=p[6], nu3=p[7])[:, ...]
+                                                Gamma3=p[5], nu2=p[6], nu3=p[7])
         target = fraction * inv_ss[k]
         above = np.nonzero(inv_t(grid) >= target)[0]
         if above.size == 0:
@@ -317,8 +310,7 @@ def single_atom_spectrum(omega, Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omega3=0.5,
         gain line, Γ_2^gain) and ``peak``; ``checks["poles"]`` and
         ``checks["residues"]``.
     """
-    from ..results import SpectrumResult
-    from ..spectrum import Lorentzians, spectrum_features
+    from ..spectrum import pole_spectrum
     from .._validate import check_grid
 
     omega = check_grid("omega", omega)
@@ -340,11 +332,8 @@ def single_atom_spectrum(omega, Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omega3=0.5,
     keep = np.abs(lam) > 1e-12 * np.max(np.abs(lam))   # the steady mode carries no weight
     lam, res = lam[keep], res[keep]
     shift = vals[0]                                  # lab frequency − ω_2 = ω' + Δ_2
-    evaluate = Lorentzians(lam, res, shift)
-    peak, width, npk, S = spectrum_features(evaluate, omega, hints=lam.imag + shift)
-    return SpectrumResult(omega=omega, S=S, linewidth=width, peak=peak, n_peaks=npk,
-                          method="exact single atom", evaluate=evaluate,
-                          checks={"poles": lam, "residues": res, "coherent": abs(mean12) ** 2})
+    return pole_spectrum(omega, lam, res, "exact single atom", hints=lam.imag + shift,
+                         checks={"coherent": abs(mean12) ** 2}, shift=shift)
 
 
 # --------------------------------------------------------------------------
@@ -568,8 +557,7 @@ class VLevelLaser:
         opts = dict(options or {}, **kwargs)
         if method in ("cumulant", "meanfield"):
             if state is None:
-                state = self.steadystate(method, e_ops={},
-                                         **{k: v for k, v in opts.items() if k != "steadystate"})
+                state = self.steadystate(method, e_ops={}, options=opts)
             opts["state"] = state
             if frame == "stable" and self._values["nu2"] > 0:
                 opts["reference"] = {"rate": "nu2", "charges": {

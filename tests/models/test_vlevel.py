@@ -83,6 +83,9 @@ def test_a_scan_without_pump_says_so():
     with pytest.warns(UserWarning, match="without pump"):
         s = laser.scan({"N": [100.0, 200.0]}, progress=False)
     assert np.allclose(s["photon_number"], 0, atol=1e-12)
+    with pytest.warns(RuntimeWarning, match="emits no incoherent light"):
+        sp = laser.spectrum(np.linspace(-0.01, 0.01, 11))
+    assert sp.checks["dark"] and np.all(sp.evaluate(sp.omega) == 0)
 
 
 def test_fig3a_pump_linewidth_hardly_matters_up_to_ten_gamma2():

@@ -40,8 +40,7 @@ import scipy.linalg as sla
 from scipy.integrate import solve_ivp
 
 from ..._validate import check_grid, check_options, check_real
-from ...results import SpectrumResult
-from ...spectrum import Lorentzians, spectrum_features
+from ...spectrum import pole_spectrum
 from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
 from .ir import (ClosedEquations, _NotClosed, _Vanishes, _dag_fixed, _family_terms, _make_family, _slotify,
@@ -170,8 +169,9 @@ def _check_jump_rates(model, params, clusters, M):
                 continue
             if not (np.isfinite(v.real) and v.imag == 0 and v.real >= 0):
                 where = f" in cluster {m}" if M > 1 else ""
-                raise ValueError(f"jump rate {str(rate).replace('[@]', '')} evaluates to {v.real if v.imag == 0 else v}"
-                                 f"{where}; rates must be real, finite and >= 0")
+                shown = v.real if v.imag == 0 else v
+                raise ValueError(f"jump rate {str(rate).replace('[@]', '')} evaluates to "
+                                 f"{shown}{where}; rates must be real, finite and >= 0")
 
 
 class CumulantSolver:
@@ -262,30 +262,24 @@ class CumulantSolver:
         """``dy/dt`` at ``y`` (complex vector)."""
         return self.rhs(np.asarray(y, dtype=complex))
 
-    def _imaginary_part_of_observables(self, y):
-        """Largest ``|Im|`` among the moments of self-adjoint monomials (zero physically)."""
-        worst = 0.0
-        for fam, o in zip(self.system.families, self.offsets):
-            size = self.M ** fam.slots
-            fixed, trans = fam.pattern
-            if _dag_fixed(fixed) == fixed and all(t[0] == t[1] for t in trans):
-                worst = max(worst, float(np.max(np.abs(y[o:o + size].imag), initial=0.0)))
-        return worst
+    def _unphysical(self, y, positivity=False):
+        """Size of the worst violation of physics by the moments (zero physically).
 
-    def _negative_part_of_positive_moments(self, y):
-        """Largest ``−⟨X⟩`` among moments of positive operators (``a†ᵐaᵐ``, products of
-        projectors ``σ_ii`` on distinct atoms): zero physically."""
+        Self-adjoint monomials (fixed part self-adjoint, cluster transitions σ_ii) must
+        have real values; with ``positivity`` the moments of positive operators
+        (``a†ᵐaᵐ`` and projectors ``σ_ii``, on distinct atoms) must also be ``≥ 0``.
+        """
         worst = 0.0
         for fam, o in zip(self.system.families, self.offsets):
             fixed, trans = fam.pattern
-            if all((f[0] == f[1]) if s.kind == "mode" else (f[0] == f[1]) for s, f in fixed) \
-                    and all(t[0] == t[1] for t in trans):
-                worst = max(worst, float(np.max(-y[o:o + self.M ** fam.slots].real, initial=0.0)))
+            if not all(t[0] == t[1] for t in trans):
+                continue
+            vals = y[o:o + self.M ** fam.slots]
+            if _dag_fixed(fixed) == fixed:
+                worst = max(worst, float(np.max(np.abs(vals.imag), initial=0.0)))
+            if positivity and all(f[0] == f[1] for _, f in fixed):
+                worst = max(worst, float(np.max(-vals.real, initial=0.0)))
         return worst
-
-    def _unphysical(self, y):
-        """Size of the worst violation of reality or positivity of the moments."""
-        return max(self._imaginary_part_of_observables(y), self._negative_part_of_positive_moments(y))
 
     def _check_finite(self, y, where):
         if not np.all(np.isfinite(y)):
@@ -452,9 +446,7 @@ class CumulantSolver:
         growth = float(np.max(eig.real))
         if accept != "any" and growth > 1e-8 * self.rate_scale:
             return False, growth, eig
-        bad = (self._unphysical(yn) if accept == "any"
-               else self._imaginary_part_of_observables(yn))
-        return bad <= 1e-8 * size, growth, eig
+        return self._unphysical(yn, positivity=accept == "any") <= 1e-8 * size, growth, eig
 
     def steadystate(self, options=None):
         """Steady state by integration followed by Newton polishing.
@@ -502,10 +494,11 @@ class CumulantSolver:
                 y, ok, growth = yn, True, verdict[1]
         chunks = [] if ok else t_max * np.array([1e-4, 1e-3, 1e-2, 1e-1, 0.9])
         for dt in chunks:
-            left = None if opt["max_time"] is None else opt["max_time"] - (time.perf_counter() - t0)
+            left = (None if opt["max_time"] is None
+                    else opt["max_time"] - (time.perf_counter() - t0))
             if left is not None and left <= 0:
-                raise _TimeLimit(f"cumulant steady state exceeded max_time = {opt['max_time']:.3g} s "
-                                 f"after relaxing to t = {t_done:.3g}")
+                raise _TimeLimit("cumulant steady state exceeded max_time = "
+                                 f"{opt['max_time']:.3g} s after relaxing to t = {t_done:.3g}")
             evo = self.evolve([0.0, dt], y, {"rtol": opt["rtol"], "atol": opt["atol"],
                                              "method": method, "max_time": left})
             y = evo.ys[-1]
@@ -588,19 +581,12 @@ class CumulantSolver:
         opt = check_options(options, _SP_DEFAULTS, "cumulant spectrum")
         omega = check_grid("omega", omega)
         ss, lam, res, coherent, size = self._qrt_modes(opt)
-        if not np.any(np.abs(res) > 1e-13 * max(1.0, abs(coherent))):
-            from ...spectrum import dark_spectrum
-            out = dark_spectrum(omega, "cumulant-engine", {"coherent": coherent, "qrt_size": size})
-            out.steady_state = ss
-            return out
-        evaluate = Lorentzians(lam, res)
-        peak, width, npk, S = spectrum_features(evaluate, omega,
-                                                hints=lam.imag[np.argsort(-lam.real)[:5]])
-        return SpectrumResult(omega=omega, S=S, linewidth=width, peak=peak, n_peaks=npk,
-                              method="cumulant-engine", evaluate=evaluate,
-                              checks={"poles": lam, "residues": res, "coherent": coherent,
-                                      "qrt_size": size, "dark": False},
-                              steady_state=ss)
+        out = pole_spectrum(omega, lam, res, "cumulant-engine",
+                            hints=lam.imag[np.argsort(-lam.real)[:5]],
+                            checks={"coherent": coherent, "qrt_size": size},
+                            scale=abs(coherent))
+        out.steady_state = ss
+        return out
 
     def _qrt_modes(self, opt):
         """Steady state, poles ``λ_k`` and residues ``c_k`` of ``⟨δB†(τ)δB(0)⟩ = Σ c_k e^{λ_k τ}``."""
@@ -667,6 +653,8 @@ class CumulantSolver:
             v = base.copy()
             v[nss + j] = 1.0
             A[:, j] = r(v)[nss:] - b
+        if reference is not None:
+            A += np.diag(self._reference_shift(qs, offs, nss, m, reference))
         uinf = -np.linalg.solve(A, b) if np.any(b) else np.zeros(m, complex)
         # u0 = ⟨Y B⟩ at equal times
         u0 = np.zeros(m, complex)
@@ -674,9 +662,6 @@ class CumulantSolver:
             o = offs[fam.index] - nss
             val = _operator_value(self.system, state, fam.operator * qs.B, M)
             u0[o:o + M ** fam.slots] = np.ravel(val)
-        if reference is not None:
-            A = A + np.diag(self._reference_shift(qs, offs, nss, m, reference))
-            uinf = -np.linalg.solve(A, b) if np.any(b) else np.zeros(m, complex)
         e = np.zeros(m)
         fam, _, _ = qs.lookup_corr(next(iter(qs.B.dag().terms)))
         e[offs[fam.index] - nss] = 1.0

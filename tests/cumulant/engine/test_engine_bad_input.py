@@ -115,3 +115,14 @@ def test_non_hermitian_hamiltonian_is_refused_unless_asked():
         Model(1j * a.num() + Atom(1).sz, [])
     Model(cl.sum(g * a.adag * cl.atom.sm), [], check_hermitian=False)   # on purpose
     Model(cl.sum(cl.atom.sp) * cl.sum(cl.atom.sm), [])                  # J⁺J⁻ is Hermitian
+
+
+def test_spectrum_reference_frame_is_validated(laser):
+    sol = laser.solver(GOOD, {"N": [2.0], "g": [1.0]})
+    w = np.linspace(-1, 1, 11)
+    with pytest.raises(ValueError, match="'reference' must be a dict with keys 'rate' and 'charges'"):
+        sol.spectrum(w, {"reference": {"rate": 0.1}})
+    with pytest.raises(ValueError, match="reference rate 'nu' is not a parameter of the model"):
+        sol.spectrum(w, {"reference": {"rate": "nu", "charges": {}}})
+    with pytest.raises(ValueError, match="reference rate must be >= 0"):
+        sol.spectrum(w, {"reference": {"rate": -1.0, "charges": {}}})
