@@ -8,7 +8,7 @@ cluster-resolved cumulant equations, plus cross-validation between them.
 __version__ = "0.1.0"
 
 from .ensemble import Ensemble
-from .models import SuperradiantLaser, BadCavityLaser, VLevelLaser
+from .models import SuperradiantLaser, BadCavityLaser, VLevelLaser, DipoleArray
 from .results import SteadyStateResult, EvolutionResult, SpectrumResult
 from .spectrum import spectrum_features
 from ._validate import MemoryLimitError
@@ -24,10 +24,11 @@ from .results import Result, TimeResult
 from .solvers import steadystate, evolve, correlation, methods
 from .solvers import spectrum   # the function; the analysis module stays importable as qutip_superrad.spectrum
 from . import examples
+from . import quantum_info
 
-__all__ = ["Ensemble", "SuperradiantLaser", "BadCavityLaser", "VLevelLaser", "SteadyStateResult",
+__all__ = ["Ensemble", "SuperradiantLaser", "BadCavityLaser", "VLevelLaser", "DipoleArray", "SteadyStateResult",
            "EvolutionResult", "SpectrumResult", "spectrum_features", "MemoryLimitError", "TruncationWarning",
            "CollectivePumping", "cross_validate", "CrossValidationReport", "critical_pump",
            "cumulant", "Mode", "Atom", "Clusters", "parameter", "parameters", "Model", "pair_sum", "correlated_decay",
-           "Result", "TimeResult", "steadystate", "evolve", "spectrum", "correlation", "methods", "examples",
+           "Result", "TimeResult", "steadystate", "evolve", "spectrum", "correlation", "methods", "examples", "quantum_info",
            "__version__"]

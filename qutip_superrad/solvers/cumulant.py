@@ -109,7 +109,9 @@ def collective_value(model, system, state, op):
             for key, v in prod.terms.items():
                 used = sorted({s.var for s, _ in key if isinstance(s, ClusterAtom)})
                 # rename the slots that occur to i0, i1, … (what _operator_value expects)
-                ren = {s: ClusterAtom(s.name, s.levels, s.clusters, var=f"i{used.index(s.var)}")
+                # (name and var together: the registry reads the slot from either)
+                ren = {s: ClusterAtom(f"{model.clusters.name}#{used.index(s.var)}", s.levels,
+                                      s.clusters, var=f"i{used.index(s.var)}")
                        for s, _ in key if isinstance(s, ClusterAtom)}
                 mono = Operator({tuple((ren.get(s, s), f) for s, f in key): v})
                 val = np.asarray(_operator_value(system, state, model._subs_scalar(mono), M))
