@@ -731,7 +731,10 @@ def pair_correlations(N, pumping, collective_emission, *, method="dicke", emissi
     """
     from .._progress import progress as _progress
     from ..quantum_info import mutual_information, quantum_discord, two_qubit_state
+    N = check_int("N", N, minimum=2)       # pair observables need two dipoles
     W = np.atleast_1d(np.asarray(pumping, dtype=float))
+    if W.ndim != 1 or not np.all(np.isfinite(W)) or np.any(W < 0):
+        raise ValueError("pumping must be a 1-D array of finite rates >= 0")
     if method not in ("dicke", "cumulant"):
         raise ValueError(f"method must be 'dicke' or 'cumulant', got {method!r}")
     out = {k: np.zeros(len(W)) for k in ("mutual_information", "discord", "classical",

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import qutip_superrad as qsr
+from qutip_superrad.models import dipoles as DP
 from qutip_superrad.models.dipoles import (MAGIC_ANGLE, DipoleArray, chain_positions,
                                            dipolar_couplings, lorentzian_order_parameter,
                                            mean_field_order_parameter, optimal_pumping,
@@ -167,6 +168,12 @@ def test_bad_geometry():
         DipoleArray.all_to_all(0, 1.0, 1.0)
     with pytest.raises(ValueError, match="alpha"):
         power_law_decay(chain_positions(3), -1.0)
+    with pytest.raises(ValueError, match="N must be >= 2"):
+        DP.pair_correlations(1, [1.0], 10.0)
+    with pytest.raises(ValueError, match="N must be >= 2"):
+        synchronization_map(1, [1.0], [10.0])
+    with pytest.raises(ValueError, match="pumping must be"):
+        DP.pair_correlations(4, [-1.0], 10.0)
     with pytest.raises(ValueError, match="method='dicke' needs identical"):
         DipoleArray.chain(4, 0.1, 1.0).steadystate("dicke")
 
@@ -208,3 +215,13 @@ def test_cluster_order_parameters_power_law_chain():
         DipoleArray.power_law(square_lattice_positions(5), 1.0, 1.0).linear_cluster(6)
     # clusters grow from the central dipole, alternating sides
     assert list(DipoleArray.power_law(r, 1.0, 1.0).linear_cluster(4)) == [19, 20, 18, 21]
+
+
+def test_pair_correlations_are_physical_and_vanish_unsynchronized():
+    """Fig. 3a: 0 ≤ D ≤ I ≤ 2 at every W; I and D largest in the synchronized window and
+    small below threshold (W = 0.5Γ, where the pair state is nearly a product)."""
+    r = DP.pair_correlations(12, [0.5, 7.0], 15.0)
+    assert np.all(r["discord"] >= 0) and np.all(r["discord"] <= r["mutual_information"] + 1e-12)
+    assert np.all(r["mutual_information"] <= 2)
+    assert r["mutual_information"][1] > 5 * r["mutual_information"][0]
+    assert r["discord"][1] > 0.005
