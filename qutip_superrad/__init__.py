@@ -8,7 +8,7 @@ cluster-resolved cumulant equations, plus cross-validation between them.
 __version__ = "0.1.0"
 
 from .ensemble import Ensemble
-from .models import SuperradiantLaser, BadCavityLaser, VLevelLaser, DipoleArray
+from .models import SuperradiantLaser, BadCavityLaser, VLevelLaser, DipoleArray, TwoBodyLossSpins
 from .results import SteadyStateResult, EvolutionResult, SpectrumResult
 from .spectrum import spectrum_features
 from ._validate import MemoryLimitError
@@ -17,6 +17,7 @@ from .models.collective_pumping import CollectivePumping
 from . import cumulant
 from .cumulant import critical_pump
 from .validate import cross_validate, CrossValidationReport
+from .convergence import converge_clusters, ClusterConvergence
 from .cumulant.engine.algebra import Mode, Atom, parameter, parameters
 from .cumulant.engine.clusters import Clusters
 from .model import Model, pair_sum, correlated_decay
@@ -26,9 +27,9 @@ from .solvers import spectrum   # the function; the analysis module stays import
 from . import examples
 from . import quantum_info
 
-__all__ = ["Ensemble", "SuperradiantLaser", "BadCavityLaser", "VLevelLaser", "DipoleArray", "SteadyStateResult",
+__all__ = ["Ensemble", "SuperradiantLaser", "BadCavityLaser", "VLevelLaser", "DipoleArray", "TwoBodyLossSpins", "SteadyStateResult",
            "EvolutionResult", "SpectrumResult", "spectrum_features", "MemoryLimitError", "TruncationWarning",
-           "CollectivePumping", "cross_validate", "CrossValidationReport", "critical_pump",
+           "CollectivePumping", "cross_validate", "CrossValidationReport", "converge_clusters", "ClusterConvergence", "critical_pump",
            "cumulant", "Mode", "Atom", "Clusters", "parameter", "parameters", "Model", "pair_sum", "correlated_decay",
            "Result", "TimeResult", "steadystate", "evolve", "spectrum", "correlation", "methods", "examples", "quantum_info",
            "__version__"]

@@ -120,7 +120,10 @@ class SpectrumResult:
     peak : float
         Position of the main peak, refined beyond the grid.
     n_peaks : int
-        Number of distinct local maxima (prominence above ``1e-3`` of the maximum).
+        Number of distinct local maxima with a prominence above
+        ``checks["peak_prominence"]`` of the maximum (default ``1e-3``; option
+        ``prominence``).  With clusters the discretisation's own lines count
+        too: see :func:`qutip_superrad.converge_clusters`.
     method : str
     evaluate : callable or None
         ``evaluate(omega)`` computes ``S`` at any frequencies.

@@ -10,7 +10,47 @@ from scipy import optimize, signal
 from ._validate import check_grid
 
 __all__ = ["spectrum_features", "lorentzian_sum", "dark_spectrum", "Lorentzians",
-           "pole_spectrum"]
+           "pole_spectrum", "count_peaks", "DEFAULT_PROMINENCE"]
+
+#: Default relative prominence threshold of ``n_peaks``: a local maximum counts as a
+#: peak only if its prominence (:func:`scipy.signal.find_peaks`) exceeds this fraction
+#: of the global maximum.  Small enough to count every resolved cluster line of a
+#: discretised distribution; raise it (e.g. ``0.05``) to ignore discretisation ripple.
+DEFAULT_PROMINENCE = 1e-3
+
+
+def check_prominence(prominence):
+    """``prominence`` as a float in ``[0, 1)`` (None: :data:`DEFAULT_PROMINENCE`)."""
+    if prominence is None:
+        return DEFAULT_PROMINENCE
+    try:
+        value = float(prominence)
+    except (TypeError, ValueError):
+        raise ValueError(f"prominence must be a number in [0, 1), got {prominence!r}") from None
+    if not 0 <= value < 1:
+        raise ValueError(f"prominence is relative to the maximum of the spectrum and must lie "
+                         f"in [0, 1), got {prominence!r}")
+    return value
+
+
+def count_peaks(S, prominence=None):
+    """Number of local maxima of the sampled spectrum ``S`` with prominence above
+    ``prominence · max S`` (at least 1).
+
+    The prominence of a maximum is its height above the higher of the two minima that
+    separate it from higher ground (:func:`scipy.signal.find_peaks`); the grid ends
+    count as ``−∞``, so a maximum at the edge of the grid is counted.  ``prominence``
+    is relative to the global maximum (default :data:`DEFAULT_PROMINENCE` = 1e-3).
+    A discretised distribution of M clusters shows a ripple with the period of the
+    cluster spacing; choose ``prominence`` above its relative depth so that it is not
+    counted (see ``docs/cluster_convergence.md``).
+    """
+    S = np.asarray(S, dtype=float)
+    prominence = check_prominence(prominence)
+    smax = float(np.max(S))
+    found = signal.find_peaks(np.concatenate([[-np.inf], S, [-np.inf]]),
+                              prominence=prominence * smax if prominence > 0 else None)[0]
+    return max(1, int(found.size))
 
 
 def dark_spectrum(omega, method, checks=None):
@@ -34,23 +74,26 @@ def dark_spectrum(omega, method, checks=None):
 
 
 def pole_spectrum(omega, poles, residues, method, *, hints=(), checks=None, shift=0.0,
-                  scale=1.0):
+                  scale=1.0, prominence=None):
     """``SpectrumResult`` of ``S(ω) = 2 Re Σ_k c_k / (i(ω − shift) − λ_k)``.
 
     Peak, FWHM and number of peaks are refined on the exact sum
     (:func:`spectrum_features`); if every residue vanishes (below ``1e-13 · scale``)
     the system emits nothing and :func:`dark_spectrum` is returned instead.
-    ``checks`` get ``poles``, ``residues`` and ``dark``.
+    ``checks`` get ``poles``, ``residues``, ``dark`` and ``peak_prominence`` (the
+    relative prominence threshold of ``n_peaks``; ``prominence`` as in
+    :func:`spectrum_features`, default :data:`DEFAULT_PROMINENCE`).
     """
     from .results import SpectrumResult
 
     omega = check_grid("omega", omega)
     poles, residues = np.asarray(poles), np.asarray(residues)
-    checks = dict(checks or {}, poles=poles, residues=residues)
+    prominence = check_prominence(prominence)
+    checks = dict(checks or {}, poles=poles, residues=residues, peak_prominence=prominence)
     if not np.any(np.abs(residues) > 1e-13 * max(1.0, scale)):
         return dark_spectrum(omega, method, checks)
     evaluate = Lorentzians(poles, residues, shift)
-    peak, width, npk, S = spectrum_features(evaluate, omega, hints=hints)
+    peak, width, npk, S = spectrum_features(evaluate, omega, hints=hints, prominence=prominence)
     return SpectrumResult(omega=omega, S=S, linewidth=width, peak=peak, n_peaks=npk,
                           method=method, evaluate=evaluate, checks=dict(checks, dark=False))
 
@@ -121,7 +164,7 @@ def _root(fun, a, b):
                            disp=False)
 
 
-def spectrum_features(evaluate, omega, hints=(), S=None):
+def spectrum_features(evaluate, omega, hints=(), S=None, prominence=None):
     """Peak position, FWHM and number of peaks of a spectrum.
 
     Parameters
@@ -136,6 +179,10 @@ def spectrum_features(evaluate, omega, hints=(), S=None):
         line narrower than the grid spacing cannot be missed.
     S : array_like, optional
         ``evaluate(omega)`` if already known.
+    prominence : float, optional
+        Relative prominence threshold of ``n_peaks`` in ``[0, 1)``: a local maximum
+        counts if its prominence exceeds ``prominence × max S`` (default
+        :data:`DEFAULT_PROMINENCE` = 1e-3; see :func:`count_peaks`).
 
     Returns
     -------
@@ -147,7 +194,7 @@ def spectrum_features(evaluate, omega, hints=(), S=None):
         when needed).
     n_peaks : int
         Number of local maxima of the sampled ``S`` (grid points only) with
-        prominence above ``1e-3`` of the maximum.
+        prominence above ``prominence`` (default 1e-3) of the maximum.
     S : ndarray
         The spectrum on ``omega``.
 
@@ -158,6 +205,7 @@ def spectrum_features(evaluate, omega, hints=(), S=None):
         not fall below half of its maximum on one side.
     """
     omega = check_grid("omega", omega)
+    prominence = check_prominence(prominence)
     S = np.asarray(evaluate(omega) if S is None else S, dtype=float)
     hints = np.asarray([h for h in np.atleast_1d(hints) if np.isfinite(h)], dtype=float)
     pts = np.concatenate([omega, hints]) if hints.size else omega
@@ -209,6 +257,4 @@ def spectrum_features(evaluate, omega, hints=(), S=None):
         right, left = crossing(+1), crossing(-1)
     linewidth = right - left
     # counted on the grid alone, so that the count does not depend on the hints
-    prom = signal.find_peaks(np.concatenate([[-np.inf], S, [-np.inf]]),
-                             prominence=1e-3 * smax)[0]
-    return float(peak), float(linewidth), max(1, int(prom.size)), S
+    return float(peak), float(linewidth), count_peaks(S, prominence), S

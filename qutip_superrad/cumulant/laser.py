@@ -56,7 +56,7 @@ from ..spectrum import pole_spectrum
 __all__ = [
     "LaserParameters", "parameters", "n_unknowns", "unpack", "pack", "ground_state",
     "rhs", "jvp", "rhs_numpy", "jvp_numpy", "jacobian", "supports",
-    "steadystate", "evolve", "spectrum", "qrt_matrix", "critical_pump",
+    "steadystate", "evolve", "spectrum", "qrt_matrix", "critical_pump", "cluster_check",
 ]
 
 _BACKENDS = ("cython", "numpy")
@@ -119,6 +119,29 @@ def supports(model):
         raise ValueError("emission + pumping must be > 0: without decay or pump the atomic "
                          "populations have no steady state")
     return True
+
+
+def cluster_check(laser):
+    """The ``checks["clusters"]`` entry of a cumulant result computed at fixed ``M``.
+
+    A dict with ``M`` (number of clusters), ``discretised`` (True if the ensemble
+    discretises a known distribution, :attr:`~qutip_superrad.Ensemble.distribution`),
+    ``checked`` (False: convergence in ``M`` was not checked for this result — use
+    :func:`qutip_superrad.convergence.converge_clusters`; a converged result of that
+    function carries ``checked=True``) and a ``note``.
+    """
+    ens = laser.ensemble
+    M = int(ens.n_clusters)
+    dist = getattr(ens, "distribution", None)
+    if dist is None:
+        note = (f"{M} clusters given explicitly (no distribution recorded): whether they "
+                "resolve a continuous distribution was not checked")
+        return {"M": M, "discretised": False, "checked": False, "converged": None,
+                "note": note}
+    return {"M": M, "discretised": True, "distribution": repr(dist),
+            "placement": dist.placement, "checked": False, "converged": None,
+            "note": f"computed at fixed M = {M}: convergence in the number of clusters was "
+                    "not checked (qutip_superrad.convergence.converge_clusters)"}
 
 
 def parameters(model):
@@ -530,6 +553,7 @@ def _result(x, laser, par, checks):
     M = par.M
     n, b, p, C = unpack(x, M)
     checks.update(_bounds_checks(n, p, C, par.counts))
+    checks["clusters"] = cluster_check(laser)
     if not checks["physical"]:
         warnings.warn("cumulant steady state violates physical bounds (see result.checks): "
                       "second order is not reliable here", RuntimeWarning, stacklevel=3)
@@ -597,8 +621,10 @@ def steadystate(laser, options=None):
     SteadyStateResult
         ``state`` is the cumulant vector (layout: :func:`unpack`); ``checks``
         holds convergence data, ``residual``, ``stable``/``max_growth_rate``,
-        and physical-bounds flags (``negative_photon_number``,
-        ``population_out_of_bounds``, ``pair_exceeds_bound``, ``physical``).
+        physical-bounds flags (``negative_photon_number``,
+        ``population_out_of_bounds``, ``pair_exceeds_bound``, ``physical``) and
+        ``clusters`` (:func:`cluster_check`: fixed ``M``, convergence in ``M`` not
+        checked).
 
     Raises
     ------
@@ -808,7 +834,7 @@ def evolve(laser, tlist, initial=None, options=None):
 # spectrum
 # ---------------------------------------------------------------------------
 _SP_DEFAULTS = dict(order=2, backend="cython", steadystate=None, state=None, n_hints=20,
-                    poles="arrowhead")
+                    poles="arrowhead", prominence=None)
 
 
 def qrt_matrix(x, par):
@@ -968,13 +994,16 @@ def spectrum(laser, omega, options=None):
         slowest poles searched for sub-grid peaks), ``poles`` (``"arrowhead"``:
         eigenvalues of the merged arrowhead matrix and residues from the
         secular function, falling back to ``"eig"``: eigenvectors of ``A``),
+        ``prominence`` (relative prominence threshold of ``n_peaks``, default
+        1e-3 of the maximum: see :func:`~qutip_superrad.spectrum.count_peaks`),
         ``order``, ``backend``.
 
     Returns
     -------
     SpectrumResult
         ``checks`` holds ``poles``, ``residues``, ``steady_state``,
-        ``qrt_stable`` (all ``Re λ < 0``) and ``negative_spectrum``.
+        ``qrt_stable`` (all ``Re λ < 0``), ``negative_spectrum``,
+        ``peak_prominence`` and ``clusters`` (see :func:`cluster_check`).
     """
     opt = check_options(options, _SP_DEFAULTS, "cumulant spectrum")
     omega = check_grid("omega", omega)
@@ -998,20 +1027,29 @@ def spectrum(laser, omega, options=None):
                          "not decay, no spectrum")
     slow = np.argsort(-lam.real)[:check_int("n_hints", opt["n_hints"], minimum=0)]
     out = pole_spectrum(omega, lam, res, "cumulant", hints=lam.imag[slow],
-                        checks={"steady_state": ss, "qrt_stable": stable})
+                        checks={"steady_state": ss, "qrt_stable": stable,
+                                "clusters": cluster_check(laser)},
+                        prominence=opt["prominence"])
     if not out.checks["dark"]:
         out.checks["negative_spectrum"] = bool(np.min(out.S) < -1e-9 * np.max(np.abs(out.S)))
     return out
 
 
-def critical_pump(laser, omega, pump_range, rtol=1e-2, options=None):
+def critical_pump(laser, omega, pump_range, rtol=1e-2, options=None, *, prominence=None):
     """Critical pump ``R_c`` above which the spectrum has a single peak.
 
     Fig 6 of Bychek, Hotter, Plankensteiner and Ritsch, Open Res. Europe 1, 73 (2021).
 
     Geometric bisection on the pump rate between ``pump_range = (R_lo, R_hi)``,
     where the spectrum on ``omega`` must have several peaks at ``R_lo`` and one
-    at ``R_hi`` (number of peaks as in :func:`~qutip_superrad.spectrum_features`).
+    at ``R_hi`` (number of peaks as in :func:`~qutip_superrad.spectrum_features`,
+    with the relative prominence threshold ``prominence``).
+
+    ``R_c`` of a discretised distribution depends on the number of clusters ``M``:
+    with the default threshold (1e-3) the ripple of the ``M`` cluster lines counts
+    as peaks and ``R_c`` follows their spacing.  Raise ``prominence`` and check the
+    convergence in ``M`` with :func:`qutip_superrad.convergence.converge_clusters`
+    (``docs/cluster_convergence.md``).
 
     Parameters
     ----------
@@ -1025,6 +1063,9 @@ def critical_pump(laser, omega, pump_range, rtol=1e-2, options=None):
         Relative precision of ``R_c``.
     options : dict, optional
         Options of :func:`spectrum`.
+    prominence : float, optional
+        Relative prominence threshold of the peak count (default: the
+        ``prominence`` of ``options``, else 1e-3).
 
     Returns
     -------
@@ -1035,6 +1076,8 @@ def critical_pump(laser, omega, pump_range, rtol=1e-2, options=None):
         raise ValueError(f"pump_range must satisfy 0 < R_lo < R_hi, got {pump_range}")
     omega = check_grid("omega", omega)
     opt = dict(options or {})
+    if prominence is not None:
+        opt["prominence"] = prominence
     ssopt = dict(opt.get("steadystate") or {})
     ssopt.setdefault("check_stability", False)
     opt["steadystate"] = ssopt
