@@ -14,23 +14,18 @@ Run:  python benchmarks/bench_dipoles.py [--loaded]
 markdown table.
 """
 import argparse
-import multiprocessing as mp
 import os
 import platform
 import time
 
 import numpy as np
+from _load import busy_cores
 import qutip
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from qutip import piqs
 
 from qutip_superrad.models.dipoles import DipoleArray, synchronization_map
-
-
-def _spin():
-    while True:
-        pass
 
 
 def timed(fn):
@@ -95,19 +90,12 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--loaded", action="store_true", help="one spinning process per core")
     args = ap.parse_args()
-    spinners = [mp.Process(target=_spin, daemon=True) for _ in range(os.cpu_count())] \
-        if args.loaded else []
-    for p in spinners:
-        p.start()
-    try:
+    with busy_cores(args.loaded):
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
               f"{platform.python_version()}, qutip {qutip.__version__}, loaded={args.loaded}, "
               f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
         t1, t1p, z, zp = bench_single()
         tg, tgs, tgp, dpar, dpiqs = bench_grid()
-    finally:
-        for p in spinners:
-            p.terminate()
     print("\n| task | package (s) | baseline (s) | speed-up | target | check |")
     print("|---|---|---|---|---|---|")
     print(f"| (a) exact Z_Q, all-to-all N=100 | {t1:.3f} | {t1p:.2f} (qutip.piqs + LU) | "

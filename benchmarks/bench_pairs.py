@@ -14,22 +14,17 @@ the per-pair matrix form at N = 10 (the engine needs 7.6 s there and 365 s at N 
 ``--loaded`` keeps every core busy with one spinning process per core.
 """
 import argparse
-import multiprocessing as mp
 import os
 import resource
 import time
 import tracemalloc
 
 import numpy as np
+from _load import busy_cores
 
 import qutip_superrad as qsr
 from qutip_superrad.cumulant.pairs import PairCumulants
 from qutip_superrad.models.dipoles import DipoleArray, chain_positions
-
-
-def _spin():
-    while True:
-        pass
 
 
 def engine_side_by_side(N=10, alpha=1.0, W=2.0):
@@ -65,15 +60,8 @@ def main():
     ap.add_argument("--loaded", action="store_true", help="one spinning process per core")
     args = ap.parse_args()
     N, alpha = args.N, args.alpha
-    spinners = [mp.Process(target=_spin, daemon=True) for _ in range(os.cpu_count())] \
-        if args.loaded else []
-    for p in spinners:
-        p.start()
-    try:
+    with busy_cores(args.loaded):
         run(args, N, alpha)
-    finally:
-        for p in spinners:
-            p.terminate()
 
 
 def run(args, N, alpha):

@@ -13,23 +13,18 @@ Run:  python benchmarks/bench_vlevel.py [--loaded]
 and notebooks side by side).  BLAS threads are not pinned.  Prints a markdown table.
 """
 import argparse
-import multiprocessing as mp
 import os
 import platform
 import time
 
 import numpy as np
+from _load import busy_cores
 import qutip
 
 import qutip_superrad as qsr
 from qutip_superrad.models import vlevel as V
 
 G2 = 1.0 / V.STRONTIUM_RATIO
-
-
-def _spin():
-    while True:
-        pass
 
 
 def timed(fn):
@@ -81,19 +76,12 @@ def main():
     ap.add_argument("--loaded", action="store_true", help="one spinning process per core")
     ap.add_argument("--qutip-points", type=int, default=400)
     args = ap.parse_args()
-    spinners = [mp.Process(target=_spin, daemon=True) for _ in range(os.cpu_count())] \
-        if args.loaded else []
-    for p in spinners:
-        p.start()
-    try:
+    with busy_cores(args.loaded):
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
               f"{platform.python_version()}, qutip {qutip.__version__}, loaded={args.loaded}, "
               f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
         t_map, t_map_q, dev_map = bench_map(args.qutip_points)
         t_scan, t_cold, dev_scan, t_below, scan = bench_threshold()
-    finally:
-        for p in spinners:
-            p.terminate()
     print("\n| task | package (s) | baseline (s) | speed-up | target | check |")
     print("|---|---|---|---|---|---|")
     print(f"| (a) inversion map 201×201 | {t_map:.3f} | {t_map_q:.1f} (qutip.steadystate, "

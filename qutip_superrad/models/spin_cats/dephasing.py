@@ -86,6 +86,12 @@ def _check_state(state):
     return state
 
 
+def _check_common(t, N, theta, width, state):
+    """The arguments shared by the closed forms, checked in the order of the signature."""
+    return (_check_t(t), check_count("N", N), _check_theta(theta), check_rate("width", width),
+            _check_state(state))
+
+
 def _check_t(t):
     try:
         arr = np.asarray(t, dtype=float)
@@ -169,11 +175,7 @@ def mean_fidelity(t, N, theta, width, state="coherent"):
     >>> round(float(mean_fidelity(50.0, 200, 200 ** -0.5, 1.0, "even")), 4)
     0.9402
     """
-    t = _check_t(t)
-    N = check_count("N", N)
-    theta = _check_theta(theta)
-    width = check_rate("width", width)
-    state = _check_state(state)
+    t, N, theta, width, state = _check_common(t, N, theta, width, state)
     y = (width * t) ** 2
     one_minus_u = -np.expm1(-0.5 * y)
     u = np.exp(-0.5 * y)
@@ -273,11 +275,7 @@ def fidelity_variance(t, N, theta, width, state="coherent", order="exact"):
     >>> float(v[0]), round(float(v[1] / lead[1]), 3)            # ≈ e^{−Nθ²}
     (0.0, 0.98)
     """
-    t = _check_t(t)
-    N = check_count("N", N)
-    theta = _check_theta(theta)
-    width = check_rate("width", width)
-    state = _check_state(state)
+    t, N, theta, width, state = _check_common(t, N, theta, width, state)
     if order not in ("exact", "leading"):
         raise ValueError(f"order must be 'exact' or 'leading', got {order!r}")
     y = (width * t) ** 2
@@ -342,11 +340,7 @@ def small_amplitude_fidelity(t, N, theta, width, state="coherent", resummed=Fals
     >>> round(float(small_amplitude_fidelity(1e9, 100, 0.01, 1.0, "even")), 10)
     0.99999375
     """
-    t = _check_t(t)
-    N = check_count("N", N)
-    theta = _check_theta(theta)
-    width = check_rate("width", width)
-    state = _check_state(state)
+    t, N, theta, width, state = _check_common(t, N, theta, width, state)
     y = (width * t) ** 2
     if not resummed:
         if state == "coherent":
