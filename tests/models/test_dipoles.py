@@ -225,3 +225,21 @@ def test_pair_correlations_are_physical_and_vanish_unsynchronized():
     assert np.all(r["mutual_information"] <= 2)
     assert r["mutual_information"][1] > 5 * r["mutual_information"][0]
     assert r["discord"][1] > 0.005
+
+
+def test_entrainment_falls_with_the_power_law_exponent():
+    """Fig. 4b physics (N = 60 chain, detunings uniform in [−Γ/2, Γ/2], W = 2Γ): the
+    fraction of dipoles entrained with the central one (ν < 0.01Γ) is 1 for all-to-all
+    coupling and decreases as the coupling becomes shorter ranged."""
+    rng = np.random.default_rng(1)
+    N = 60
+    det = rng.uniform(-0.5, 0.5, N)
+    pos = chain_positions(N)
+    frac = []
+    for alpha in (0.0, 0.65, 2.0):
+        arr = DipoleArray(power_law_decay(pos, alpha), pumping=2.0, detunings=det, positions=pos)
+        ent = arr.pair_cumulants().entrainment(N // 2, list(range(N // 2)),
+                                               np.linspace(0, 10, 201))
+        frac.append(np.mean(np.abs(ent.nu) < 0.01))
+    assert frac[0] == 1.0
+    assert frac[0] >= frac[1] > frac[2]
