@@ -348,3 +348,15 @@ def test_advice_names_what_the_user_can_do():
     cp = qsr.CollectivePumping(10, collective_emission=1.0, collective_pumping=0.5)
     with pytest.raises(ValueError, match=r"sectors \(k\) must be <= 10, got 100"):
         cp.spectrum(sectors=[100])
+
+
+def test_piqs_memory_guard_before_building():
+    """Issue 12.4: the qutip.piqs route estimates its memory (≈ 100 B per (Dicke states)²)
+    and refuses before building, pointing to method='dicke'; N = 200 (measured 6.3 GB
+    unguarded) is refused under a 4 GiB limit, and at once."""
+    import time
+    m = qsr.CollectivePumping(200, 1.0, 0.5, emission=0.1)
+    t0 = time.perf_counter()
+    with pytest.raises(qsr.MemoryLimitError, match=r"qutip.piqs Liouvillian.*method='dicke'"):
+        m.steadystate(method="piqs", max_memory=4 * 2 ** 30)
+    assert time.perf_counter() - t0 < 1.0

@@ -230,7 +230,7 @@ class CollectivePumping:
         return dict(_template()[1])
 
     # -- steady state --------------------------------------------------------
-    def steadystate(self, method="manifold", *, t=None, w=None):
+    def steadystate(self, method="manifold", *, t=None, w=None, max_memory=None):
         """Steady state.
 
         Parameters
@@ -250,6 +250,9 @@ class CollectivePumping:
             Time at which a time-dependent pump is evaluated.
         w : float, optional
             Override the pump rate (convenient in scans).
+        max_memory : float, optional
+            Bytes the ``"piqs"`` Liouvillian may take (default 8 GiB; estimated
+            ≈ 100 B × (number of Dicke states)² before building it).
 
         Returns
         -------
@@ -260,7 +263,7 @@ class CollectivePumping:
                              f"got {method!r}")
         wv = self._rate_args(w, t)
         if method == "piqs":
-            return self._steadystate_piqs(wv)
+            return self._steadystate_piqs(wv, max_memory)
         if method == "dicke":
             return self._steadystate_dicke(wv)
         self._manifold_only(f"steadystate(method={method!r})")
@@ -300,14 +303,25 @@ class CollectivePumping:
         return PumpingSteadyState(jz, var, float(v["jpjm"]), None, float("nan"), wv, "dicke",
                                   checks, state=state)
 
-    def _piqs_liouvillians(self):
+    def _piqs_liouvillians(self, max_memory=None):
         from qutip import piqs
+        from ...exact._common import DEFAULT_MAX_MEMORY
+        from ..._validate import check_memory
+        nds = piqs.num_dicke_states(self.N)
+        # piqs indexes its Liouvillian by nds² rows; measured ≈ 95–110 B per row for the
+        # build and the solve (N = 60, 100), ≈ 60 B at N = 200: 100 B is the estimate
+        try:
+            check_memory(100.0 * nds ** 2, DEFAULT_MAX_MEMORY if max_memory is None else max_memory,
+                         f"the qutip.piqs Liouvillian (N = {self.N}, {nds}² rows)")
+        except MemoryError as exc:
+            raise type(exc)(f"{exc}; method='dicke' (double precision, the same physics) needs "
+                            "far less") from None
         base = piqs.Dicke(self.N, emission=self.emission, dephasing=self.dephasing,
                           collective_emission=self.collective_emission).liouvillian()
         per_w = piqs.Dicke(self.N, collective_pumping=1.0).liouvillian()
         return base, per_w
 
-    def _piqs_system(self):
+    def _piqs_system(self, max_memory=None):
         """Block-diagonal part of the piqs Liouvillian, as sparse matrices.
 
         piqs density matrices are block diagonal in ``j`` (blocks ``j = N/2,
@@ -317,7 +331,7 @@ class CollectivePumping:
         terms each block is invariant and only ``j = N/2`` is kept.
         """
         from qutip import piqs
-        base, per_w = self._piqs_liouvillians()
+        base, per_w = self._piqs_liouvillians(max_memory)
         jz_op = piqs.jspin(self.N, "z")
         jp_op = piqs.jspin(self.N, "+")
         nds = jz_op.shape[0]
@@ -355,10 +369,10 @@ class CollectivePumping:
         mat = full.reshape(nds, nds, order="F")[:n, :n]
         return qutip.Qobj(0.5 * (mat + mat.conj().T))
 
-    def _steadystate_piqs(self, wv):
+    def _steadystate_piqs(self, wv, max_memory=None):
         import scipy.sparse as sp
         import scipy.sparse.linalg as spla
-        sys_ = self._piqs_system()
+        sys_ = self._piqs_system(max_memory)
         # solve L x = 0 with the trace condition replacing the first row
         A = (sys_["A"] + wv * sys_["B"]).tolil()
         A[0, :] = 0
