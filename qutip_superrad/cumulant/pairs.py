@@ -83,6 +83,7 @@ from scipy.integrate import solve_ivp
 from scipy.sparse.linalg import LinearOperator, expm_multiply, gmres
 
 from .. import _validate as V
+from .._threads import limited_blas
 
 __all__ = ["PairParameters", "pair_parameters", "PairCumulants", "PairState", "PairEvolution",
            "PairRegression", "Entrainment", "product_state", "fit_damped_cosine"]
@@ -676,6 +677,7 @@ class PairCumulants:
         raise TypeError("initial must be None, a dict from product_state(...) or a PairState")
 
     # -- evolution --------------------------------------------------------------------
+    @limited_blas
     def evolve(self, tlist, initial=None, options=None):
         """Integrate the equations over ``tlist``.
 
@@ -768,6 +770,7 @@ class PairCumulants:
         return PairEvolution(tlist, ss, np.array(Z), states=states, stats=stats)
 
     # -- steady state -----------------------------------------------------------------
+    @limited_blas
     def steadystate(self, options=None, initial=None):
         """Steady state of the equations.
 
@@ -1028,6 +1031,7 @@ class PairCumulants:
         M[np.diag_indices(self.N)] = 1j * p.detunings - 0.5 * R
         return M
 
+    @limited_blas
     def regression(self, state=None, options=None):
         """Quantum regression of ``G_jb(τ) = ⟨σ⁺_j(τ)σ⁻_b(0)⟩`` from an order-2 steady state.
 

@@ -32,6 +32,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from .._threads import limited_blas
 import qutip
 
 from .._validate import (check_int, check_rate, check_real, renamed_attribute,
@@ -85,6 +87,7 @@ class _Model:
         from . import _laser_exact
         return _laser_exact.description(self)
 
+    @limited_blas
     def steadystate(self, method: str = "dicke", *, options: dict | None = None,
                     **kwargs: Any) -> SteadyStateResult:
         """Steady state by the chosen method.
@@ -111,6 +114,7 @@ class _Model:
             return mod.steadystate(self, _merge(options, kwargs))
         return mod.steadystate(self, method, _merge(options, kwargs))
 
+    @limited_blas
     def evolve(self, tlist: ArrayLike, method: str = "dicke", *, initial: Any = None,
                options: dict | None = None, **kwargs: Any) -> EvolutionResult:
         """Time evolution of the observables (from the ground state unless ``initial``).
@@ -124,6 +128,7 @@ class _Model:
             return mod.evolve(self, tlist, initial, _merge(options, kwargs))
         return mod.evolve(self, method, tlist, initial, _merge(options, kwargs))
 
+    @limited_blas
     def spectrum(self, omega: ArrayLike, method: str = "dicke", *, options: dict | None = None,
                  **kwargs: Any) -> SpectrumResult:
         """Emission spectrum ``S(ω)`` with FWHM and peak position.

@@ -23,6 +23,7 @@ import functools
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from .._threads import limited_blas
 from . import cumulant as _cumulant
 from . import dicke as _dicke
 from . import full as _full
@@ -153,6 +154,7 @@ def _check_e_ops(model, e_ops):
         model.check_operator(op, f"e_ops[{k!r}]")
 
 
+@limited_blas
 def steadystate(model, method: str = "auto", *, e_ops=None, options: dict | None = None, **kwargs):
     """Steady state of a :class:`~qutip_superrad.Model` by any method that fits it.
 
@@ -184,6 +186,7 @@ def steadystate(model, method: str = "auto", *, e_ops=None, options: dict | None
     return res
 
 
+@limited_blas
 def evolve(model, tlist, method: str = "auto", *, initial=None, e_ops=None,
            options: dict | None = None, **kwargs):
     """Time evolution from the ground state (vacuum, atoms in level 1) unless ``initial``.
@@ -203,6 +206,7 @@ def evolve(model, tlist, method: str = "auto", *, initial=None, e_ops=None,
     return res
 
 
+@limited_blas
 def spectrum(model, omega, method: str = "auto", *, operator=None, options: dict | None = None,
              **kwargs):
     """Spectrum ``S(ω) = 2 Re ∫₀^∞ e^{−iωτ} ⟨B†(τ)B(0)⟩ dτ`` (quantum regression).
@@ -220,6 +224,7 @@ def spectrum(model, omega, method: str = "auto", *, operator=None, options: dict
     return m.spectrum(model, omega, operator, opts)
 
 
+@limited_blas
 def correlation(model, taulist, method: str = "auto", *, operator=None, options: dict | None = None,
                 **kwargs):
     """Steady-state two-time correlation ``⟨B†(τ)B(0)⟩`` on ``taulist`` (quantum regression).

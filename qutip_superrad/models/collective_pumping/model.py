@@ -16,6 +16,8 @@ second-order cumulant equations, and the scans of :mod:`.scans`.
 import functools
 
 import numpy as np
+
+from ..._threads import limited_blas
 from scipy.integrate import solve_ivp
 
 from ..._validate import (check_count, check_grid, check_options, check_rate, check_real,
@@ -230,6 +232,7 @@ class CollectivePumping:
         return dict(_template()[1])
 
     # -- steady state --------------------------------------------------------
+    @limited_blas
     def steadystate(self, method="manifold", *, t=None, w=None, max_memory=None):
         """Steady state.
 
@@ -461,6 +464,7 @@ class CollectivePumping:
             raise ValueError(f"initial state must have unit trace, got {p.sum()}")
         return p
 
+    @limited_blas
     def evolve(self, tlist, method="manifold", *, initial=None, options=None):
         """Time evolution of ``⟨J_z⟩``, ``Var[J_z]`` and ``⟨J⁺J⁻⟩``.
 
