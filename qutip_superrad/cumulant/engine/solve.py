@@ -243,6 +243,13 @@ class CumulantSolver:
         self.rate_scale = max([abs(v) for v in params.values()]
                               + [float(np.max(np.abs(np.asarray(v, float))))
                                  for k, v in clusters.items() if k != "N"] + [1e-300])
+        if self.rate_scale <= 1e-200 and self.n:
+            # every rate is a plain number of the equations (no named parameters): take
+            # the scale from the right-hand side itself (a finite-difference Jacobian norm)
+            y0 = self.initial_state()
+            dy = 1e-3 * np.random.default_rng(0).standard_normal(self.n)
+            jac = np.max(np.abs(np.asarray(self.rhs(y0 + dy)) - np.asarray(self.rhs(y0))))
+            self.rate_scale = max(float(jac) / 1e-3, 1e-300)     # ≈ largest row norm of J
 
     # ------------------------------------------------------------------
     def initial_state(self, values=None):

@@ -126,3 +126,22 @@ def test_spectrum_reference_frame_is_validated(laser):
         sol.spectrum(w, {"reference": {"rate": "nu", "charges": {}}})
     with pytest.raises(ValueError, match="reference rate must be >= 0"):
         sol.spectrum(w, {"reference": {"rate": -1.0, "charges": {}}})
+
+
+def test_numeric_rates_without_named_parameters_converge():
+    """Regression: a model whose rates are plain numbers (no named parameters) had a rate
+    scale of 1e-300, so no steady state could meet its tolerance.  The same model with a
+    named pump must give the same steady state (to 1e-10)."""
+    import qutip_superrad as qsr
+    atoms = [qsr.Atom(f"d{i}", 2) for i in range(3)]
+    H = 0.5 * atoms[0].sz + 0.3 * (atoms[0].sp * atoms[1].sm + atoms[1].sp * atoms[0].sm)
+    F = [[1, 0.5, 0.2], [0.5, 1, 0.5], [0.2, 0.5, 1]]
+    plain = qsr.Model(H, qsr.correlated_decay(atoms, F) + [(2.0, a.sp) for a in atoms])
+    W = qsr.parameter("W")
+    named = qsr.Model(H, qsr.correlated_decay(atoms, F) + [(W, a.sp) for a in atoms],
+                      parameters=dict(W=2.0))
+    e = {"z": atoms[0].sz, "c": atoms[0].sp * atoms[2].sm}
+    a = qsr.steadystate(plain, "cumulant", e_ops=e).values
+    b = qsr.steadystate(named, "cumulant", e_ops=e).values
+    for k in e:
+        assert abs(a[k] - b[k]) < 1e-10
