@@ -16,20 +16,15 @@ processes keep every core busy.
 Run:  python benchmarks/bench_dipole_trajectories.py [--ntraj 4] [--t-final 1.0] [--N 12]
 """
 import argparse
-import multiprocessing as mp
 import os
 import time
 
 import numpy as np
+from _load import busy_cores
 import qutip
 
 from qutip_superrad.models.dipoles import MAGIC_ANGLE, DipoleArray
 from qutip_superrad.models import dipole_trajectories as dtj
-
-
-def _busy():
-    while True:
-        pass
 
 
 def _direct(H, c_ops, psi0, tlist, e_ops, ntraj, seed):
@@ -93,19 +88,10 @@ def main():
     t0 = time.perf_counter()
     idle = measure(arr, tlist, a.ntraj, a.seed, "idle machine")
     t_idle = time.perf_counter() - t0
-    n = os.cpu_count() or 1
-    procs = [mp.Process(target=_busy, daemon=True) for _ in range(n)]
-    for q in procs:
-        q.start()
-    try:
+    with busy_cores() as n:
         t0 = time.perf_counter()
         busy = measure(arr, tlist, a.ntraj, a.seed, f"{n} busy-loop processes on {n} cores")
         t_busy = time.perf_counter() - t0
-    finally:
-        for q in procs:
-            q.terminate()
-        for q in procs:
-            q.join()
     print(f"\ntotal run time: idle {t_idle:.1f}s, with every core busy {t_busy:.1f}s "
           f"(slow-down ×{t_busy / t_idle:.2f})")
     for (name, o1, _, d1), (_, o2, _, d2) in zip(idle, busy):

@@ -10,23 +10,16 @@
 Usage: ``python benchmarks/bench_spin_cats.py [--realizations R] [--tmax T] [--no-loaded]``
 """
 import argparse
-import multiprocessing as mp
 import os
 import time
 
 import numpy as np
+from _load import busy_cores
 import qutip
 
 from qutip_superrad.models.spin_cats import TwoBodyLossSpins, sample_detunings
 from qutip_superrad.models.spin_cats.exact import (
     _detuning_operator, cat_fidelity_dynamics, manifold_steady_state, stabilised_cat)
-
-
-def _busy(stop):
-    x = 0
-    while not stop.is_set():
-        for _ in range(10000):
-            x += 1
 
 
 def timed(f, repeat=1):
@@ -89,17 +82,8 @@ def main():
     print(f"  delta=0 steady-state fidelities: even {res.steady_fidelity[0]:.5f}, odd "
           f"{res.steady_fidelity[1]:.5f} (seed: 0.998, 0.995)")
     if not args.no_loaded:
-        stop = mp.Event()
-        procs = [mp.Process(target=_busy, args=(stop,), daemon=True)
-                 for _ in range(os.cpu_count() or 1)]
-        for p in procs:
-            p.start()
-        try:
-            run(f"loaded ({len(procs)} busy processes)", args.realizations, tlist)
-        finally:
-            stop.set()
-            for p in procs:
-                p.join(5)
+        with busy_cores() as n_busy:
+            run(f"loaded ({n_busy} busy processes)", args.realizations, tlist)
 
 
 if __name__ == "__main__":

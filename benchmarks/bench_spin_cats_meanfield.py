@@ -10,19 +10,13 @@ alive).
     python benchmarks/bench_spin_cats_meanfield.py [--full] [--n 10]
 """
 import argparse
-import multiprocessing as mp
 import os
 import time
 
 import numpy as np
+from _load import busy_cores
 
 from qutip_superrad.models.spin_cats.meanfield import phase_spread_map
-
-
-def _busy(stop):
-    x = 0
-    while not stop.is_set():
-        x += 1
 
 
 def run(n, workers, N=10_000):
@@ -45,13 +39,7 @@ def main():
           f"os.cpu_count() = {os.cpu_count()}")
     rows = []
     for loaded in (False, True):
-        stop, procs = mp.Event(), []
-        if loaded:
-            procs = [mp.Process(target=_busy, args=(stop,), daemon=True)
-                     for _ in range(os.cpu_count())]
-            for p in procs:
-                p.start()
-        try:
+        with busy_cores(loaded):
             for workers in (1, 2):
                 dt, pps, m = run(n, workers)
                 est = 3600 / pps
@@ -59,12 +47,6 @@ def main():
                 print(f"  {'loaded' if loaded else 'idle  '}  workers={workers}: {dt:7.1f} s, "
                       f"{pps:6.2f} points/s -> 60x60 {'measured' if n == 60 else 'extrapolated'}"
                       f" {est / 60:5.1f} min  (synchronized {m.synchronized.sum()}/{n * n})")
-        finally:
-            stop.set()
-            for p in procs:
-                p.join(timeout=5)
-                if p.is_alive():
-                    p.terminate()
     idle2 = [r for r in rows if not r[0] and r[1] == 2][0]
     print(f"target < 10 min on 2 cores: {'met' if idle2[4] < 600 else 'NOT met'} "
           f"({idle2[4] / 60:.1f} min)")

@@ -613,8 +613,9 @@ class PairCumulants:
 
     Parameters
     ----------
-    f : array_like, shape (N, N)
-        Dissipative couplings (real symmetric PSD, ``f_aa = Γ_a``).
+    f : array_like, shape (N, N), or PairParameters
+        Dissipative couplings (real symmetric PSD, ``f_aa = Γ_a``), or the checked
+        parameters of :func:`pair_parameters` (then nothing else is given).
     g : array_like, shape (N, N), optional
         Elastic couplings (real symmetric, diagonal ignored).
     detunings : float or array_like, shape (N,), optional
@@ -629,7 +630,12 @@ class PairCumulants:
     """
 
     def __init__(self, f, g=None, detunings=None, pumping=0.0, order=2):
-        self.params = pair_parameters(f, g, detunings, pumping)
+        if isinstance(f, PairParameters):      # already checked (e.g. by DipoleArray)
+            if g is not None or detunings is not None or pumping != 0.0:
+                raise TypeError("with PairParameters as f, give no g, detunings or pumping")
+            self.params = f
+        else:
+            self.params = pair_parameters(f, g, detunings, pumping)
         self.order = V.check_int("order", order, minimum=1, maximum=2)
         self.N = self.params.N
 

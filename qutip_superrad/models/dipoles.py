@@ -44,15 +44,13 @@ and second-order cumulant equations of :mod:`qutip_superrad.cumulant.pairs`
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .._validate import check_int, check_rate, check_real
 
 __all__ = ["DipoleArray", "dipolar_couplings", "chain_positions", "square_lattice_positions",
            "power_law_decay", "MAGIC_ANGLE", "mean_field_order_parameter",
-           "lorentzian_order_parameter", "optimal_pumping"]
+           "lorentzian_order_parameter", "critical_width", "optimal_pumping"]
 
 #: The magic angle ``arccos(1/√3)`` at which the near-field elastic coupling vanishes.
 MAGIC_ANGLE = float(np.arccos(1.0 / np.sqrt(3.0)))
@@ -169,6 +167,15 @@ def power_law_decay(positions, alpha, *, emission=1.0, spacing=None):
 # --------------------------------------------------------------------------
 # closed forms of the mean field (eqs. 10, 11)
 # --------------------------------------------------------------------------
+def _broadcast_rates(**rates):
+    """The keyword arrays broadcast together, each checked finite and >= 0 by name."""
+    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in rates.values()))
+    for name, v in zip(rates, arrays):
+        if not np.all(np.isfinite(v)) or np.any(v < 0):
+            raise ValueError(f"{name} must be finite and >= 0")
+    return arrays
+
+
 def mean_field_order_parameter(pumping, collective_emission, emission=1.0):
     """Eq. (10): ``Z = √(f_eff(W − Γ) − (W + Γ)²)/(√2 f_eff)``, 0 where it is not real.
 
@@ -181,15 +188,12 @@ def lorentzian_order_parameter(pumping, collective_emission, width, emission=1.0
     """Eq. (11): ``Z`` for detunings from a Lorentzian of half width ``Δ``.
 
     ``Z = √(f_eff P − Q² + 2Δ² − 2Δ√(Δ² + f_eff P))/(√2 f_eff)``, ``P = W − Γ``,
-    ``Q = W + Γ``; 0 where the radicand is negative (no synchronization,
-    ``Δ > Δ_c = (Q² − f_eff P)/(2Q)``... see the paper).  Broadcasts.
+    ``Q = W + Γ``; 0 where the radicand is negative, i.e. beyond
+    ``Δ_c = (f_eff P − Q²)/(2Q)`` (:func:`critical_width`; the paper prints the
+    opposite sign, which is negative wherever the spins synchronize).  Broadcasts.
     """
-    W, f, D, G = np.broadcast_arrays(*(np.asarray(x, dtype=float)
-                                       for x in (pumping, collective_emission, width, emission)))
-    for name, v in (("pumping", W), ("collective_emission", f), ("width", D),
-                    ("emission", G)):
-        if not np.all(np.isfinite(v)) or np.any(v < 0):
-            raise ValueError(f"{name} must be finite and >= 0")
+    W, f, D, G = _broadcast_rates(pumping=pumping, collective_emission=collective_emission,
+                                  width=width, emission=emission)
     P, Q = W - G, W + G
     with np.errstate(invalid="ignore", divide="ignore"):
         rad = f * P - Q ** 2 + 2 * D ** 2 - 2 * D * np.sqrt(np.maximum(D ** 2 + f * P, 0.0))
@@ -197,6 +201,18 @@ def lorentzian_order_parameter(pumping, collective_emission, width, emission=1.0
         Z = np.where(ok, np.sqrt(np.where(ok, rad, 0.0)) / (np.sqrt(2.0) * np.where(f > 0, f, 1)),
                      0.0)
     return Z[()] if Z.ndim == 0 else Z
+
+
+def critical_width(pumping, collective_emission, emission=1.0):
+    """``Δ_c = (f_eff P − Q²)/(2Q)``: the Lorentzian half width at which eq. (11) vanishes
+    (0 where the spins do not synchronize even at Δ = 0).  Broadcasts."""
+    W, f, G = _broadcast_rates(pumping=pumping, collective_emission=collective_emission,
+                               emission=emission)
+    P, Q = W - G, W + G
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = np.where(Q > 0, (f * P - Q ** 2) / (2 * np.where(Q > 0, Q, 1.0)), 0.0)
+    d = np.maximum(d, 0.0)
+    return d[()] if d.ndim == 0 else d
 
 
 def optimal_pumping(collective_emission, emission=1.0, width=0.0):
@@ -216,35 +232,6 @@ def optimal_pumping(collective_emission, emission=1.0, width=0.0):
 # --------------------------------------------------------------------------
 # the model
 # --------------------------------------------------------------------------
-def _matrix(name, m, n, psd=False):
-    a = np.asarray(m)
-    if a.shape != (n, n):
-        raise ValueError(f"{name} must have shape ({n}, {n}) (one row and column per dipole), "
-                         f"got {a.shape}")
-    if np.iscomplexobj(a):
-        if np.any(a.imag != 0):
-            raise ValueError(f"{name} must be real")
-        a = a.real
-    a = a.astype(float)
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
-    scale = max(float(np.max(np.abs(a))), 1e-300)
-    asym = float(np.max(np.abs(a - a.T)))
-    if asym > 1e-12 * scale:
-        raise ValueError(f"{name} must be symmetric ({name}_ab = {name}_ba); largest asymmetry "
-                         f"{asym:.3g}")
-    a = 0.5 * (a + a.T)
-    if psd:
-        if np.any(np.diag(a) < 0):
-            raise ValueError(f"{name}: diagonal (single-dipole decay rates) must be >= 0")
-        lam = np.linalg.eigvalsh(a)
-        if lam[0] < -1e-10 * scale:
-            raise ValueError(f"{name} must be positive semidefinite (a decay matrix; otherwise "
-                             f"the master equation is not of Lindblad form): smallest eigenvalue "
-                             f"{lam[0]:.4g}, largest {lam[-1]:.4g}")
-    return a
-
-
 def _uniform_offdiag(m):
     n = len(m)
     if n < 2:
@@ -284,22 +271,14 @@ class DipoleArray:
     """
 
     def __init__(self, f, g=None, *, pumping, detunings=0.0, positions=None, name="dipole array"):
-        f = np.asarray(f)
-        if f.ndim != 2 or f.shape[0] != f.shape[1] or f.shape[0] < 1:
-            raise ValueError(f"f must be a square (N, N) matrix with N >= 1, got shape {f.shape}")
-        n = f.shape[0]
-        self._n = n
-        self._f = _matrix("f", f, n, psd=True)
-        self._g = np.zeros((n, n)) if g is None else _matrix("g", g, n)
-        np.fill_diagonal(self._g, 0.0)
+        from ..cumulant.pairs import pair_parameters
         self.pumping = check_rate("pumping", pumping)
-        det = np.asarray(detunings, dtype=float) if not isinstance(detunings, numbers.Real) \
-            else np.full(n, float(detunings))
-        if det.shape != (n,):
-            raise ValueError(f"detunings must be a number or have shape ({n},), got {det.shape}")
-        if not np.all(np.isfinite(det)):
-            raise ValueError("detunings must be finite")
-        self.detunings = det
+        # one validator for the couplings (shape, real, finite, symmetric, f PSD), shared
+        # with the per-pair equations, which then take the checked values as they are
+        self._params = pair_parameters(f, g, detunings, self.pumping)
+        n = self._params.N
+        self._n, self._f, self._g = n, self._params.f, self._params.g
+        self.detunings = self._params.detunings
         self.positions = None if positions is None else _positions(positions)
         if self.positions is not None and len(self.positions) != n:
             raise ValueError(f"positions must have {n} rows, got {len(self.positions)}")
@@ -322,7 +301,7 @@ class DipoleArray:
         ge = check_real("elastic", elastic)
         # no N×N matrices here (N may be 10⁵): they are built on demand by `f`, `g`
         arr = cls(np.eye(1), pumping=pumping, name="all-to-all dipoles")
-        arr._n, arr._f, arr._g = N, None, None
+        arr._n, arr._f, arr._g, arr._params = N, None, None, None
         arr.detunings = np.full(N, check_real("detuning", detuning))
         arr._all_to_all = dict(collective_emission=fe, emission=gam, elastic=ge)
         return arr
@@ -412,6 +391,10 @@ class DipoleArray:
         new = object.__new__(DipoleArray)
         new.__dict__.update(self.__dict__)
         new.pumping = check_rate("pumping", pumping)
+        if self._params is not None:
+            import dataclasses
+            new._params = dataclasses.replace(self._params,
+                                              pumping=np.full(self.N, new.pumping))
         new._cache = {k: v for k, v in self._cache.items()}
         if "description" in new._cache:
             model, ops = new._cache["description"]
@@ -567,12 +550,12 @@ class DipoleArray:
         method = self._method(method)
         opts = dict(options or {}, **kwargs)
         if method in ("meanfield", "cumulant") and not self.is_all_to_all:
-            state = self._pairs(method).steadystate(opts)
+            state = self.pair_cumulants(method).steadystate(opts)
             return _pair_result(method, state)
         from ..solvers import steadystate
         model, _ = self.description()
         res = steadystate(model, method, e_ops=self._e_ops(), options=opts)
-        _synchronization(res.values, self.N, mean_field=(method == "meanfield"))
+        _synchronization(res.values, self.N)
         return res
 
     def evolve(self, tlist, method="auto", *, initial=None, options=None, **kwargs):
@@ -580,7 +563,7 @@ class DipoleArray:
         method = self._method(method)
         opts = dict(options or {}, **kwargs)
         if method in ("meanfield", "cumulant") and not self.is_all_to_all:
-            ev = self._pairs(method).evolve(tlist, initial=initial, options=opts)
+            ev = self.pair_cumulants(method).evolve(tlist, initial=initial, options=opts)
             from ..results import TimeResult
             return TimeResult(method, None, ev.times,
                               {"order_parameter": ev.order_parameter,
@@ -589,7 +572,7 @@ class DipoleArray:
         from ..solvers import evolve
         model, _ = self.description()
         res = evolve(model, tlist, method, initial=initial, e_ops=self._e_ops(), options=opts)
-        _synchronization(res.values, self.N, mean_field=(method == "meanfield"))
+        _synchronization(res.values, self.N)
         return res
 
     def _method(self, method):
@@ -608,13 +591,13 @@ class DipoleArray:
         """The per-pair equations of this array (:class:`~qutip_superrad.cumulant.pairs.PairCumulants`):
         ``"meanfield"`` (order 1) or ``"cumulant"`` (order 2); for correlations
         (``correlation``, ``entrainment``) and initial states."""
-        from ..cumulant.pairs import PairCumulants
+        from ..cumulant.pairs import PairCumulants, pair_parameters
         if method not in ("meanfield", "cumulant"):
             raise ValueError(f"method must be 'meanfield' or 'cumulant', got {method!r}")
-        return PairCumulants(self.f, self.g, detunings=self.detunings, pumping=self.pumping,
-                             order=1 if method == "meanfield" else 2)
-
-    _pairs = pair_cumulants
+        params = self._params            # None for all-to-all arrays (matrices built on demand)
+        if params is None:
+            params = pair_parameters(self.f, self.g, self.detunings, self.pumping)
+        return PairCumulants(params, order=1 if method == "meanfield" else 2)
 
 
 def _pair_result(method, state):
@@ -633,7 +616,7 @@ def _pair_result(method, state):
     return res
 
 
-def _synchronization(values, N, mean_field=False):
+def _synchronization(values, N):
     """Add ``pair_coherence``, ``order_parameter``, ``inversion``, ``pair_inversion`` from
     ``JpJm``, ``Jz``, ``JzJz`` (scalars or arrays over time)."""
     JpJm, Jz, JzJz = (np.real(np.asarray(values[k])) for k in ("JpJm", "Jz", "JzJz"))

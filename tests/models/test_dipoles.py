@@ -102,12 +102,18 @@ def test_optimal_pumping_tends_to_half_feff():
 
 
 def test_lorentzian_closed_form_reduces_and_vanishes():
-    """Eq. (11) at Δ = 0 is eq. (10); Z = 0 beyond Δ_c = (Q² − f_eff P)/(2Q)... for
-    f_eff P > Q² the paper's Δ_c is negative: we check Z decreases with Δ and reaches 0."""
+    """Eq. (11) at Δ = 0 is eq. (10); Z decreases with Δ and vanishes exactly at
+    Δ_c = (f_eff P − Q²)/(2Q) (the root of its radicand; the paper prints the opposite
+    sign, negative wherever the spins synchronize) — here 1.625 for W = 7Γ, f_eff = 15Γ."""
     assert lorentzian_order_parameter(7.0, 15.0, 0.0) == pytest.approx(
         mean_field_order_parameter(7.0, 15.0))
     Z = lorentzian_order_parameter(7.0, 15.0, np.linspace(0, 10, 101))
     assert np.all(np.diff(Z) <= 1e-15) and Z[-1] == 0.0
+    dc = DP.critical_width(7.0, 15.0)
+    assert dc == pytest.approx(1.625)
+    assert lorentzian_order_parameter(7.0, 15.0, dc * (1 - 1e-6)) > 0
+    assert lorentzian_order_parameter(7.0, 15.0, dc * (1 + 1e-6)) == 0.0
+    assert DP.critical_width(1.2, 5.0) == 0.0          # below threshold at Δ = 0
 
 
 def test_engine_pair_moments_at_order_one():
@@ -168,6 +174,10 @@ def test_bad_geometry():
         DipoleArray.all_to_all(0, 1.0, 1.0)
     with pytest.raises(ValueError, match="alpha"):
         power_law_decay(chain_positions(3), -1.0)
+    with pytest.raises(ValueError, match="pumping must be finite and >= 0"):
+        DP.critical_width(-1.0, 10.0)
+    with pytest.raises(ValueError, match="width must be finite and >= 0"):
+        lorentzian_order_parameter(5.0, 10.0, np.nan)
     with pytest.raises(ValueError, match="N must be >= 2"):
         DP.pair_correlations(1, [1.0], 10.0)
     with pytest.raises(ValueError, match="N must be >= 2"):

@@ -67,7 +67,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..._validate import check_int, check_rate, check_real
-from .model import TwoBodyLossSpins, sample_detunings
+from .model import TwoBodyLossSpins, sample_detunings, stabilised_amplitude
 from .states import cat_state, fidelity, hp_number_index
 
 __all__ = [
@@ -91,10 +91,6 @@ def _check_model_args(N, eta, Gamma2, phase=0.0, *, positive_gamma=True):
     return N, eta, Gamma2, phase
 
 
-def _check_positive_int(name, value):
-    return check_int(name, value, minimum=1)
-
-
 # ----------------------------------------------------------------- manifold
 def manifold_operators(N, eta, Gamma2=1.0, phase=0.0):
     """``(H, c_ops)`` on the symmetric manifold ``j = N/2`` (``qutip.jmat`` ordering, S_− = J_−).
@@ -108,14 +104,10 @@ def manifold_operators(N, eta, Gamma2=1.0, phase=0.0):
     return H, [np.sqrt(Gamma2) / N * Sm2]
 
 
-def _alpha(eta, Gamma2, phase):
-    return np.sqrt(2 * eta / Gamma2) * np.exp(-1j * (phase / 2 + np.pi / 4))
-
-
 def stabilised_theta(N, eta, Gamma2=1.0, phase=0.0):
     """``(θ, ϕ)`` of the stabilised spin coherent states: ``tan(θ/2) = |α|/√N``, ``ϕ = arg α``."""
     N, eta, Gamma2, phase = _check_model_args(N, eta, Gamma2, phase)
-    alpha = _alpha(eta, Gamma2, phase)
+    alpha = stabilised_amplitude(eta, Gamma2, phase)
     return float(2 * np.arctan(abs(alpha) / np.sqrt(N))), float(np.angle(alpha))
 
 
@@ -256,7 +248,7 @@ def manifold_steady_state(N, eta, Gamma2=1.0, phase=0.0, *, initial=None, t_obs=
     if not t_obs > 0:
         raise ValueError(f"t_obs must be > 0, got {t_obs}")
     if initial is None:
-        initial = hp_coherent_state(N, _alpha(eta, Gamma2, phase))
+        initial = hp_coherent_state(N, stabilised_amplitude(eta, Gamma2, phase))
     if not isinstance(initial, qutip.Qobj) or initial.shape[0] != N + 1:
         raise ValueError(f"initial must be a manifold Qobj of dimension N + 1 = {N + 1}")
     rho0 = (initial * initial.dag() if initial.isket else initial).full()
@@ -518,7 +510,7 @@ def cat_fidelity_dynamics(N=8, eta=0.2, Gamma2=1.0, widths=(1e-3, 1e-2), tlist=N
     N, eta, Gamma2, phase = _check_model_args(N, eta, Gamma2, phase)
     if N > 12:
         raise ValueError(f"N = {N} is too large for the tensor space (N <= 12)")
-    realizations = _check_positive_int("realizations", realizations)
+    realizations = check_int("realizations", realizations, minimum=1)
     widths = tuple(check_rate("widths", w) for w in np.atleast_1d(widths))
     if not widths:
         raise ValueError("widths must not be empty")

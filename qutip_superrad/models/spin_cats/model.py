@@ -23,6 +23,12 @@ from ..._validate import check_int, check_rate, check_real
 __all__ = ["TwoBodyLossSpins", "sample_detunings"]
 
 
+def stabilised_amplitude(eta, Gamma2, phase=0.0):
+    """``α = √(2η/Γ_2) e^{−i(φ/2 + π/4)}``: the coherent states ``±α`` the bosonic model
+    (eqs. 3–4) stabilises (unchecked; :attr:`TwoBodyLossSpins.alpha` checks)."""
+    return np.sqrt(2 * eta / Gamma2) * np.exp(-1j * (phase / 2 + np.pi / 4))
+
+
 def sample_detunings(N, width, distribution="gaussian", seed=None):
     """Detunings ``δ_i`` of N spins: ``"gaussian"`` (N(0, width²), the paper's Fig. 1–2),
     ``"lorentzian"`` (half width ``width``), ``"uniform"`` (in ``[−width, width]``) or
@@ -96,7 +102,7 @@ class TwoBodyLossSpins:
         """Bosonic steady-state amplitude ``√(2η/Γ_2) e^{−i(φ/2 + π/4)}`` (eq. 4 model)."""
         if self.Gamma2 == 0:
             raise ValueError("alpha needs Gamma2 > 0")
-        return np.sqrt(2 * self.eta / self.Gamma2) * np.exp(-1j * (self.phase / 2 + np.pi / 4))
+        return stabilised_amplitude(self.eta, self.Gamma2, self.phase)
 
     def with_detunings(self, detunings):
         """The same spins with other detunings."""
