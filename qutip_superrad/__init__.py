@@ -26,10 +26,12 @@ from .solvers import steadystate, evolve, correlation, methods
 from .solvers import spectrum   # the function; the analysis module stays importable as qutip_superrad.spectrum
 from . import examples
 from . import quantum_info
+from .sweeps import sweep, SweepTask, SweepResult, SweepError, load_sweep
 
 __all__ = ["Ensemble", "SuperradiantLaser", "BadCavityLaser", "VLevelLaser", "DipoleArray", "TwoBodyLossSpins", "SteadyStateResult",
            "EvolutionResult", "SpectrumResult", "spectrum_features", "MemoryLimitError", "TruncationWarning",
            "CollectivePumping", "cross_validate", "CrossValidationReport", "converge_clusters", "ClusterConvergence", "critical_pump",
            "cumulant", "Mode", "Atom", "Clusters", "parameter", "parameters", "Model", "pair_sum", "correlated_decay",
            "Result", "TimeResult", "steadystate", "evolve", "spectrum", "correlation", "methods", "examples", "quantum_info",
+           "sweep", "SweepTask", "SweepResult", "SweepError", "load_sweep",
            "__version__"]

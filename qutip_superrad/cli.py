@@ -46,6 +46,7 @@ except ModuleNotFoundError:            # pragma: no cover - Python 3.10
 
 from . import __version__
 from . import _validate as V
+from . import _cli_sweep
 
 __all__ = ["main", "build_parser", "load_defaults", "run_laser", "run_sweep", "info"]
 
@@ -682,6 +683,8 @@ def build_parser():
         epilog="Examples:\n  python -m qutip_superrad\n"
                "  python -m qutip_superrad laser --N 3 --nphot 8 --json out.json\n"
                "  python -m qutip_superrad sweep --N 1,2,4,8 --plot sweep.png\n"
+               "  python -m qutip_superrad sweep --model dipoles --grid pumping=0.5:4:8 "
+               "--grid collective_emission=0.5:3:6 --store run.sqlite --map parallel\n"
                "  python -m qutip_superrad info",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -696,6 +699,7 @@ def build_parser():
                         "bad-cavity limit), with a progress bar",
                         description="Photon number and linewidth versus the atom number N.")
     _add_model_flags(sp, sweep=True)
+    _cli_sweep.add_flags(sp)
     ip = sub.add_parser("info", help="versions of qutip-superrad and its dependencies, "
                         "available methods", description="Print version information.")
     ip.add_argument("--json", type=str, default=None, metavar="PATH",
@@ -758,6 +762,10 @@ def main(argv=None):
         flags[new] = value
     if args.no_plot:
         flags["plot"] = ""
+    if args.command == "sweep" and args.model:
+        return _main_model_sweep(args, flags, sub)
+    if args.command == "sweep" and args.grid:
+        sub.error("--grid needs --model NAME (without --model, sweep runs the laser over --N)")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", FutureWarning)
@@ -793,6 +801,45 @@ def main(argv=None):
         print(f"{sub.prog}: error: {type(err).__name__}: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+def _main_model_sweep(args, flags, sub):
+    """``sweep --model NAME``: any registered model through :func:`qutip_superrad.sweep`."""
+    extra = sorted(set(flags) - {"plot", "json", "nphot"})
+    if extra:
+        sub.error(f"argument {_KEYS[extra[0]][0]}: with --model give model parameters as "
+                  f"--set NAME=VALUE or --grid NAME=SPEC")
+    try:
+        for flag, key in (("--json", "json"), ("--plot", "plot")):
+            _check_output_path(flag, flags.get(key, ""))   # before any computation
+        report, res, status = _cli_sweep.run_model_sweep(args, flags)
+    except (ValueError, TypeError) as err:
+        sub.error(str(err))
+    except RuntimeError as err:                            # SweepError (--fail-fast)
+        print(f"{sub.prog}: error: {err}", file=sys.stderr)
+        return 1
+    if flags.get("json"):                                  # the numbers first, then the plot
+        _write_json(flags["json"], report)
+    if flags.get("plot"):
+        def save(path):
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+            ax = res.plot()
+            ax.figure.tight_layout()
+            ax.figure.savefig(path, dpi=120)
+            plt.close(ax.figure)
+        _plot_or_record(report, flags["plot"], "sweep", args.quiet, sys.stdout, save,
+                        flags["plot"])
+        if "plot_error" in report:
+            print(f"{sub.prog}: error: the plot could not be written ({report['plot_error']})",
+                  file=sys.stderr)
+            return 1
+    if status and not args.quiet:
+        print(f"{sub.prog}: {len(res.failed)} point(s) failed, {len(res.missing)} missing"
+              + (f"; rerun with --store {res.store} to resume" if res.store else ""),
+              file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":                                # pragma: no cover

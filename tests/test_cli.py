@@ -303,3 +303,62 @@ def test_max_memory_flag_limits_the_exact_methods(tmp_path, monkeypatch, capsys)
         cli.main(["laser", *SMALL, "--max-memory", "-1"])
     assert exc.value.code == 2
     assert "argument --max-memory: max_memory must be > 0 GiB" in capsys.readouterr().err
+
+
+# -- sweep --model: any registered model through qsr.sweep --------------------------------
+def test_parse_axis():
+    from qutip_superrad._cli_sweep import parse_axis
+    assert parse_axis("N=2,4,8") == ("N", [2, 4, 8])
+    assert parse_axis("kappa=1:3:3") == ("kappa", [1, 2, 3])
+    assert parse_axis("kappa=1.0:2:3") == ("kappa", [1.0, 1.5, 2.0])
+    name, vals = parse_axis("pumping=0.1:10:3:log")
+    assert name == "pumping" and vals == pytest.approx([0.1, 1.0, 10.0])
+    assert parse_axis("method=full, dicke") == ("method", ["full", "dicke"])
+    for bad, msg in [("kappa", "AXIS=SPEC"), ("kappa=1:2", "start:stop:count"),
+                     ("kappa=a,b", "'a' is not a number"), ("kappa=1:2:0", "count must be"),
+                     ("kappa=0:1:3:log", "positive ends")]:
+        with pytest.raises(ValueError, match=msg):
+            parse_axis(bad)
+
+
+def test_model_sweep_store_resume_json_plot(tmp_path):
+    store, js, png = tmp_path / "run.sqlite", tmp_path / "r.json", tmp_path / "r.png"
+    args = ["sweep", "--model", "dipoles", "--set", "N=4", "--grid", "pumping=0.5:2:4",
+            "--grid", "collective_emission=1,2", "--store", str(store)]
+    res = run_cli(args + ["--json", str(js), "--plot", str(png)], tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "order_parameter" in res.stdout and png.exists()
+    report = json.loads(js.read_text())
+    assert len(report["points"]) == 8 and {p["status"] for p in report["points"]} == {"ok"}
+    import qutip_superrad as qsr
+    direct = qsr.DipoleArray.all_to_all(4, 2, 1.0).steadystate("dicke").values["order_parameter"]
+    pt = next(p for p in report["points"]
+              if p["params"] == {"pumping": 1.0, "collective_emission": 2})
+    assert pt["values"]["order_parameter"] == pytest.approx(float(direct), rel=1e-12)
+    # rerun: resumed, nothing recomputed (the store's timestamps do not move)
+    loaded = qsr.load_sweep(store)
+    again = run_cli(args + ["-q"], tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert [r["finished"] for r in qsr.load_sweep(store).records] == \
+        [r["finished"] for r in loaded.records]
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--model", "laser"], "--grid: give at least one axis"),
+    (["--model", "laser", "--grid", "pump=1,2"], "'pump' is not a parameter of laser; valid"),
+    (["--model", "laser", "--grid", "N=2", "--coupling", "2"], "--set NAME=VALUE"),
+    (["--model", "laser", "--grid", "N=2", "--set", "coupling"], "--set 'coupling': write"),
+    (["--grid", "N=2"], "--grid needs --model"),
+    (["--model", "laser", "--grid", "N=2", "--store", "/nonexistent/dir/s.sqlite"],
+     "does not exist"),
+])
+def test_model_sweep_bad_input(args, msg, capsys):
+    code, _, err = _main_exit(["sweep"] + args, capsys)
+    assert code == 2 and msg in err
+
+
+def test_model_sweep_failed_points_exit_1(tmp_path):
+    res = run_cli(["sweep", "--model", "collective-pumping", "--set", "emission=0.1",
+                   "--grid", "N=3,4"], tmp_path)         # manifold method refuses local emission
+    assert res.returncode == 1
+    assert "local emission/dephasing break the j = N/2 manifold" in res.stderr

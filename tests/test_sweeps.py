@@ -1,0 +1,360 @@
+"""Sweeps: QuTiP's maps, the SQLite store, resume after SIGKILL, MPI, bad input."""
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qutip_superrad as qsr
+from qutip_superrad import examples
+from qutip_superrad.sweeps import point_seed
+from qutip_superrad.models.registry import MODELS, registered
+
+
+def _noisy(x, y, seed):
+    """A cheap stochastic point: deterministic given its seed."""
+    return {"f": x * y + np.random.default_rng(seed).normal(), "g": complex(x, y)}
+
+
+def _fails_at_two(x):
+    if x == 2:
+        raise RuntimeError("boom at x=2")
+    return x ** 2
+
+
+def _sleeps(x):
+    if x == 1:
+        time.sleep(30)
+    return float(x)
+
+
+# -- physics through the sweep ----------------------------------------------------------
+def test_laser_sweep_equals_direct_solves():
+    """Each point is exactly the direct steady state (same code path, no tolerance)."""
+    res = qsr.sweep("laser", {"pumping": [0.5, 2.0], "N": [2, 3]}, progress_bar=False)
+    assert res.complete and res.shape == (2, 2)
+    for i, R in enumerate([0.5, 2.0]):
+        for j, N in enumerate([2, 3]):
+            direct = registered("laser").factory(N=N, pumping=R).steadystate("dicke", nphot=10)
+            assert res["photon_number"][i, j] == direct.photon_number
+            assert res["g2"][i, j] == direct.g2
+    # more pumping, more photons (below the second threshold at R ~ N g²/κ)
+    assert np.all(np.diff(res["photon_number"], axis=0) > 0)
+
+
+def test_method_axis_cross_validates_full_against_dicke():
+    """Exact vs exact over a method axis: full tensor space and Dicke basis agree to 1e-8
+    (both are exact; the tolerance is the steady-state solvers' residual)."""
+    task = qsr.SweepTask("laser", fixed={"pumping": 1.0}, call_kwargs={"nphot": 6})
+    res = qsr.sweep(task, {"N": [2, 3], "method": ["full", "dicke"]}, progress_bar=False)
+    n = res["photon_number"]
+    assert res.dims == ("N", "method")
+    np.testing.assert_allclose(n[:, 0], n[:, 1], rtol=1e-8)
+    np.testing.assert_allclose(res["g2"][:, 0], res["g2"][:, 1], rtol=1e-7)
+
+
+def test_model_description_sweep_matches_direct():
+    """A user Model: axes are its parameters, observables its e_ops."""
+    model, ops = examples.driven_dicke(N=4, rabi=1.0, collective_emission=0.5, dephasing=0.1)
+    task = qsr.SweepTask(model, "dicke", observables={"Jz": ops["Jz"]})
+    res = qsr.sweep(task, {"rabi": [0.2, 1.0, 3.0]}, progress_bar=False)
+    for rabi, jz in zip([0.2, 1.0, 3.0], res["Jz"]):
+        direct = qsr.steadystate(model.with_values(rabi=rabi), "dicke", e_ops={"Jz": ops["Jz"]})
+        assert jz == pytest.approx(float(np.real(direct.values["Jz"])), abs=1e-12)
+    # strong drive saturates towards <Jz> = 0 from below
+    assert res["Jz"][0] < res["Jz"][2] < 0
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_registered_model_sweeps(name):
+    """Two points of every registered model at cheap sizes, default method and observables."""
+    small = {"laser": {"N": 2}, "laser-gaussian": {"N": 1000.0, "n_clusters": 5},
+             "bad-cavity": {"N": 3}, "collective-pumping": {"N": 4}, "dipoles": {"N": 4},
+             "vlevel": {"N": 1000.0}}[name]
+    entry = registered(name)
+    axis = next(k for k in ("pumping", "collective_pumping", "kappa") if k in entry.parameters)
+    base = entry.defaults[axis]
+    res = qsr.sweep(qsr.SweepTask(name, fixed=small), {axis: [base, 2 * base]},
+                    progress_bar=False)
+    assert res.complete, res.failed
+    assert res.observables == list(entry.observables)
+    for o in res.observables:
+        assert np.all(np.isfinite(res[o]))
+
+
+# -- maps ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("map_name", ["parallel", "loky"])
+def test_parallel_maps_identical_to_serial(map_name):
+    grid = {"x": [1.0, 2.0, 3.0], "y": [0.5, -1.0]}
+    serial = qsr.sweep(_noisy, grid, progress_bar=False)
+    par = qsr.sweep(_noisy, grid, map=map_name, map_kw={"num_cpus": 2}, progress_bar=False)
+    assert np.array_equal(serial["f"], par["f"]) and np.array_equal(serial["g"], par["g"])
+    assert len({r["host"] for r in par.records}) == 2        # really two workers
+
+
+def test_seeds_depend_on_the_point_only():
+    a = point_seed(7, {"x": 1.0, "y": 2.0})
+    assert a == point_seed(7, {"y": 2.0, "x": 1.0}) != point_seed(8, {"x": 1.0, "y": 2.0})
+    one = qsr.sweep(_noisy, {"x": [1.0, 2.0], "y": [3.0]}, progress_bar=False)
+    rev = qsr.sweep(_noisy, [{"x": 2.0, "y": 3.0}, {"x": 1.0, "y": 3.0}], progress_bar=False)
+    assert one["f"][1, 0] == rev["f"][0] and one["f"][0, 0] == rev["f"][1]
+    other = qsr.sweep(_noisy, {"x": [1.0, 2.0], "y": [3.0]}, seed=1, progress_bar=False)
+    assert not np.array_equal(one["f"], other["f"])
+
+
+MPI_SCRIPT = """
+import numpy as np, qutip_superrad as qsr
+def f(x, y, seed):
+    return {"f": x * y + np.random.default_rng(seed).normal()}
+if __name__ == "__main__":
+    grid = {"x": [1.0, 2.0, 3.0], "y": [0.5, 1.5]}
+    r = qsr.sweep(f, grid, map="mpi", map_kw={"num_cpus": 2}, progress_bar=False)
+    s = qsr.sweep(f, grid, progress_bar=False)
+    print("RESULT", r.complete, bool(np.array_equal(r["f"], s["f"])),
+          len({rec["host"] for rec in r.records}))
+"""
+
+
+def _mpiexec():
+    here = Path(sys.executable).parent / "mpiexec"
+    return str(here) if here.exists() else shutil.which("mpiexec")
+
+
+def test_mpi_two_ranks_identical_to_serial(tmp_path):
+    """Two MPI worker ranks (mpich from the test extra), results identical to serial."""
+    pytest.importorskip("mpi4py")
+    mpiexec = _mpiexec()
+    assert mpiexec, "mpiexec not found: install the test extra (mpich wheel)"
+    script = tmp_path / "mpi_sweep.py"
+    script.write_text(MPI_SCRIPT)
+    out = subprocess.run([mpiexec, "-n", "3", sys.executable, "-m", "mpi4py.futures",
+                          str(script)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("RESULT"))
+    assert line.split()[1:] == ["True", "True", "2"]
+
+
+# -- the store -----------------------------------------------------------------------------
+def test_store_resumes_without_recomputing(tmp_path):
+    path = tmp_path / "run.sqlite"
+    grid = {"x": [1.0, 2.0], "y": [1.0, 2.0, 3.0]}
+    first = qsr.sweep(_noisy, {"x": [1.0], "y": [1.0, 2.0, 3.0]}, store=path, progress_bar=False)
+    stamps = {r["key"]: r["finished"] for r in first.records}
+    full = qsr.sweep(_noisy, grid, store=path, progress_bar=False)   # grid extended
+    assert full.complete and full.shape == (2, 3)
+    for r in full.records:
+        if r["key"] in stamps:
+            assert r["finished"] == stamps[r["key"]]                    # not recomputed
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert con.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM points").fetchone() == (6, 6)
+    con.close()
+    loaded = qsr.load_sweep(path)
+    assert np.array_equal(loaded["f"], full["f"]) and np.array_equal(loaded["g"], full["g"])
+    assert loaded["g"].dtype == complex
+
+
+def test_store_refuses_another_task_and_overwrite(tmp_path):
+    path = tmp_path / "run.sqlite"
+    qsr.sweep(_noisy, {"x": [1.0], "y": [1.0]}, store=path, progress_bar=False)
+    with pytest.raises(ValueError, match="belongs to another task.*seed"):
+        qsr.sweep(_noisy, {"x": [1.0], "y": [1.0]}, store=path, seed=3, progress_bar=False)
+    with pytest.raises(ValueError, match="belongs to another task"):
+        qsr.sweep(qsr.SweepTask("laser", fixed={"N": 2}), {"pumping": [1.0]}, store=path,
+                  progress_bar=False)
+    with pytest.raises(ValueError, match="exists; pass resume=True"):
+        qsr.sweep(_noisy, {"x": [1.0], "y": [1.0]}, store=path, resume=False,
+                  progress_bar=False)
+
+
+KILL_TASK = """
+import time
+import numpy as np
+def point(x, seed):
+    time.sleep(0.02)
+    return {"f": x + np.random.default_rng(seed).normal()}
+"""
+KILL_RUN = """
+import sys
+sys.path.insert(0, {dir!r})
+import numpy as np, qutip_superrad as qsr
+from killtask import point
+qsr.sweep(point, {{"x": list(np.arange(200.0))}}, store=sys.argv[1], progress_bar=False)
+"""
+
+
+def test_sigkill_then_resume_gives_every_point_once(tmp_path):
+    """Kill a 200-point sweep mid-way, resume: each point exactly once, results identical
+    to an uninterrupted run, and the database intact."""
+    (tmp_path / "killtask.py").write_text(KILL_TASK)
+    run = tmp_path / "run.py"
+    run.write_text(KILL_RUN.format(dir=str(tmp_path)))
+    killed, clean = tmp_path / "killed.sqlite", tmp_path / "clean.sqlite"
+    proc = subprocess.Popen([sys.executable, str(run), str(killed)])
+    try:
+        t0 = time.time()
+        while time.time() - t0 < 120:
+            time.sleep(0.2)
+            if killed.exists():
+                try:
+                    con = sqlite3.connect(killed, timeout=5)
+                    n = con.execute("SELECT COUNT(*) FROM points").fetchone()[0]
+                    con.close()
+                except sqlite3.OperationalError:
+                    continue
+                if n >= 30:
+                    break
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+    con = sqlite3.connect(killed)
+    n_before = con.execute("SELECT COUNT(*) FROM points").fetchone()[0]
+    con.close()
+    assert 30 <= n_before < 200
+    for path in (killed, clean):                       # resume, and an uninterrupted run
+        assert subprocess.run([sys.executable, str(run), str(path)], timeout=300).returncode == 0
+    sys.path.insert(0, str(tmp_path))
+    try:
+        from killtask import point
+        a = qsr.load_sweep(killed)
+        b = qsr.load_sweep(clean)
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert a.complete and b.complete and len(a) == 200
+    assert np.array_equal(a["f"], b["f"])
+    con = sqlite3.connect(killed)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert con.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM points").fetchone() == (200, 200)
+    con.close()
+    assert point is not None
+
+
+# -- failures --------------------------------------------------------------------------------
+def test_failed_point_recorded_and_sweep_goes_on(tmp_path):
+    res = qsr.sweep(_fails_at_two, {"x": [1, 2, 3]}, store=tmp_path / "s.sqlite",
+                    progress_bar=False)
+    assert res.status.tolist() == ["ok", "error", "ok"]
+    assert res.failed[0]["error"] == "RuntimeError: boom at x=2"
+    assert np.isnan(res["value"][1]) and res["value"][2] == 9
+    with pytest.raises(qsr.SweepError, match="boom at x=2"):
+        qsr.sweep(_fails_at_two, {"x": [1, 2, 3]}, map_kw={"fail_fast": True},
+                  progress_bar=False)
+    # retried on request only
+    again = qsr.sweep(_fails_at_two, {"x": [1, 2, 3]}, store=tmp_path / "s.sqlite",
+                      progress_bar=False)
+    assert again.failed[0]["finished"] == res.failed[0]["finished"]
+    retried = qsr.sweep(_fails_at_two, {"x": [1, 2, 3]}, store=tmp_path / "s.sqlite",
+                        retry_failed=True, progress_bar=False)
+    assert retried.failed[0]["finished"] > res.failed[0]["finished"]
+
+
+@pytest.mark.parametrize("map_name", ["serial", "parallel"])
+def test_hanging_point_recorded_as_timeout(map_name):
+    t0 = time.time()
+    res = qsr.sweep(_sleeps, {"x": [0, 1, 2]}, map=map_name,
+                    map_kw={"point_timeout": 1.0, "num_cpus": 2}, progress_bar=False)
+    assert time.time() - t0 < 15
+    assert res.status.tolist() == ["ok", "timeout", "ok"]
+    assert "point_timeout" in res.failed[0]["error"]
+
+
+def test_sweep_timeout_leaves_points_for_resume(tmp_path):
+    path = tmp_path / "t.sqlite"
+    res = qsr.sweep(_sleeps, {"x": [0, 1, 2]}, store=path, map_kw={"timeout": 1.0},
+                    progress_bar=False)
+    assert res.status.tolist() == ["ok", "missing", "missing"]   # interrupted, not failed
+
+
+# -- results --------------------------------------------------------------------------------
+def test_xarray_netcdf_dataframe_plot(tmp_path):
+    xr = pytest.importorskip("xarray")
+    res = qsr.sweep(_noisy, {"x": [1.0, 2.0, 3.0], "y": [0.5, 1.5]}, progress_bar=False)
+    ds = res.to_xarray()
+    assert ds["f"].dims == ("x", "y") and list(ds["x"].values) == [1.0, 2.0, 3.0]
+    assert float(ds["f"].sel(x=2.0, y=1.5)) == res["f"][1, 1]
+    path = res.to_netcdf(tmp_path / "r.nc")
+    back = xr.open_dataset(path)
+    np.testing.assert_array_equal(back["g_imag"].values, res["g"].imag)
+    back.close()
+    df = res.to_dataframe()
+    assert len(df) == 6 and set(df.columns) >= {"x", "y", "f", "status", "wall_time"}
+    import matplotlib
+    matplotlib.use("Agg")
+    ax = res.plot("f")
+    assert ax.get_xlabel() == "x" and ax.get_ylabel() == "y"
+    assert ax.figure.axes[-1].get_ylabel() == "f"                 # the colour bar
+    ax1 = qsr.sweep(_fails_at_two, {"x": [1, 2, 3]}, progress_bar=False).plot()
+    assert ax1.get_xlabel() == "x" and any(t.get_text() == "failed / missing"
+                                           for t in ax1.get_legend().get_texts())
+
+
+def test_real_observables_are_real_and_scalars_scalar():
+    res = qsr.sweep(qsr.SweepTask("dipoles", fixed={"N": 4}), {"pumping": [1.0]},
+                    progress_bar=False)
+    rec = res.records[0]["values"]
+    assert all(isinstance(v, float) for v in rec.values()), rec
+
+
+# -- bad input -------------------------------------------------------------------------------
+@pytest.mark.parametrize("grid, exc, match", [
+    ({}, ValueError, "at least one axis"),
+    ({"pumping": []}, ValueError, "axis 'pumping' is empty"),
+    ({"pumping": ["a"]}, TypeError, "axis 'pumping': values must be numbers"),
+    ({"pumping": [1.0, float("nan")]}, ValueError, "finite"),
+    ({"pumping": [1.0, 1.0]}, ValueError, "repeats"),
+    ({"pump": [1.0]}, ValueError, "'pump' is not a parameter of laser; valid axes: N, coupling"),
+    ([], ValueError, "list of points is empty"),
+    ([{"N": 2}, {"pumping": 1.0}], ValueError, "point 1 sets"),
+    (3, TypeError, "grid must be a dict"),
+])
+def test_bad_grids(grid, exc, match):
+    with pytest.raises(exc, match=match):
+        qsr.sweep("laser", grid, progress_bar=False)
+
+
+def test_bad_options(tmp_path):
+    with pytest.raises(ValueError, match="directory .*missing.* does not exist"):
+        qsr.sweep("laser", {"N": [2]}, store=tmp_path / "missing" / "s.sqlite")
+    with pytest.raises(ValueError, match="map must be one of serial, parallel, loky, mpi"):
+        qsr.sweep("laser", {"N": [2]}, map="dask")
+    with pytest.raises(ValueError, match=r"map_kw: unknown keys \['cpus'\]"):
+        qsr.sweep("laser", {"N": [2]}, map_kw={"cpus": 2})
+    with pytest.raises(ValueError, match="point_timeout.*positive"):
+        qsr.sweep("laser", {"N": [2]}, map_kw={"point_timeout": -1})
+    with pytest.raises(ValueError, match="progress_bar must be"):
+        qsr.sweep("laser", {"N": [2]}, progress_bar="fancy")
+    with pytest.raises(ValueError, match="model 'lasr' is not registered; known models: bad-cavity"):
+        qsr.sweep("lasr", {"N": [2]})
+    with pytest.raises(ValueError, match="fixed: \\['pump'\\] are not parameters"):
+        qsr.SweepTask("laser", fixed={"pump": 1.0})
+    model, ops = examples.driven_dicke(N=2, rabi=1.0, collective_emission=0.5)
+    with pytest.raises(TypeError, match="a Model needs observables"):
+        qsr.sweep(model, {"rabi": [1.0]})
+    bad_obs = qsr.sweep(qsr.SweepTask("laser", observables=["photons"], fixed={"N": 2}),
+                        {"pumping": [1.0]}, progress_bar=False)
+    assert bad_obs.failed[0]["error"].startswith("ValueError: observable 'photons' not found")
+    assert "photon_number" in bad_obs.failed[0]["error"]
+    (tmp_path / "junk.sqlite").write_text("not a database at all" * 100)
+    with pytest.raises(ValueError, match="not a sweep store"):
+        qsr.sweep("laser", {"N": [2]}, store=tmp_path / "junk.sqlite")
+
+
+def test_warnings_of_a_point_are_recorded_and_marked():
+    """A truncated photon space warns inside the worker: the record keeps it, the plot marks it."""
+    res = qsr.sweep(qsr.SweepTask("laser", fixed={"N": 6}, call_kwargs={"nphot": 4}),
+                    {"pumping": [0.001, 3.0]}, progress_bar=False)
+    assert res.status.tolist() == ["ok", "ok"]
+    assert not res.records[0]["warnings"]                    # almost no photons: fine
+    assert any("truncated" in w for w in res.records[1]["warnings"])
+    import matplotlib
+    matplotlib.use("Agg")
+    ax = res.plot("photon_number")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["warning"]
