@@ -91,8 +91,8 @@ class SweepTask:
 
     Notes
     -----
-    When the factory or the call accepts a ``seed`` argument, each point gets
-    its own seed, :func:`point_seed` of the sweep's master seed and the point's
+    When the factory or the call accepts a ``seed`` argument (or the method is
+    ``"trajectories"``, whose ``options["seed"]`` it sets), each point gets its own seed, :func:`point_seed` of the sweep's master seed and the point's
     parameters: a resumed sweep draws exactly the numbers an uninterrupted one
     draws, whatever the order in which points ran.
     """
@@ -207,6 +207,11 @@ class SweepTask:
         kwargs = dict(self.call_kwargs)
         if method is not None:
             kwargs["method"] = method
+        if seed is not None and method == "trajectories":
+            # the package's stochastic method takes its seed as an option
+            opts = dict(kwargs.get("options") or {})
+            opts.setdefault("seed", seed)
+            kwargs["options"] = opts
         if self.is_model:
             from . import solvers
             fn = getattr(solvers, self.call)

@@ -636,15 +636,8 @@ def _synchronization(values, N):
 # --------------------------------------------------------------------------
 # the all-to-all phase diagram (Fig. 2a,b) and the pair correlations (Fig. 3)
 # --------------------------------------------------------------------------
-def _map_row(row):
-    """One row of the map (a fixed W): tasks of ~0.1–1 s amortise the worker overhead."""
-    N, W, fes, gam, method = row
-    return [DipoleArray.all_to_all(N, fe, W, emission=gam).steadystate(method).values
-            for fe in fes]
-
-
 def synchronization_map(N, pumping, collective_emission, *, method="dicke", emission=1.0,
-                        map="serial", num_cpus=None, progress=True):
+                        map="serial", num_cpus=None, progress_bar=True, store=None):
     r"""Order parameter of all-to-all arrays on a grid of ``(W, f_eff)`` (Fig. 2a,b).
 
     Parameters
@@ -656,10 +649,16 @@ def synchronization_map(N, pumping, collective_emission, *, method="dicke", emis
     method : {"dicke", "meanfield", "cumulant"}
         ``dicke`` is exact (Fig. 2b); the others give the approximations on
         the same grid (App. B: cumulants deviate where ``W ≪ Γ``).
-    map : {"serial", "parallel"}
-        ``"parallel"`` uses :func:`qutip.parallel_map` with ``num_cpus`` workers.
-    progress : bool
-        Progress bar.
+    emission : float
+        Single-dipole decay Γ.
+    map : {"serial", "parallel", "loky", "mpi"}
+        QuTiP's map, through :func:`qutip_superrad.sweep` (registered model ``"dipoles"``).
+    num_cpus : int, optional
+        Workers of the parallel maps.
+    progress_bar : bool or str
+        As in :func:`qutip_superrad.sweep`.
+    store : str or Path, optional
+        SQLite store of the sweep: a rerun with the same arguments resumes.
 
     Returns
     -------
@@ -668,6 +667,7 @@ def synchronization_map(N, pumping, collective_emission, *, method="dicke", emis
         shape ``(len(pumping), len(collective_emission))``:
         ``"order_parameter"``, ``"inversion"``, ``"pair_coherence"``, ``"pair_inversion"``.
     """
+    from ..sweeps import SweepTask, sweep
     N = check_int("N", N, minimum=2)
     W = np.atleast_1d(np.asarray(pumping, dtype=float))
     fe = np.atleast_1d(np.asarray(collective_emission, dtype=float))
@@ -677,23 +677,16 @@ def synchronization_map(N, pumping, collective_emission, *, method="dicke", emis
     gam = check_rate("emission", emission)
     if method not in ("dicke", "meanfield", "cumulant"):
         raise ValueError(f"method must be 'dicke', 'meanfield' or 'cumulant', got {method!r}")
-    if map not in ("serial", "parallel"):
-        raise ValueError(f"map must be 'serial' or 'parallel', got {map!r}")
-    rows = [(N, float(w), [float(f) for f in fe], gam, method) for w in W]
-    if map == "parallel":
-        import qutip
-        out = qutip.parallel_map(_map_row, rows,
-                                 map_kw={"num_cpus": num_cpus} if num_cpus else None,
-                                 progress_bar="text" if progress else None)
-    else:
-        from .._progress import progress as _progress
-        out = [_map_row(r) for r in _progress(rows, desc=f"Z_Q map ({method})",
-                                              enabled=progress)]
-    out = [v for row in out for v in row]
     keys = ("order_parameter", "inversion", "pair_coherence", "pair_inversion")
+    task = SweepTask("dipoles", method, observables=keys, fixed={"N": N, "emission": gam})
+    swept = sweep(task, {"pumping": list(W), "collective_emission": list(fe)}, map=map,
+                  map_kw={"num_cpus": num_cpus} if num_cpus else None, store=store,
+                  progress_bar=progress_bar)
+    if swept.failed or swept.missing:
+        bad = (swept.failed or [{"params": swept.missing[0], "error": "missing"}])[0]
+        raise RuntimeError(f"synchronization_map: point {bad['params']} failed: {bad['error']}")
     res = {"pumping": W, "collective_emission": fe, "N": N, "method": method}
-    for k in keys:
-        res[k] = np.array([o[k] for o in out]).reshape(len(W), len(fe))
+    res.update({k: swept[k] for k in keys})
     return res
 
 

@@ -460,11 +460,11 @@ def ellipse_boundary(x, a, b):
     return b * np.sqrt(np.clip(a * a - (x - a) ** 2, 0, None))
 
 
-def _map_point(args):
-    N, eta, delta, t_final, tol, max_seconds = args
-    r = solve_two_ensembles(N, eta, delta, 1.0, t_final=t_final, tol=tol,
+def _map_point(N, delta_tilde, eta_tilde, t_final, tol, max_seconds):
+    """One point of Fig. 4 (a sweep task: plain numbers in, a dict of numbers out)."""
+    r = solve_two_ensembles(N, eta_tilde, delta_tilde / N ** 2, 1.0, t_final=t_final, tol=tol,
                             max_seconds=max_seconds)
-    return (r["zeta"], r["synchronized"], r["converged"], r["A"], r["z"])
+    return {k: r[k] for k in ("zeta", "synchronized", "converged", "A", "z")}
 
 
 class PhaseSpreadMap:
@@ -583,7 +583,7 @@ def fit_boundary(x, y):
 
 
 def phase_spread_map(N, delta_tilde, eta_tilde, t_final=None, map="serial", num_cpus=None,
-                     progress=True, tol=1e-4, max_seconds=None):
+                     progress_bar=True, tol=1e-4, max_seconds=None, store=None):
     r"""Steady phase spread ``ζ`` of two sub-ensembles ``±δ`` (seed Fig. 4, Sec. IV B).
 
     Parameters
@@ -596,14 +596,22 @@ def phase_spread_map(N, delta_tilde, eta_tilde, t_final=None, map="serial", num_
         Simulation time (units of 1/Γ₂); default per point, see
         :func:`solve_two_ensembles`.  Points that are not stationary by then are
         NaN in ``zeta`` and flagged in ``not_converged``.
-    map : {"serial", "parallel"}
-        ``"parallel"`` uses :func:`qutip.parallel_map` with ``num_cpus`` workers.
-    progress : bool
+    map : {"serial", "parallel", "loky", "mpi"}
+        QuTiP's map, through :func:`qutip_superrad.sweep`.
+    num_cpus : int, optional
+        Workers of the parallel maps.
+    progress_bar : bool or str
+        As in :func:`qutip_superrad.sweep`.
+    tol, max_seconds : float
+        Stationarity tolerance and wall-time limit per point (:func:`solve_two_ensembles`).
+    store : str or Path, optional
+        SQLite store of the sweep: a rerun with the same arguments resumes.
 
     Returns
     -------
     PhaseSpreadMap
     """
+    from ...sweeps import SweepTask, sweep
     N = _check_N(N, even=True)
     dt = _finite_array("delta_tilde", np.atleast_1d(delta_tilde), float).ravel()
     et = _finite_array("eta_tilde", np.atleast_1d(eta_tilde), float).ravel()
@@ -611,23 +619,16 @@ def phase_spread_map(N, delta_tilde, eta_tilde, t_final=None, map="serial", num_
         raise ValueError("eta_tilde must be >= 0")
     if t_final is not None:
         t_final = _check_positive("t_final", t_final)
-    if map not in ("serial", "parallel"):
-        raise ValueError(f"map must be 'serial' or 'parallel', got {map!r}")
-    tasks = [(N, float(e), float(d) / N ** 2, t_final, tol, max_seconds)
-             for d in dt for e in et]
+    task = SweepTask(_map_point, call=None, fixed=dict(N=N, t_final=t_final, tol=tol,
+                                                        max_seconds=max_seconds))
     t0 = time.perf_counter()
-    if map == "parallel":
-        import qutip
-        out = qutip.parallel_map(_map_point, tasks,
-                                 map_kw={"num_cpus": num_cpus} if num_cpus else None,
-                                 progress_bar="text" if progress else None)
-    else:
-        from ..._progress import progress as _progress
-        out = [_map_point(t) for t in _progress(tasks, desc="phase spread map",
-                                                enabled=progress)]
+    res = sweep(task, {"delta_tilde": list(dt), "eta_tilde": list(et)}, map=map,
+                map_kw={"num_cpus": num_cpus} if num_cpus else None, store=store,
+                progress_bar=progress_bar)
+    if res.failed or res.missing:
+        bad = (res.failed or [{"params": res.missing[0], "error": "missing"}])[0]
+        raise RuntimeError(f"phase_spread_map: point {bad['params']} failed: {bad['error']}")
     secs = time.perf_counter() - t0
-    shape = (dt.size, et.size)
-    arr = [np.array([o[k] for o in out]).reshape(shape) for k in range(5)]
-    return PhaseSpreadMap(N, dt, et, arr[0].astype(float), arr[1].astype(bool),
-                          arr[2].astype(bool), arr[3].astype(float), arr[4].astype(float),
-                          t_final, secs)
+    return PhaseSpreadMap(N, dt, et, res["zeta"], res["synchronized"].astype(bool),
+                          res["converged"].astype(bool), res["A"].astype(float),
+                          res["z"].astype(float), t_final, secs)
