@@ -1,0 +1,68 @@
+"""The two-level (aggregation / disaggregation) GMRES for large Dicke ⊗ Fock sectors.
+
+Exact against exact: the iterative solver must give the direct LU's steady state to the
+solvers' tolerance (1e-10 relative: GMRES stops at 1e-11 of the regularised residual).
+"""
+import numpy as np
+import pytest
+
+import qutip_superrad as qsr
+from qutip_superrad.exact import _common
+from qutip_superrad.models._laser_exact import _dicke_description
+from qutip_superrad.solvers.dicke import _DEFAULTS, _space, liouvillian
+
+
+def _sector(N, nphot, g=0.05):
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(N, g=g), kappa=1.0, emission=1e-3,
+                                  pumping=0.02)
+    model = _dicke_description(laser)
+    space = _space(model, dict(_DEFAULTS, nphot=nphot))
+    blocks = np.flatnonzero(np.r_[True, np.diff(space.jj) != 0])
+    return space, liouvillian(model, space), blocks
+
+
+@pytest.mark.parametrize("params", [
+    dict(N=12, nphot=8),                                            # C = 10, below saturation
+    dict(N=10, nphot=10, g=1.0, kappa=10.0, emission=0.1, pumping=1.0, dephasing=0.05),
+])
+def test_iterative_equals_direct_lu(params):
+    nphot = params.pop("nphot")
+    g = params.pop("g", 0.05)
+    N = params.pop("N")
+    base = dict(kappa=1.0, emission=1e-3, pumping=0.02)
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(N, g=g), **{**base, **params})
+    direct = laser.steadystate("dicke", nphot=nphot, linear_solver="direct")
+    it = laser.steadystate("dicke", nphot=nphot, linear_solver="iterative")
+    assert direct.checks["solver"]["solver"] == "sparse LU"
+    assert it.checks["solver"]["solver"] == "gmres + aggregation"
+    assert it.checks["solver"]["iterations"] < 40 and it.checks["residual"] < 1e-10
+    for name in ("photon_number", "excited_population", "pair_correlation", "g2"):
+        np.testing.assert_allclose(getattr(it, name), getattr(direct, name), rtol=1e-9,
+                                   atol=1e-12, err_msg=name)
+
+
+def test_large_sector_through_the_public_api():
+    """N = 30 with 16 photon states (46 000 elements, above the direct limit): the
+    photon number agrees with N = 30 at 20 photon states to the truncation error, and the
+    solver reports what it did."""
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(30, g=0.05), kappa=1.0,
+                                  emission=1e-3, pumping=0.02)
+    r = laser.steadystate("dicke", nphot=16)
+    assert r.checks["solver"]["solver"] == "gmres + aggregation"
+    assert r.checks["residual"] < 1e-10 and r.checks["truncation"]["ok"]
+    assert r.photon_number == pytest.approx(0.26789837314, rel=1e-9)   # nphot = 24 value
+
+
+def test_not_converged_is_reported():
+    space, L, blocks = _sector(N=8, nphot=6)
+    R, _ = _common.hermitian_real_form(L, space.swap())
+    _, info = _common._aggregated_gmres(R, space.diagonal.astype(float), blocks, tol=1e-30,
+                                        maxiter=1, restart=2)
+    assert info["gmres_info"] != 0
+
+
+def test_linear_solver_option_checked():
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(4, g=0.05), kappa=1.0,
+                                  emission=1e-3, pumping=0.02)
+    with pytest.raises(ValueError, match="linear_solver must be one of"):
+        laser.steadystate("dicke", nphot=4, linear_solver="lu")
