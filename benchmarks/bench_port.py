@@ -22,12 +22,13 @@ sets ``OPENBLAS_NUM_THREADS``.
 """
 import argparse
 import json
-import multiprocessing as mp
 import os
 import platform
 import subprocess
 import sys
 import textwrap
+
+from _load import busy_cores
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CURRENT = os.path.dirname(HERE)
@@ -99,11 +100,6 @@ def run(tree, case):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _spin():
-    while True:
-        pass
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -113,17 +109,12 @@ def main():
     ap.add_argument("--only", nargs="*", type=int, help="case numbers (0-based)")
     args = ap.parse_args()
     trees = {"baseline": os.path.abspath(args.baseline), "current": CURRENT}
-    spinners = []
-    if args.loaded:
-        spinners = [mp.Process(target=_spin, daemon=True) for _ in range(os.cpu_count())]
-        for p in spinners:
-            p.start()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python "
           f"{platform.python_version()}, loaded={args.loaded}, "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     print("\n| case | baseline (s) | current (s) | current/baseline | values |")
     print("|---|---|---|---|---|")
-    try:
+    with busy_cores(args.loaded):
         for i, case in enumerate(CASES):
             if args.only and i not in args.only:
                 continue
@@ -137,9 +128,6 @@ def main():
             print(f"| {case[0]} | {b['time']:.3f} | {c['time']:.3f} | "
                   f"{c['time'] / b['time']:.2f} | {b['value']:.10g} / {c['value']:.10g} |",
                   flush=True)
-    finally:
-        for p in spinners:
-            p.terminate()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ spinning :class:`multiprocessing.Process` per core for the duration of the
 measurement (and stops them afterwards).
 """
 import argparse
-import multiprocessing
 import os
 import platform
 import sys
@@ -35,14 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import qutip                                                            # noqa: E402
 
 from qutip_superrad.models.vlevel_motion import motion_trajectories     # noqa: E402
+from _load import busy_cores                                             # noqa: E402
 
 PARS = dict(Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omega3=0.5, Gamma2=1 / 4266, Gamma3=1.0,
             nu2=1 / 4266, nu3=1 / 4266)
-
-
-def _spin():
-    while True:
-        pass
 
 
 def fixed_atom_mcsolve(tlist, ntraj, map_):
@@ -67,13 +62,8 @@ def main():
     ncpu = os.cpu_count()
     tlist = np.linspace(0.0, args.t_final, 201)
 
-    spinners = []
-    if args.loaded:
-        spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(ncpu)]
-        for proc in spinners:
-            proc.start()
     rows = []
-    try:
+    with busy_cores(args.loaded):
         for map_ in ("serial", "parallel"):
             opts = None if map_ == "serial" else {"map": "parallel", "num_cpus": ncpu}
             t0 = time.perf_counter()
@@ -83,10 +73,6 @@ def main():
             mc = fixed_atom_mcsolve(tlist, args.ntraj, map_)
             t_mc = time.perf_counter() - t0
             rows.append((map_, t_motion, t_mc, res, mc))
-    finally:
-        for proc in spinners:
-            proc.terminate()
-            proc.join()
 
     load = f"loaded ({ncpu} spinners)" if args.loaded else "idle"
     print(f"\n{platform.processor() or platform.machine()}, {ncpu} cores, numpy {np.__version__}, "
