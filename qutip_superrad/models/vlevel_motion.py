@@ -41,16 +41,18 @@ frequencies change by 1 %.)  The start ``p_i(0) = 100 k_i`` then has
 
 **Unravelling.**  Standard MCWF (Dum, Zoller, Ritsch; Mølmer, Castin,
 Dalibard) with the classical variables: ``H_eff = H(r(t)) − (i/2) Σ c†c`` and
-the ODEs of r, p are integrated together by fixed-step RK4 (all trajectories
-of a batch in lockstep, NumPy-vectorised) until ``‖ψ‖² < u`` (u uniform);
+the ODEs of r, p are integrated together by fixed-step RK4 (a compiled kernel,
+``cython_ext/vlevel_motion.pyx``, one trajectory at a time; its NumPy oracle
+:func:`_run_batch_numpy` runs a batch in lockstep) until ``‖ψ‖² < u`` (u uniform);
 then a channel is drawn with weights ``⟨c†c⟩``, the state is replaced by the
 normalised ``cψ`` and decays kick the momentum.  A jump is applied at the end
 of the step in which the norm crossed u, i.e. jump times are resolved to
 ``dt`` (the default ``dt = 0.1/max(|Δ_i|, Ω_i, Γ_i + ν_i)`` = 0.02/Γ_3 for the
 paper's point).  Batches of trajectories run through :func:`qutip.serial_map`
-or :func:`qutip.parallel_map`; each batch has its own random stream
-(``numpy.random.SeedSequence(seed).spawn``), and the split into batches does
-not depend on the map, so both give identical results for one seed.
+or :func:`qutip.parallel_map`; every trajectory has its own random stream (the
+counter-based :func:`counter_uniform` keyed by
+``numpy.random.SeedSequence(seed).generate_state``), so the results depend
+neither on the map nor on the batches.
 
 **Which signs cool** (measured with this module: 500 trajectories, ⁸⁸Sr
 recoil, ν_2 = ν_3 = Γ_2, p_i(0) = 100 k_i, Ω_2 = Ω_3 = 0.5Γ_3).  The module
@@ -216,7 +218,7 @@ class MotionResult:
 
 
 # --------------------------------------------------------------------------
-# the kernel: one batch of trajectories, in lockstep
+# the equations: NumPy oracle of the compiled kernel (cython_ext/vlevel_motion.pyx)
 # --------------------------------------------------------------------------
 
 _NOBS = 7    # E_x, E_y, P1, P2, P3, P2 − P1, ⟨H⟩
@@ -244,18 +246,38 @@ def _observables(c, X, par):
     return np.vstack([0.5 * par["inv_mass"] * X[2:] ** 2, pops, pops[1] - pops[0], energy])
 
 
-def _run_batch(task, tlist, steps, par):
-    """Integrate ``n`` trajectories; return sums / sums of squares of the observables."""
-    seed, n = task
-    rng = np.random.default_rng(seed)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def counter_uniform(keys, counters):
+    """Uniform numbers in [0, 1) of a counter-based generator, one per trajectory.
+
+    SplitMix64 (Steele, Lea and Flood, OOPSLA 2014) of ``key + counter · φ``; ``counters``
+    is advanced in place.  Each trajectory owns its stream, so the compiled kernel and this
+    NumPy oracle draw the same numbers in the same order.
+    """
+    with np.errstate(over="ignore"):
+        z = keys + counters * _GOLDEN                       # uint64 arithmetic wraps
+        counters += np.uint64(1)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(float) * (1.0 / 9007199254740992.0)
+
+
+def _run_batch_numpy(keys, tlist, steps, par):
+    """NumPy oracle of the kernel ``_kernels.vlevel_motion.run_batch``: all trajectories of
+    the batch in lockstep; returns sums / sums of squares of the observables, jump counts
+    and final momenta."""
+    n = keys.size
+    counters = np.zeros(n, np.uint64)
     c = np.zeros((3, n), complex)
     c[0] = 1.0
     X = np.empty((4, n))
     X[:2] = par["r0"][:, None]
     X[2:] = par["p0"][:, None]
-    rates = par["rates"]                                      # Γ2, Γ3, ν2, ν3
-    never = rates.sum() == 0
-    u = np.zeros(n) if never else rng.random(n)
+    never = par["rates"].sum() == 0
+    u = np.zeros(n) if never else counter_uniform(keys, counters)
     counts = np.zeros(4, np.int64)
     sums = np.zeros((len(tlist), _NOBS))
     squares = np.zeros((len(tlist), _NOBS))
@@ -276,32 +298,58 @@ def _run_batch(task, tlist, steps, par):
             X += (h / 6) * (k1X + 2 * (k2X + k3X) + k4X)
             jumped = np.flatnonzero((c.real ** 2 + c.imag ** 2).sum(0) < u)
             if jumped.size:
-                _jump(c, X, u, jumped, rng, counts, par)
+                _jump(c, X, u, jumped, keys, counters, counts, par)
         record(i)
     return sums, squares, counts, X[2:].T.copy()
 
 
-def _jump(c, X, u, idx, rng, counts, par):
+def _jump(c, X, u, idx, keys, counters, counts, par):
     """Quantum jumps of the trajectories ``idx``: channel, collapse, recoil kick, new threshold."""
+    def take(sel):               # one number per trajectory of ``sel``, their counters advanced
+        out = counter_uniform(keys[sel], counters[sel].copy())
+        counters[sel] += np.uint64(1)
+        return out
+
     pop = c[1:, idx].real ** 2 + c[1:, idx].imag ** 2                 # |c_2|², |c_3|²
     weights = par["rates"][:, None] * np.vstack([pop, pop])            # Γ2, Γ3, ν2, ν3
     cum = np.cumsum(weights, axis=0)
-    channel = (cum < rng.random(idx.size) * cum[-1]).sum(0)
+    channel = (cum < take(idx) * cum[-1]).sum(0)
     idle = cum[-1] == 0          # norm lost without any jump rate (RK4 round-off): renormalise only
     if idle.any():
-        c[:, idx[idle]] /= np.sqrt((np.abs(c[:, idx[idle]]) ** 2).sum(0))
-        u[idx[idle]] = rng.random(idle.sum())
+        sel = idx[idle]
+        c[:, sel] /= np.sqrt((np.abs(c[:, sel]) ** 2).sum(0))
+        u[sel] = take(sel)
         idx, channel = idx[~idle], channel[~idle]
     c[:, idx] = 0.0
     c[par["target"][channel], idx] = 1.0                              # |1⟩, |1⟩, |2⟩, |3⟩
-    cos_theta = rng.uniform(-1.0, 1.0, idx.size)
-    phi = rng.uniform(0.0, 2 * np.pi, idx.size)
+    cos_theta = -1.0 + 2.0 * take(idx)
+    phi = 2 * np.pi * take(idx)
     sin_theta = np.sqrt(1.0 - cos_theta ** 2)
     kick = np.where(channel < 2, par["k"][np.minimum(channel, 1), 0], 0.0)
     X[2, idx] += kick * sin_theta * np.cos(phi)
     X[3, idx] += kick * sin_theta * np.sin(phi)
     counts += np.bincount(channel, minlength=4)
-    u[idx] = rng.random(idx.size)
+    u[idx] = take(idx)
+
+
+def _run_batch(keys, tlist, steps, par, backend="kernel"):
+    """One batch (the trajectories' random keys) by the compiled kernel or the NumPy oracle."""
+    n = keys.size
+    if backend == "numpy":
+        return _run_batch_numpy(keys, tlist, steps, par)
+    from .._kernels import load
+    kernel = load("vlevel_motion")
+    sums = np.zeros((len(tlist), _NOBS))
+    squares = np.zeros((len(tlist), _NOBS))
+    counts = np.zeros(4, np.int64)
+    final = np.zeros((n, 2))
+    nsub = np.array([s for s, _ in steps], dtype=np.int64)
+    h = np.array([dt for _, dt in steps], dtype=float)
+    kernel.run_batch(keys, nsub, h, par["k"][:, 0].copy(), par["Omega"][:, 0].copy(),
+                     par["Delta"][:, 0].copy(), par["decay"], par["force"][:, 0].copy(),
+                     float(par["inv_mass"]), par["rates"], par["r0"], par["p0"], sums, squares,
+                     counts, final)
+    return sums, squares, counts, final
 
 
 # --------------------------------------------------------------------------
@@ -388,8 +436,8 @@ def motion_trajectories(tlist, *, Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omega3=0.
         ``dt`` (RK4 step; default ``0.1/max(|Δ_i|, Ω_i, Γ_i + ν_i)``, reduced to
         divide every output interval), ``map`` (``"serial"`` or
         ``"parallel"``), ``num_cpus`` (for ``"parallel"``), ``batch_size``
-        (trajectories per vectorised batch, default 256; the results depend on
-        it through the random streams).
+        (trajectories per task of the map, default 256; the results do not
+        depend on it: every trajectory has its own random stream).
     progress : bool
         Show qutip's text progress bar over batches.
 
@@ -453,13 +501,15 @@ def motion_trajectories(tlist, *, Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omega3=0.
            "minus_i_Omega": -1j * Omega[:, None],
            "minus_i_Heff_diag": (-1j * (-Delta - 0.5j * decay))[:, None],
            "force": (2 * k * Omega)[:, None], "inv_mass": 1.0 / rec["mass"],
-           "rates": rates, "target": np.array([0, 0, 1, 2]), "r0": r0, "p0": p0}
+           "rates": rates, "target": np.array([0, 0, 1, 2]), "r0": r0, "p0": p0,
+           "decay": decay}
 
-    sizes = [min(batch_size, ntraj - s) for s in range(0, ntraj, batch_size)]
-    seeds = (seed if isinstance(seed, np.random.SeedSequence)
-             else np.random.SeedSequence(seed)).spawn(len(sizes))
+    # one random stream per trajectory: the results do not depend on batches or the map
+    keys = (seed if isinstance(seed, np.random.SeedSequence)
+            else np.random.SeedSequence(seed)).generate_state(ntraj, dtype=np.uint64)
+    batches = [keys[s:s + batch_size] for s in range(0, ntraj, batch_size)]
     mapper = qutip.serial_map if opts["map"] == "serial" else qutip.parallel_map
-    out = mapper(_run_batch, list(zip(seeds, sizes)),
+    out = mapper(_run_batch, batches,
                  task_kwargs={"tlist": tlist, "steps": steps, "par": par},
                  map_kw={"num_cpus": num_cpus} if num_cpus else None,
                  progress_bar="text" if progress else None)
