@@ -66,6 +66,7 @@ import qutip
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ..._threads import limited_blas
 from ..._validate import check_int, check_rate, check_real
 from .model import TwoBodyLossSpins, sample_detunings, stabilised_amplitude
 from .states import cat_state, fidelity, hp_number_index
@@ -149,6 +150,7 @@ def manifold_to_boson(state):
     return qutip.Qobj(np.ascontiguousarray(arr))
 
 
+@limited_blas
 def manifold_evolve(N, eta, Gamma2=1.0, phase=0.0, *, initial, tlist, e_ops=None,
                     options=None):
     """:func:`qutip.mesolve` on the manifold (``initial``: manifold ket or density matrix)."""
@@ -224,6 +226,7 @@ class ManifoldSteadyState:
         return qutip.wigner(self.rho_boson, _grid("xvec", xvec), _grid("yvec", yvec))
 
 
+@limited_blas
 def manifold_steady_state(N, eta, Gamma2=1.0, phase=0.0, *, initial=None, t_obs=None,
                           tol=1e-10, check_gap=True):
     """Steady state on the manifold reached from ``initial`` (spectral projection).
@@ -356,6 +359,7 @@ class AmplitudeScan:
         return ax
 
 
+@limited_blas
 def amplitude_scan(N=100, etas=None, Gamma2=1.0, *, t_obs=None):
     """Steady-state ``|⟨a⟩|`` over ``etas`` (default 0.25 … 20 in steps of 0.25)."""
     N = check_int("N", N, minimum=1)
@@ -408,6 +412,7 @@ class WignerResult:
         return axes
 
 
+@limited_blas
 def hp_wigner(N=100, etas=(5.0, 12.0), Gamma2=1.0, xvec=None, yvec=None, *, t_obs=None):
     """Wigner functions (``qutip.wigner``, ``α = (x + ip)/√2``) of the steady HP boson states."""
     N = check_int("N", N, minimum=1)
@@ -489,6 +494,7 @@ def _detuning_operator(N, detunings):
     return diag
 
 
+@limited_blas
 def cat_fidelity_dynamics(N=8, eta=0.2, Gamma2=1.0, widths=(1e-3, 1e-2), tlist=None,
                           realizations=10, seed=0, parity=(+1, -1), *, phase=0.0,
                           reduce_parity=True, keep_final=False, options=None):
