@@ -63,6 +63,10 @@ _DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY, "strict": False,
              "truncation_tol": 1e-6, "linear_solver": "auto"}
 #: sector size above which ``linear_solver="auto"`` goes iterative
 DIRECT_LIMIT = 20000
+
+
+def _direct_limit(opts):
+    return {"auto": DIRECT_LIMIT, "direct": np.inf, "iterative": 0}[opts["linear_solver"]]
 _EVOLVE_DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY}
 
 
@@ -649,6 +653,8 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
         ``direct``: one sparse LU of the sector; ``iterative``: GMRES with the two-level
         preconditioner of the total-spin blocks (aggregation of the block weights, block
         Gauss–Seidel with exact block LUs); ``auto``: direct up to 20 000 elements.
+        For spectra the same choice applies to the regression sector (``iterative``:
+        shift-invert Krylov with block-preconditioned GMRES solves).
     """
     name = "manifold" if symmetric else "dicke"
     opts = check_steady_options(options, _DEFAULTS, f"steadystate(method={name!r})")
@@ -659,10 +665,9 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
     space = _space(model, opts, 0, symmetric)
     L = liouvillian(model, space)
     # total-spin blocks j: only the local processes couple them (slow, weak coupling)
-    blocks = np.flatnonzero(np.r_[True, np.diff(space.jj) != 0])
-    limit = {"auto": DIRECT_LIMIT, "direct": np.inf, "iterative": 0}[opts["linear_solver"]]
     x, residual, info = solve_steady(L, space.diagonal.astype(float), pivots=_pivots(model, space),
-                                     blocks=blocks, swap=space.swap(), direct_limit=limit)
+                                     blocks=_blocks(space), swap=space.swap(),
+                                     direct_limit=_direct_limit(opts))
     state = DickeFockState(model, space, x)
     checks = _state_checks(model, state, opts)
     checks.update(residual=residual, solver=info)
@@ -703,7 +708,7 @@ def evolve(model, tlist, initial=None, e_ops=None, options=None, *, symmetric=Fa
 
 
 def _regression(model, operator, opts, symmetric):
-    """``(L_k, v, w, steady state)`` with ``⟨B†(τ)B(0)⟩ = wᵀ e^{L_k τ} v`` (``v = Bρ``)."""
+    """``(L_k, v, w, steady state, space)`` with ``⟨B†(τ)B(0)⟩ = wᵀ e^{L_k τ} v`` (``v = Bρ``)."""
     ss = steadystate(model, None, opts, symmetric=symmetric)
     s0, x = ss.state.space, ss.state.vector
     Bw = words(model, operator)
@@ -726,7 +731,12 @@ def _regression(model, operator, opts, symmetric):
         n, e, a = space.apply(ops, space.jj, space.n, space.e)
         hit = (e == space.e2) & np.all(n == space.n2, axis=0)
         w[hit] += c * a[hit]
-    return L, v, w, ss
+    return L, v, w, ss, space
+
+
+def _blocks(space):
+    """Start indices of the total-spin blocks j (elements are sorted by j)."""
+    return np.flatnonzero(np.r_[True, np.diff(space.jj) != 0])
 
 
 def spectrum(model, omega, operator, options=None, *, symmetric=False):
@@ -737,8 +747,9 @@ def spectrum(model, omega, operator, options=None, *, symmetric=False):
     name = "manifold" if symmetric else "dicke"
     omega = V.check_grid("omega", omega)
     opts = check_steady_options(options, _DEFAULTS, f"spectrum(method={name!r})")
-    L, v, w, ss = _regression(model, operator, opts, symmetric)
-    res = qrt_spectrum(L, v, w, omega, name, {"steady_state": ss.checks})
+    L, v, w, ss, space = _regression(model, operator, opts, symmetric)
+    res = qrt_spectrum(L, v, w, omega, name, {"steady_state": ss.checks}, blocks=_blocks(space),
+                       direct_limit=_direct_limit(opts))
     res.checks["g1_0"] = float(np.real(w @ v))
     res.steady_state = ss
     return res
@@ -749,5 +760,5 @@ def correlation(model, taulist, operator, options=None, *, symmetric=False):
     name = "manifold" if symmetric else "dicke"
     taulist = V.check_grid("taulist", taulist)
     opts = check_steady_options(options, _DEFAULTS, f"correlation(method={name!r})")
-    L, v, w, _ = _regression(model, operator, opts, symmetric)
+    L, v, w, _, _ = _regression(model, operator, opts, symmetric)
     return propagate(L, v, taulist) @ w

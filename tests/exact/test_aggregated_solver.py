@@ -66,3 +66,18 @@ def test_linear_solver_option_checked():
                                   emission=1e-3, pumping=0.02)
     with pytest.raises(ValueError, match="linear_solver must be one of"):
         laser.steadystate("dicke", nphot=4, linear_solver="lu")
+
+
+def test_block_krylov_spectrum_equals_direct():
+    """The large-sector spectrum (shift-invert Krylov with block-preconditioned GMRES
+    solves, Galerkin poles) against the whole-sector LU path: same line to 1e-8 (the
+    verification tolerance of both reduced-order models)."""
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(12, g=0.05), kappa=1.0,
+                                  emission=1e-3, pumping=0.02)
+    omega = np.linspace(-0.1, 0.1, 201)
+    direct = laser.spectrum(omega, "dicke", nphot=8, linear_solver="direct")
+    blocks = laser.spectrum(omega, "dicke", nphot=8, linear_solver="iterative")
+    assert blocks.checks["qrt"]["mode"] == "block-preconditioned Krylov + Galerkin"
+    assert blocks.checks["qrt"]["verified_relative_error"] < 1e-8
+    assert blocks.linewidth == pytest.approx(direct.linewidth, rel=1e-8)
+    np.testing.assert_allclose(blocks.S, direct.S, atol=1e-8 * direct.S.max())
