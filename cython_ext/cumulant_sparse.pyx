@@ -10,14 +10,15 @@ needs a C compiler.  NumPy oracle: ``LoweredSystem.rhs_numpy`` and
 ``LoweredSystem.jacobian_weights_numpy``.
 
 A call of :meth:`SparsePoly.rhs` allocates nothing: the work vector lives in the
-object and the state and output are read through the buffer protocol (no
-memoryview objects).
+object, and the state and output arrays are read through the NumPy C API (no
+memoryview objects, no buffer export).
 """
-from cpython.buffer cimport (PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS,
-                             PyBUF_FORMAT, PyBUF_WRITABLE)
 from libc.string cimport memset
 
 import numpy as np
+cimport numpy as cnp
+
+cnp.import_array()
 
 
 cdef extern from "cumulant_sparse_core.h" nogil:
@@ -26,15 +27,21 @@ cdef extern from "cumulant_sparse_core.h" nogil:
                    const double *w, long n)
 
 
-cdef int _complex_buffer(object obj, Py_buffer *view, Py_ssize_t n, int writable) except -1:
-    """Acquire a C-contiguous complex128 buffer of ``n`` entries (raises otherwise)."""
-    PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT
-                       | (PyBUF_WRITABLE if writable else 0))
-    if (view.itemsize != 16 or view.format == NULL or view.format[0] != b'Z'
-            or view.format[1] != b'd' or view.len != 16 * n):
-        PyBuffer_Release(view)
-        raise ValueError(f"expected a contiguous complex128 array of {n} entries")
-    return 0
+cdef double *_data(object obj, Py_ssize_t n, bint writable) except NULL:
+    """Data of a C-contiguous complex128 ndarray of ``n`` entries (raises otherwise).
+
+    Read through the NumPy C API: the buffer protocol would make NumPy allocate
+    (and free) its buffer description at every call.
+    """
+    cdef cnp.ndarray a
+    if not isinstance(obj, cnp.ndarray):
+        raise TypeError("expected a NumPy array")
+    a = <cnp.ndarray>obj
+    if (cnp.PyArray_TYPE(a) != cnp.NPY_COMPLEX128 or not cnp.PyArray_IS_C_CONTIGUOUS(a)
+            or cnp.PyArray_SIZE(a) != n or (writable and not cnp.PyArray_ISWRITEABLE(a))):
+        raise ValueError(f"expected a contiguous{' writable' if writable else ''} complex128 "
+                         f"array of {n} entries")
+    return <double *>cnp.PyArray_DATA(a)
 
 
 cdef class SparsePoly:
@@ -52,6 +59,8 @@ cdef class SparsePoly:
         Real- and imaginary-weight segments of each row, their monomial slots.
     n_groups : int
         Number of group coefficients (:meth:`set_coefficients`).
+    n_weights : int
+        Length of the Jacobian weight vector ``W``.
     jac_w, jac_g, jac_m : int32 arrays; jac_s : float64 array
         Jacobian contributions.
     """
@@ -61,7 +70,7 @@ cdef class SparsePoly:
     cdef double[::1] js, coef, w, m
 
     def __init__(self, Py_ssize_t n, mono_a, mono_b, Py_ssize_t n_rhs, row_seg, ent_idx,
-                 Py_ssize_t n_groups, jac_w, jac_g, jac_m, jac_s):
+                 Py_ssize_t n_groups, Py_ssize_t n_weights, jac_w, jac_g, jac_m, jac_s):
         self.n = n
         self.nbase = 1 + 4 * n
         self.a = np.ascontiguousarray(mono_a, dtype=np.intc)
@@ -83,7 +92,9 @@ cdef class SparsePoly:
         self.jm = np.ascontiguousarray(jac_m, dtype=np.intc)
         self.js = np.ascontiguousarray(jac_s, dtype=np.float64)
         self.njac = self.jw.shape[0]
-        self.nweights = int(np.max(self.jw)) + 1 if self.njac else 0
+        self.nweights = n_weights
+        if self.njac and not 0 <= np.min(self.jw) <= np.max(self.jw) < n_weights:
+            raise ValueError("Jacobian weight index out of range")
         if self.njac == 0:
             self.jw = np.zeros(1, dtype=np.intc)
             self.jg = np.zeros(1, dtype=np.intc)
@@ -135,42 +146,23 @@ cdef class SparsePoly:
 
     def rhs(self, y, out):
         """``out[:] = dy/dt`` at ``y`` (both complex128, contiguous, ``n`` entries)."""
-        cdef Py_buffer by, bo
-        _complex_buffer(y, &by, self.n, 0)
-        try:
-            _complex_buffer(out, &bo, self.n, 1)
-        except BaseException:
-            PyBuffer_Release(&by)
-            raise
+        cdef const double *py = _data(y, self.n, False)
+        cdef double *po = _data(out, self.n, True)
         with nogil:
-            self._monomials(<const double *>by.buf, self.nrhs)
-            self._apply(<double *>bo.buf)
-        PyBuffer_Release(&by)
-        PyBuffer_Release(&bo)
+            self._monomials(py, self.nrhs)
+            self._apply(po)
 
     def jacobian_weights(self, y, W):
         """``W[w] = Σ s · c_g · m[d]`` (Wirtinger derivatives, ``LoweredSystem.jac_w``)."""
-        cdef Py_buffer by, bw
-        cdef Py_ssize_t t, g, d, w, nw
-        cdef double v_r, v_i, s
-        cdef double *pw
+        cdef const double *py = _data(y, self.n, False)
+        cdef double *pw = _data(W, self.nweights, True)
         cdef const double *m = &self.m[0]
         cdef const double *c = &self.coef[0]
-        _complex_buffer(y, &by, self.n, 0)
-        try:
-            PyObject_GetBuffer(W, &bw, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE)
-        except BaseException:
-            PyBuffer_Release(&by)
-            raise
-        nw = bw.len // 16
-        if bw.itemsize != 16 or bw.format[0] != b'Z' or nw < self.nweights:
-            PyBuffer_Release(&by)
-            PyBuffer_Release(&bw)
-            raise ValueError(f"W must be a contiguous complex128 array of >= {self.nweights} entries")
-        pw = <double *>bw.buf
+        cdef Py_ssize_t t, g, d, w
+        cdef double v_r, v_i, s
         with nogil:
-            self._monomials(<const double *>by.buf, self.nall)
-            memset(pw, 0, nw * 16)
+            self._monomials(py, self.nall)
+            memset(pw, 0, self.nweights * 16)
             for t in range(self.njac):
                 w = self.jw[t]
                 g = self.jg[t]
@@ -180,5 +172,3 @@ cdef class SparsePoly:
                 v_i = c[2 * g] * m[2 * d + 1] + c[2 * g + 1] * m[2 * d]
                 pw[2 * w] += s * v_r
                 pw[2 * w + 1] += s * v_i
-        PyBuffer_Release(&by)
-        PyBuffer_Release(&bw)

@@ -102,7 +102,7 @@ class _RHS:
 
     def _io(self, y, out):
         """Contiguous complex state of the right size and the output array."""
-        if y.dtype != np.complex128 or not y.flags.c_contiguous:
+        if not isinstance(y, np.ndarray) or y.dtype != np.complex128 or not y.flags.c_contiguous:
             y = np.ascontiguousarray(y, dtype=complex)
         if y.size != self.n:
             raise ValueError(f"state has {y.size} entries, expected {self.n}")
@@ -537,7 +537,8 @@ class SparseRHS(_RHS):
         self.lowered = low = LoweredSystem(system, self.M)
         self._kernel = kernel.SparsePoly(low.n, low.mono_a, low.mono_b, low.n_rhs_monomials,
                                          low.row_seg, low.ent_idx, low.grp_num.size,
-                                         low.jac_w, low.jac_g, low.jac_m, low.jac_s)
+                                         2 * len(low.pattern[0]), low.jac_w, low.jac_g,
+                                         low.jac_m, low.jac_s)
         self._W = np.empty(2 * len(low.pattern[0]), dtype=complex)
 
     def bind(self, pvec):
