@@ -42,6 +42,7 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.integrate import solve_ivp
 
+from ..._threads import limited_blas
 from ..._validate import check_grid, check_options, check_real
 from ...spectrum import pole_spectrum
 from .algebra import Atom, Mode, Operator
@@ -314,6 +315,7 @@ class CumulantSolver:
             raise RuntimeError(f"{where}: the cumulant equations produced NaN/inf "
                                "(unstable truncation or too large a time step)")
 
+    @limited_blas
     def evolve(self, tlist, y0=None, options=None):
         """Integrate from ``y0`` (default :meth:`initial_state`) over ``tlist``."""
         opt = check_options(options, _EV_DEFAULTS, "cumulant evolve")
@@ -520,6 +522,7 @@ class CumulantSolver:
             return False, growth, eig
         return self._unphysical(yn, positivity=accept == "any") <= 1e-8 * size, growth, eig
 
+    @limited_blas
     def steadystate(self, options=None):
         """Steady state by integration followed by Newton polishing.
 
@@ -637,6 +640,7 @@ class CumulantSolver:
             cache[operator] = (qs, r)
         return cache[operator]
 
+    @limited_blas
     def spectrum(self, omega, options=None):
         """Emission spectrum from the quantum regression theorem at order ``k``.
 
@@ -673,6 +677,7 @@ class CumulantSolver:
         res = (e @ V) * np.linalg.solve(V, u0 - uinf)
         return ss, lam, res, complex(e @ uinf), A.shape[0]
 
+    @limited_blas
     def correlation(self, taulist, options=None):
         """Two-time correlation ``⟨B†(τ) B(0)⟩`` in the steady state (quantum regression).
 
