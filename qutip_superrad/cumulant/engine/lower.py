@@ -55,7 +55,7 @@ def concrete_term_count(system, M):
 
 
 def _canonical(z):
-    """``(sign, base)`` with ``z = sign · base`` and ``base`` in the upper half plane."""
+    """``(sign, base)`` with ``z = sign · base``; ``base`` has Re > 0, or Re = 0 and Im > 0."""
     z = complex(z)
     if z.real > 0 or (z.real == 0 and z.imag > 0):
         return 1, z
