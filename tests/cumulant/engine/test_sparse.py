@@ -240,3 +240,23 @@ def test_newton_with_mirrored_pair_families_matches_the_c_backend():
     b = system.solver(scal, clusters, backend="c").steadystate()
     assert np.max(np.abs(a.y - b.y)) < 1e-8 * np.max(np.abs(b.y))
     assert a.residual < 1e-9 * scal["kappa"]
+
+
+def test_newton_above_1000_real_unknowns_uses_the_sparse_lu():
+    """Laser at M = 31: 1 118 reduced real unknowns (no dense Jacobian, no Krylov)."""
+    rng = np.random.default_rng(4)
+    system, clusters = _laser(31, rng)
+    scal = dict(kappa=20.0, Gamma=0.1, R=2.0, nu=0.1, xi=0.2, dc=0.4)
+    clusters["N"] = rng.uniform(10.0, 30.0, 31)
+    sp = system.solver(scal, clusters, backend="sparse")
+    keep = sp._reduction()[0]
+    assert 2 * keep.size > 1000
+    y = sp.evolve([0.0, 5.0]).ys[-1]
+    calls = []
+    jac = sp.rhs.jacobian
+    sp.rhs.jacobian = lambda y: calls.append(1) or jac(y)
+    root, hist, J = sp._newton(y, 1e-10, 30)
+    assert calls and J is None                    # sparse LU, no dense matrix kept
+    assert hist[-1] < 1e-9 * scal["kappa"] * max(1.0, np.max(np.abs(root)))
+    ref = system.solver(scal, clusters, backend="c").steadystate({"y0": y})
+    assert np.max(np.abs(root - ref.y)) < 1e-7 * np.max(np.abs(ref.y))
