@@ -103,7 +103,8 @@ def test_sparse_backend_matches_the_oracle_on_random_models(levels, has_mode, or
         A, B = rng.choice(len(ops), 2)
         c = complex(rng.normal(), rng.normal())
         term = c * ops[A] * ops[B]
-        H = H + g * (term + term.dag())
+        coupling = g * g if rng.random() < 0.5 else g                  # powers of parameters
+        H = H + coupling * (term + term.dag())
     jumps = [(gamma, atoms[0].s(1, atoms[0].levels))]
     if mode:
         jumps.append((kappa, mode.a))
