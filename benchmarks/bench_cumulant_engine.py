@@ -9,11 +9,11 @@ Measured side by side in one run:
 
 (i)   seed 002 V-level laser (``qutip_superrad.examples.vlevel_laser``), order
       2, one cluster of identical atoms (37 families): derive + complete (``Model.close``), cold compilation of
-      the generated C (fresh cache directory), the precompiled table kernel
+      the generated C (fresh cache directory), the precompiled sparse kernel
       (``backend="auto"`` at M = 1), first ``steadystate()`` with each.
 (ii)  6-site transverse-field Ising chain with decay, order 3: number of
       families with and without conjugate folding, derive + complete, bind
-      (table kernel, nothing compiled), first ``evolve`` over t ∈ [0, 10];
+      (sparse kernel, nothing compiled), first ``evolve`` over t ∈ [0, 10];
       a check against the exact ``qutip.mesolve`` (64-dim Hilbert space).
       QuantumCumulants.jl *reports* ~97 s for this model through
       ModelingToolkit (quoted, not measured here).
@@ -22,8 +22,18 @@ Measured side by side in one run:
       ``qutip_superrad.cumulant.laser.rhs``, M = 1, 3, 31, 201, with a
       family-by-family comparison of the derivatives on one random state.
 
+(iv)  issue 16: warm right-hand side of the 6-site Ising chain (order 3, 367
+      complex unknowns = 693 real-equation system of QuantumCumulants.jl) by
+      backend — sparse kernel (default for M = 1), table kernel, generated C
+      (``--tfim-c``), NumPy — best of three idle rounds and with every core
+      busy (``_load.busy_cores``); analytic sparse Jacobian vs the dense
+      finite-difference one; Newton and first ``steadystate()`` with each
+      Jacobian (chain and seed-002 V-level laser).  QuantumCumulants.jl's
+      published figures are quoted beside ours (not measured here).
+
 Goals: (i) and (ii) each < 5 s for derive + complete + compile/bind + first
-solve; (iii) engine/hand ≤ 2.
+solve; (iii) engine/hand ≤ 2 (issue 16: ≤ 1.2 at M = 201 and 1000); (iv) warm
+RHS < 25 µs with no compilation and no allocation per call.
 
 The compiled right-hand sides go to a fresh temporary ``QSR_CACHE_DIR``
 (removed at the end unless ``--keep-cache``), so every compilation is cold.
@@ -45,6 +55,10 @@ import timeit as _timeit  # noqa: E402
 import numpy as np       # noqa: E402
 
 REPORTED_QC_TFIM = 97.0   # s, QuantumCumulants.jl + ModelingToolkit (reported, not measured)
+# QuantumCumulants.jl direct kernel path (their issue #294, PRs #335–#338, September 2026):
+# warm RHS of the 6-site chain at order 3 (693 equations), zero allocations; first solve
+REPORTED_QC_RHS = 29.4e-6     # s
+REPORTED_QC_FIRST = 5.19      # s
 
 
 # --------------------------------------------------------------------------
@@ -96,9 +110,13 @@ def machine_info():
     ]
 
 
-def best_time(f, repeat=7):
-    """Best per-call time (s) over ``repeat`` rounds of ``timeit`` autorange."""
-    t = _timeit.Timer(f)
+def best_time(f, repeat=7, timer=time.perf_counter):
+    """Best per-call time (s) over ``repeat`` rounds of ``timeit`` autorange.
+
+    ``timer=time.thread_time`` counts CPU time only (not the time the thread
+    waits for a core that other work holds).
+    """
+    t = _timeit.Timer(f, timer=timer)
     number, _ = t.autorange()
     return min(t.repeat(repeat=repeat, number=number)) / number
 
@@ -344,6 +362,160 @@ def bench_laser_rhs(Ms):
 
 
 # --------------------------------------------------------------------------
+# (iv) issue 16: backends side by side, Jacobian, Newton
+# --------------------------------------------------------------------------
+
+def _rhs_times(solvers, y, rounds, timer=time.perf_counter):
+    """Best per-call time of each solver's RHS (with ``out``) over ``rounds`` rounds."""
+    out = np.empty(y.size, complex)
+    best = {}
+    for _ in range(rounds):
+        for name, sol in solvers.items():
+            t = best_time(lambda: sol.rhs(y, out=out), repeat=5, timer=timer)
+            best[name] = min(best.get(name, np.inf), t)
+    return best
+
+
+def _fd_jacobian_time(sol, y):
+    """One dense forward-difference Jacobian of the real form (2n RHS calls), as Newton did."""
+    n = y.size
+    x = np.concatenate([y.real, y.imag])
+
+    def F(x):
+        d = sol.rhs(x[:n] + 1j * x[n:])
+        return np.concatenate([d.real, d.imag])
+    with Clock() as c:
+        f0 = F(x)
+        J = np.empty((2 * n, 2 * n))
+        for j in range(2 * n):
+            xp = x.copy()
+            xp[j] += 1e-7 * max(1.0, abs(x[j]))
+            J[:, j] = (F(xp) - f0) / (xp[j] - x[j])
+    return c.dt, J
+
+
+def _newton_times(sol, y):
+    """Wall time of Newton (``CumulantSolver._newton``) and its residual history."""
+    with Clock() as c:
+        _, hist, _ = sol._newton(y, 1e-10, 50)
+    return c.dt, hist
+
+
+def bench_backends(compile_c=False, rounds=3):
+    from _load import busy_cores
+    from qutip_superrad.cumulant.engine import codegen
+
+    model, at = tfim_model()
+    system = model.close(3)
+    sols = {}
+    with Clock() as c_sp:
+        sols["sparse"] = system.solver(TFIM_PARAMS, backend="sparse")
+    with Clock() as c_tab:
+        sols["table"] = system.solver(TFIM_PARAMS, backend="table")
+    t_c = None
+    if compile_c:
+        with Clock() as c_c:
+            sols["c"] = system.solver(TFIM_PARAMS, backend="c")
+        t_c = (c_c.dt, sols["c"].rhs.cached)
+    low = sols["sparse"].rhs.lowered
+    rng = np.random.default_rng(3)
+    y = 0.1 * (rng.normal(size=low.n) + 1j * rng.normal(size=low.n))
+    ref = codegen.NumpyRHS(system, 1)
+    ref.bind(sols["sparse"].pvec)
+    want = ref(y)
+    diffs = {k: float(np.max(np.abs(s.rhs(y) - want)) / np.max(np.abs(want))) for k, s in sols.items()}
+    t_numpy = best_time(lambda: ref(y), repeat=3)
+    idle = _rhs_times(sols, y, rounds)
+    cpu = _rhs_times(sols, y, rounds, timer=time.thread_time)
+    with busy_cores(True):
+        loaded = _rhs_times(sols, y, 1)
+    # zero allocation per call (tracemalloc peak over 1000 calls with out=)
+    import itertools
+    import tracemalloc
+    out = np.empty(low.n, complex)
+    loop = itertools.repeat(None, 1000)
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    tracemalloc.reset_peak()
+    for _ in loop:
+        sols["sparse"].rhs(y, out)
+    alloc = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    # Jacobian: analytic sparse vs dense finite differences (table kernel)
+    J = sols["sparse"].jacobian(y)
+    t_jac = best_time(lambda: sols["sparse"].jacobian(y), repeat=5)
+    t_fd, Jfd = _fd_jacobian_time(sols["table"], y)
+    jac_err = float(np.max(np.abs(J.toarray() - Jfd)) / np.max(np.abs(Jfd)))
+    # Newton and first steady state, finite differences (table) vs analytic (sparse)
+    start = sols["table"].evolve([0.0, 2.0]).ys[-1]
+    newton = {k: _newton_times(sols[k], start) for k in ("table", "sparse")}
+    ss = {}
+    for k in ("table", "sparse"):
+        s = system.solver(TFIM_PARAMS, backend=k)
+        with Clock() as c:
+            st = s.steadystate()
+        ss[k] = (c.dt, st.residual, float(np.real(st[at[0].s(2, 2)])))
+    vmodel = vlevel_model()
+    vsys = vmodel.symbolic.close(2)
+    vss = {}
+    for k in ("table", "sparse"):
+        s = vsys.solver(vmodel.parameters, dict(N=[VLEVEL_N]), backend=k)
+        with Clock() as c:
+            st = s.steadystate()
+        vss[k] = (c.dt, float(np.real(st["a† a"])))
+    return dict(n=low.n, terms=sum(len(t) for t in system.rhs), groups=low.grp_num.size,
+                entries=low.ent_idx.size, monomials=low.n_rhs_monomials - low.nbase,
+                jac_monomials=low.n_monomials - low.n_rhs_monomials,
+                t_lower=c_sp.dt, t_table=c_tab.dt, t_c=t_c, idle=idle, cpu=cpu, loaded=loaded,
+                t_numpy=t_numpy, diffs=diffs, alloc=alloc, jac_nnz=J.nnz, t_jac=t_jac,
+                t_fd=t_fd, jac_err=jac_err, newton=newton, ss=ss, vss=vss)
+
+
+def report_backends(b, rounds):
+    print("\n## (iv) Issue 16: warm right-hand side by backend, 6-site Ising chain, order 3\n")
+    print(f"{b['n']} complex unknowns (the 693-equation system of QuantumCumulants.jl, "
+          f"conjugates folded), {b['terms']} terms → lowered once to {b['monomials']} monomials "
+          f"(+{b['jac_monomials']} for the Jacobian), {b['groups']} coefficient groups and "
+          f"{b['entries']} sparse entries in {fmt_s(b['t_lower'])} (bind of the table kernel: "
+          f"{fmt_s(b['t_table'])}" + (f"; generated C: {fmt_s(b['t_c'][0])}"
+                                      + (" from the cache of (ii)" if b["t_c"][1] else " of gcc")
+                                      if b["t_c"] is not None else "") + ").\n")
+    print(f"Times: best of {rounds} idle rounds (each best of 5 `timeit` repeats; the 2 cores "
+          "are shared with other work), the same in CPU time of the thread (`time.thread_time`: "
+          "without the waits for a core), and one round with every core busy.\n")
+    print("| backend | warm RHS idle | ratio to sparse | CPU time per call | warm RHS loaded | "
+          "ratio to sparse | max rel. diff vs NumPy oracle |")
+    print("|---|---|---|---|---|---|---|")
+    sp_i, sp_l = b["idle"]["sparse"], b["loaded"]["sparse"]
+    for k in b["idle"]:
+        print(f"| {k} | {fmt_us(b['idle'][k])} | {b['idle'][k] / sp_i:.2f} | {fmt_us(b['cpu'][k])} | "
+              f"{fmt_us(b['loaded'][k])} | {b['loaded'][k] / sp_l:.2f} | {b['diffs'][k]:.1e} |")
+    print(f"| numpy (oracle) | {fmt_us(b['t_numpy'])} | {b['t_numpy'] / sp_i:.0f} | | | | |")
+    print(f"| QuantumCumulants.jl direct kernel (published, faster machine) | "
+          f"{fmt_us(REPORTED_QC_RHS)} | {REPORTED_QC_RHS / sp_i:.2f} | | | | |")
+    print(f"\nAllocation per call of the sparse backend (tracemalloc peak over 1000 calls with "
+          f"`out=`): {b['alloc']} bytes.")
+    print(f"\nJacobian of the real form (734 × 734): analytic sparse {fmt_us(b['t_jac'])} "
+          f"({b['jac_nnz']} nonzeros) vs dense forward differences {fmt_s(b['t_fd'])} "
+          f"(2n + 1 table-kernel calls; {b['t_fd'] / b['t_jac']:.0f}×); max rel. difference "
+          f"{b['jac_err']:.1e} (the finite-difference error).\n")
+    print("| | finite-difference Jacobian (table) | analytic Jacobian (sparse) | ratio |")
+    print("|---|---|---|---|")
+    nt, ns = b["newton"]["table"], b["newton"]["sparse"]
+    print(f"| Newton from the relaxed state (t = 2), chain | {fmt_s(nt[0])} "
+          f"({len(nt[1]) - 1} it.) | {fmt_s(ns[0])} ({len(ns[1]) - 1} it.) | "
+          f"{nt[0] / ns[0]:.1f} |")
+    st, ssp = b["ss"]["table"], b["ss"]["sparse"]
+    print(f"| first `steadystate()`, chain | {fmt_s(st[0])} | {fmt_s(ssp[0])} | "
+          f"{st[0] / ssp[0]:.1f} |")
+    vt, vs = b["vss"]["table"], b["vss"]["sparse"]
+    print(f"| first `steadystate()`, seed-002 V-level laser (M = 1) | {fmt_s(vt[0])} | "
+          f"{fmt_s(vs[0])} | {vt[0] / vs[0]:.1f} |")
+    print(f"\nSteady states agree: chain ⟨σ22⟩₁ = {st[2]:.12f} / {ssp[2]:.12f}, V-level "
+          f"⟨a†a⟩ = {vt[1]:.10g} / {vs[1]:.10g}.")
+
+
+# --------------------------------------------------------------------------
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
@@ -351,6 +523,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="laser RHS for M <= 31 only")
     ap.add_argument("--tfim-c", action="store_true",
                     help="also compile the 6-site Ising chain to C (takes minutes)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="idle rounds of the backend comparison (iv); the best is kept")
     ap.add_argument("--keep-cache", action="store_true",
                     help="keep the temporary compilation cache directory")
     args = ap.parse_args(argv)
@@ -371,7 +545,7 @@ def main(argv=None):
 
 
 def run(args, t_import):
-    Ms = [1, 3, 31] if args.quick else [1, 3, 31, 201]
+    Ms = [1, 3, 31] if args.quick else [1, 3, 31, 201, 1000]
     print("# cumulant engine benchmark\n")
     print("| machine | |\n|---|---|")
     for k, v in machine_info():
@@ -384,7 +558,7 @@ def run(args, t_import):
     print("\n## (i) Seed 002 V-level laser, order 2, one cluster (N = 2000)\n")
     print(f"{v['families']} families (seed 002: 37 equations), {v['unknowns']} complex unknowns, "
           f"{v['terms']} terms.\n")
-    print("| step | generated C (`backend=\"c\"`) | table kernel (`backend=\"auto\"`, M = 1) |")
+    print(f"| step | generated C (`backend=\"c\"`) | {v['backend_t']} kernel (`backend=\"auto\"`, M = 1) |")
     print("|---|---|---|")
     print(f"| derive + complete (`Model.close(2)`) | {fmt_s(v['t_close'])} | (same) |")
     print(f"| compile (cold cache: {not v['cached']}) / bind | {fmt_s(v['t_compile'])} | "
@@ -416,7 +590,7 @@ def run(args, t_import):
     print(f"| **total** (goal < 5 s) | **{fmt_s(tot)}** |")
     print(f"| QuantumCumulants.jl + ModelingToolkit (reported, not measured here) | ~{REPORTED_QC_TFIM:.0f} s "
           f"({REPORTED_QC_TFIM / tot:.0f}× the total above) |")
-    print(f"| warm RHS call (table kernel) | {fmt_us(r['rhs_table'])} |")
+    print(f"| warm RHS call ({r['backend']} kernel) | {fmt_us(r['rhs_table'])} |")
     if args.tfim_c:
         print(f"| compiled C (`backend=\"c\"`, cold cache: {not r['cached_c']}, "
               f"{r['c_source_kb']:.0f} KiB of C) | {fmt_s(r['t_compile_c'])} |")
@@ -454,20 +628,30 @@ def run(args, t_import):
     for w in rows:
         print(f"| {w['M']} | " + " | ".join(f"{w['diffs'][n]:.1e}" for n in names) + " |")
 
+    # (iv) ----------------------------------------------------------------
+    b = bench_backends(args.tfim_c, args.rounds)
+    report_backends(b, args.rounds)
+
     print("\n## Goals\n")
     # the issue's goal is stated for M = 1, 3, 31; larger M is reported separately
     worst = max(w["te"] / w["th"] for w in rows if w["M"] <= 31)
     big = [w for w in rows if w["M"] > 31]
     print(f"- (i) V-level, order 2: {fmt_s(tot_c)} with cold C compilation, {fmt_s(tot_t)} with the "
-          f"table kernel (goal < 5 s): {'met' if max(tot_c, tot_t) < 5 else 'NOT met'}")
+          f"{v['backend_t']} kernel (goal < 5 s): {'met' if max(tot_c, tot_t) < 5 else 'NOT met'}")
     print(f"- (ii) TFIM 6 sites, order 3: {fmt_s(tot)} (goal < 5 s): "
           f"{'met' if tot < 5 else 'NOT met'}; QuantumCumulants.jl reports ~{REPORTED_QC_TFIM:.0f} s")
     print(f"- (iii) worst engine/hand RHS ratio for M ≤ 31: {worst:.2f} (goal ≤ 2): "
           f"{'met' if worst <= 2 else 'NOT met'}; max rel. diff "
           f"{max(w['maxdiff'] for w in rows):.1e}")
     for w in big:
-        print(f"  (beyond the goal: M = {w['M']}: ratio {w['te'] / w['th']:.2f}; the hand kernel "
-              "packs real unknowns and precomputes per-cluster factors)")
+        print(f"  (issue 16 goal ≤ 1.2 at M = {w['M']}: ratio {w['te_o'] / w['th_o']:.2f} with `out=`: "
+              f"{'met' if w['te_o'] / w['th_o'] <= 1.2 else 'NOT met'})")
+    sp = b["idle"]["sparse"]
+    print(f"- (iv) warm RHS of the 693-equation chain, sparse kernel: {fmt_us(sp)} idle "
+          f"({fmt_us(b['cpu']['sparse'])} CPU time), "
+          f"{fmt_us(b['loaded']['sparse'])} loaded (goal < 25 µs: {'met' if sp < 25e-6 else 'NOT met'}; "
+          f"QuantumCumulants.jl publishes {fmt_us(REPORTED_QC_RHS)}); {b['alloc']} bytes allocated "
+          "per call")
 
 
 if __name__ == "__main__":

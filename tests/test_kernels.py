@@ -44,16 +44,18 @@ def test_laser_kernel_missing_raises_at_use(monkeypatch):
     assert np.allclose(L.rhs(x, par, backend="numpy"), ref, rtol=1e-12, atol=1e-14)
 
 
-def test_table_kernel_missing_raises(monkeypatch):
+@pytest.mark.parametrize("kernel, backends", [("cumulant_terms", ("table",)),
+                                             ("cumulant_sparse", ("auto", "sparse"))])
+def test_engine_kernels_missing_raise(monkeypatch, kernel, backends):
     g, k = parameters("g kappa")
     at = Atom(1)
     system = Model(g * (at.sp + at.sm), [(k, at.sm)]).close(2)
-    _hide(monkeypatch, "cumulant_terms")
-    for backend in ("auto", "table"):                     # M = 1: the table kernel
+    _hide(monkeypatch, kernel)
+    for backend in backends:                              # M = 1: a precompiled kernel
         with warnings.catch_warnings():
             warnings.simplefilter("error")                # no silent (warning) fallback
-            with pytest.raises(ImportError, match="cumulant_terms.*" + FIX):
+            with pytest.raises(ImportError, match=kernel + ".*" + FIX):
                 codegen.make_rhs(system, 1, backend)
-    with pytest.raises(ImportError, match=FIX):
-        system.solver({"g": 1.0, "kappa": 0.5})
+        with pytest.raises(ImportError, match=FIX):
+            system.solver({"g": 1.0, "kappa": 0.5}, backend=backend)
     assert system.solver({"g": 1.0, "kappa": 0.5}, backend="numpy").rhs.backend == "numpy"

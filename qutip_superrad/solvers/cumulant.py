@@ -134,7 +134,7 @@ def steadystate(model, e_ops=None, options=None, *, phase_filter=True, name="cum
     Options
     -------
     order : int, default 2 (``meanfield``: 1)
-    backend : {"auto", "c", "numpy"}
+    backend : {"auto", "sparse", "c", "table", "numpy"}
     steadystate : dict, optional
         Options of :meth:`CumulantSolver.steadystate` (``t_max``, ``tol``, …).
     seed : float, default 0 (``meanfield``: 1e-3)

@@ -22,8 +22,11 @@ True
 Steady state (:meth:`CumulantSolver.steadystate`): relax by integration
 (``scipy.integrate.solve_ivp``: LSODA up to 500 complex unknowns, explicit
 Runge–Kutta above) over geometrically growing chunks, then Newton on the real
-and imaginary parts with a finite-difference Jacobian (dense up to 1000 real
-unknowns, Newton–Krylov above).  Which root is accepted is the option
+and imaginary parts with the analytic sparse Jacobian of the sparse backend
+(``backend="sparse"``, the default for ``M = 1``; :meth:`CumulantSolver.jacobian`),
+otherwise a finite-difference one (dense up to 1000 real unknowns, Newton–Krylov
+above).  The analytic Jacobian is also handed to implicit integrators
+(``evolve(..., options={"method": "BDF"})``).  Which root is accepted is the option
 ``accept``: the stable, physical fixed point the dynamics reaches (default),
 the first stable one, or any physical one (found by pseudo-transient
 continuation).  A run that does not converge raises ``RuntimeError`` with the
@@ -39,6 +42,7 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.integrate import solve_ivp
 
+from ..._threads import limited_blas
 from ..._validate import check_grid, check_options, check_real
 from ...spectrum import pole_spectrum
 from .algebra import Atom, Mode, Operator
@@ -186,8 +190,10 @@ class CumulantSolver:
     clusters : dict, optional
         Per-cluster values (arrays of length ``M``) for
         ``system.indexed_parameters``; ``N`` are the cluster sizes (> 0).
-    backend : {"auto", "c", "numpy"}
-        ``"auto"``: compiled C, NumPy (with a warning) without a compiler.
+    backend : {"auto", "sparse", "c", "table", "numpy"}
+        ``"auto"``: the precompiled sparse kernel for ``M = 1``, generated C
+        with cluster loops otherwise (NumPy with a warning without a
+        compiler); see :func:`~.codegen.make_rhs`.
     """
 
     def __init__(self, system, params=None, clusters=None, backend="auto"):
@@ -269,6 +275,22 @@ class CumulantSolver:
         """``dy/dt`` at ``y`` (complex vector)."""
         return self.rhs(np.asarray(y, dtype=complex))
 
+    @property
+    def has_jacobian(self):
+        """Whether the backend gives the analytic Jacobian (``backend="sparse"``)."""
+        return hasattr(self.rhs, "jacobian")
+
+    def jacobian(self, y):
+        """Analytic Jacobian of the real form at ``y`` (``scipy.sparse`` CSR, ``2n × 2n``).
+
+        Rows ``[Re dy/dt, Im dy/dt]``, columns ``[Re y, Im y]``: the form the
+        ODE integrators and Newton work with.  Needs ``backend="sparse"``.
+        """
+        if not self.has_jacobian:
+            raise ValueError(f"the {self.rhs.backend!r} backend has no analytic Jacobian; "
+                             "use backend='sparse'")
+        return self.rhs.jacobian(np.asarray(y, dtype=complex))
+
     def _unphysical(self, y, positivity=False):
         """Size of the worst violation of physics by the moments (zero physically).
 
@@ -293,6 +315,7 @@ class CumulantSolver:
             raise RuntimeError(f"{where}: the cumulant equations produced NaN/inf "
                                "(unstable truncation or too large a time step)")
 
+    @limited_blas
     def evolve(self, tlist, y0=None, options=None):
         """Integrate from ``y0`` (default :meth:`initial_state`) over ``tlist``."""
         opt = check_options(options, _EV_DEFAULTS, "cumulant evolve")
@@ -319,9 +342,19 @@ class CumulantSolver:
             d = self.rhs(x[:n] + 1j * x[n:])
             return np.concatenate([d.real, d.imag])
 
+        extra = {}
+        if self.has_jacobian and opt["method"] in ("BDF", "Radau", "LSODA"):
+            # implicit methods: the analytic Jacobian (LSODA takes dense matrices only)
+            dense = opt["method"] == "LSODA"
+
+            def jac(t, x):
+                J = self.rhs.jacobian(x[:n] + 1j * x[n:])
+                return J.toarray() if dense else J
+            extra["jac"] = jac
+
         sol = solve_ivp(f, (tlist[0], tlist[-1]), np.concatenate([y0.real, y0.imag]),
                         t_eval=tlist, method=opt["method"], rtol=opt["rtol"],
-                        atol=opt["atol"], max_step=opt["max_step"])
+                        atol=opt["atol"], max_step=opt["max_step"], **extra)
         if not sol.success:
             raise RuntimeError(f"cumulant evolve failed: {sol.message}")
         ys = (sol.y[:n] + 1j * sol.y[n:]).T
@@ -370,6 +403,7 @@ class CumulantSolver:
             d = self.rhs(expand(x))[keep]
             return np.concatenate([d.real, d.imag])
 
+        jacobian = self._reduced_jacobian(keep, dst, src, expand) if self.has_jacobian else None
         y = np.asarray(y)[keep]
         x = np.concatenate([y.real, y.imag])
         fx = F(x)
@@ -382,13 +416,19 @@ class CumulantSolver:
             if len(hist) > 2 and hist[-1] > 0.5 * hist[-2] and \
                     hist[-1] <= tol * scale * max(1.0, float(np.max(np.abs(x)))):
                 break
+            if ptc is not None and 2 * n > 1000:
+                raise ValueError("pseudo-transient continuation needs a dense Jacobian "
+                                 "(at most 1000 real unknowns)")
             if 2 * n <= 1000:
-                J = np.empty((2 * n, 2 * n))
-                for j in range(2 * n):
-                    h = 1e-7 * max(1.0, abs(x[j]))
-                    xp = x.copy()
-                    xp[j] += h
-                    J[:, j] = (F(xp) - fx) / h
+                if jacobian is not None:
+                    J = jacobian(x).toarray()
+                else:
+                    J = np.empty((2 * n, 2 * n))
+                    for j in range(2 * n):
+                        h = 1e-7 * max(1.0, abs(x[j]))
+                        xp = x.copy()
+                        xp[j] += h
+                        J[:, j] = (F(xp) - fx) / h
                 if ptc is not None:
                     # keep h below 1/(2 λ+) of the growing modes at this point, so that
                     # implicit Euler is repelled by unstable fixed points as the dynamics is
@@ -402,10 +442,16 @@ class CumulantSolver:
                         dx = sla.solve(A, -fx)
                 except (sla.LinAlgError, ValueError):
                     dx = sla.lstsq(A, -fx)[0]
+            elif jacobian is not None:
+                # large systems: sparse LU of the analytic Jacobian
+                from scipy.sparse.linalg import lsqr, splu
+
+                Js = jacobian(x)
+                try:
+                    dx = splu(Js.tocsc()).solve(-fx)
+                except RuntimeError:               # exactly singular: least squares
+                    dx = lsqr(Js, -fx, atol=1e-14, btol=1e-14)[0]
             else:
-                if ptc is not None:
-                    raise ValueError("pseudo-transient continuation needs a dense Jacobian "
-                                     "(at most 1000 real unknowns)")
                 from scipy.sparse.linalg import LinearOperator, gmres
 
                 def mv(v):
@@ -436,6 +482,27 @@ class CumulantSolver:
             hist.append(float(np.max(np.abs(fx))))
         return expand(x), hist, J
 
+    def _reduced_jacobian(self, keep, dst, src, expand):
+        """``x ↦`` analytic Jacobian of Newton's reduced real unknowns (sparse).
+
+        Chain rule through :meth:`_reduction`: kept rows, and the columns of a
+        mirrored entry ``z[dst] = conj(z[src])`` added to those of ``src``.
+        """
+        import scipy.sparse as sp
+
+        N, n = self.n, keep.size
+        col = np.full(N, -1)
+        col[keep] = np.arange(n)
+        rows = np.concatenate([keep, N + keep, dst, N + dst])
+        cols = np.concatenate([col[keep], n + col[keep], col[src], n + col[src]])
+        vals = np.concatenate([np.ones(2 * n), np.ones(dst.size), -np.ones(dst.size)])
+        E = sp.csr_matrix((vals, (rows, cols)), shape=(2 * N, 2 * n))
+        pick = np.concatenate([keep, N + keep])
+
+        def jacobian(x):
+            return (self.rhs.jacobian(expand(x))[pick] @ E).tocsr()
+        return jacobian
+
     def _verdict(self, yn, J, tol, accept):
         """``(acceptable, growth rate, eigenvalues)`` of a Newton result ``yn``.
 
@@ -455,6 +522,7 @@ class CumulantSolver:
             return False, growth, eig
         return self._unphysical(yn, positivity=accept == "any") <= 1e-8 * size, growth, eig
 
+    @limited_blas
     def steadystate(self, options=None):
         """Steady state by integration followed by Newton polishing.
 
@@ -572,6 +640,7 @@ class CumulantSolver:
             cache[operator] = (qs, r)
         return cache[operator]
 
+    @limited_blas
     def spectrum(self, omega, options=None):
         """Emission spectrum from the quantum regression theorem at order ``k``.
 
@@ -608,6 +677,7 @@ class CumulantSolver:
         res = (e @ V) * np.linalg.solve(V, u0 - uinf)
         return ss, lam, res, complex(e @ uinf), A.shape[0]
 
+    @limited_blas
     def correlation(self, taulist, options=None):
         """Two-time correlation ``⟨B†(τ) B(0)⟩`` in the steady state (quantum regression).
 

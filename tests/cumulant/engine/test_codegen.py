@@ -31,7 +31,7 @@ def test_backends_agree_on_the_cluster_laser(M):
     y = system.solver(scal, clusters).evolve([0, 0.7]).ys[-1]
     assert np.max(np.abs(y)) > 1e-3
     want = ref.derivative(y)
-    for backend in ("c", "auto") + (("table",) if M == 1 else ()):
+    for backend in ("c", "auto", "sparse") + (("table",) if M == 1 else ()):
         got = system.solver(scal, clusters, backend=backend).derivative(y)
         assert np.max(np.abs(got - want)) < 1e-12 * np.max(np.abs(want)), backend
 
@@ -43,10 +43,10 @@ def test_backends_agree_on_seed002_and_a_spin_chain():
     ref = system.solver(p, {"N": [7.0]}, backend="numpy")
     y = system.solver(p, {"N": [7.0]}).evolve([0, 3.0]).ys[-1]     # physical state
     assert np.max(np.abs(y)) > 1e-2
-    for backend in ("c", "table"):
+    for backend in ("c", "table", "sparse"):
         got = system.solver(p, {"N": [7.0]}, backend=backend).derivative(y)
         assert np.max(np.abs(got - ref.derivative(y))) < 1e-12 * np.max(np.abs(got))
-    # 4-site transverse-field Ising chain at order 3 (concrete atoms: table kernel)
+    # 4-site transverse-field Ising chain at order 3 (concrete atoms: sparse kernel)
     J, h, gam = parameters("J h gamma")
     at = [Atom(k) for k in range(1, 5)]
     sx = [x.sp + x.sm for x in at]
@@ -56,9 +56,11 @@ def test_backends_agree_on_seed002_and_a_spin_chain():
     pr = dict(J=0.5, h=1.0, gamma=0.1)
     r1 = chain.solver(pr, backend="numpy")
     r2 = chain.solver(pr)
-    assert r2.rhs.backend == "table"
+    assert r2.rhs.backend == "sparse"
     y = _random_state(r1.n, 2)
-    assert np.max(np.abs(r1.derivative(y) - r2.derivative(y))) < 1e-12 * np.max(np.abs(r2.derivative(y)))
+    for backend in ("sparse", "table"):
+        got = chain.solver(pr, backend=backend).derivative(y)
+        assert np.max(np.abs(r1.derivative(y) - got)) < 1e-12 * np.max(np.abs(got)), backend
 
 
 def test_compile_cache_is_reused(tmp_path, monkeypatch):

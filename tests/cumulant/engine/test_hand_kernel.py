@@ -35,7 +35,7 @@ def test_families(system):
 
 
 @pytest.mark.parametrize("M", [1, 3, 31])
-@pytest.mark.parametrize("backend", ["c", "numpy", "auto"])
+@pytest.mark.parametrize("backend", ["c", "numpy", "auto", "sparse"])
 def test_rhs_matches_hand_kernel(system, M, backend):
     N, D, g = _setup(M, M)
     rng = np.random.default_rng(7)
