@@ -75,8 +75,8 @@ def bench_grid(N=20, n=30, n_piqs=20):
     W = np.linspace(0.2, 30, n)
     fe = np.linspace(0.5, 30, n)
     par, t_par = timed(lambda: synchronization_map(N, W, fe, map="parallel", num_cpus=2,
-                                                  progress=False))
-    ser, t_ser = timed(lambda: synchronization_map(N, W, fe, progress=False))
+                                                  progress_bar=False))
+    ser, t_ser = timed(lambda: synchronization_map(N, W, fe, progress_bar=False))
     rng = np.random.default_rng(0)
     pts = rng.integers(0, n, size=(n_piqs, 2))
     ref, t_p = timed(lambda: [piqs_order_parameter(N, fe[j], W[i]) for i, j in pts])

@@ -24,7 +24,7 @@ def run(n, workers, N=10_000):
     y = np.linspace(0.0, 0.08, n)
     t0 = time.perf_counter()
     m = phase_spread_map(N, y * N ** 2, x * N, map="parallel" if workers > 1 else "serial",
-                         num_cpus=workers, progress=False)
+                         num_cpus=workers, progress_bar=False)
     dt = time.perf_counter() - t0
     return dt, n * n / dt, m
 

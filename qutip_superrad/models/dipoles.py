@@ -46,7 +46,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_int, check_rate, check_real
+from .._progress import qutip_progress_bar
+from .._validate import PROGRESS_RENAMES, check_int, check_rate, check_real, renamed_keywords
 
 __all__ = ["DipoleArray", "dipolar_couplings", "chain_positions", "square_lattice_positions",
            "power_law_decay", "MAGIC_ANGLE", "mean_field_order_parameter",
@@ -643,8 +644,9 @@ def _map_row(row):
             for fe in fes]
 
 
+@renamed_keywords(PROGRESS_RENAMES, category=DeprecationWarning)
 def synchronization_map(N, pumping, collective_emission, *, method="dicke", emission=1.0,
-                        map="serial", num_cpus=None, progress=True):
+                        map="serial", num_cpus=None, progress_bar=True):
     r"""Order parameter of all-to-all arrays on a grid of ``(W, f_eff)`` (Fig. 2a,b).
 
     Parameters
@@ -658,7 +660,9 @@ def synchronization_map(N, pumping, collective_emission, *, method="dicke", emis
         the same grid (App. B: cumulants deviate where ``W ≪ Γ``).
     map : {"serial", "parallel"}
         ``"parallel"`` uses :func:`qutip.parallel_map` with ``num_cpus`` workers.
-    progress : bool
+    progress_bar : None, bool or str
+        QuTiP's values: None/False/"" off, True/"text", "enhanced", "tqdm"
+        (formerly ``progress``, deprecated).
         Progress bar.
 
     Returns
@@ -684,11 +688,11 @@ def synchronization_map(N, pumping, collective_emission, *, method="dicke", emis
         import qutip
         out = qutip.parallel_map(_map_row, rows,
                                  map_kw={"num_cpus": num_cpus} if num_cpus else None,
-                                 progress_bar="text" if progress else None)
+                                 progress_bar=qutip_progress_bar(progress_bar))
     else:
         from .._progress import progress as _progress
         out = [_map_row(r) for r in _progress(rows, desc=f"Z_Q map ({method})",
-                                              enabled=progress)]
+                                              progress_bar=progress_bar)]
     out = [v for row in out for v in row]
     keys = ("order_parameter", "inversion", "pair_coherence", "pair_inversion")
     res = {"pumping": W, "collective_emission": fe, "N": N, "method": method}
@@ -697,8 +701,9 @@ def synchronization_map(N, pumping, collective_emission, *, method="dicke", emis
     return res
 
 
+@renamed_keywords(PROGRESS_RENAMES, category=DeprecationWarning)
 def pair_correlations(N, pumping, collective_emission, *, method="dicke", emission=1.0,
-                      progress=False):
+                      progress_bar=False):
     r"""Mutual information and quantum discord of two dipoles vs the repump (Fig. 3).
 
     For identical dipoles the state of any pair is the X state fixed by
@@ -722,7 +727,7 @@ def pair_correlations(N, pumping, collective_emission, *, method="dicke", emissi
         raise ValueError(f"method must be 'dicke' or 'cumulant', got {method!r}")
     out = {k: np.zeros(len(W)) for k in ("mutual_information", "discord", "classical",
                                         "order_parameter")}
-    for i, w in enumerate(_progress(W, desc="pair correlations", enabled=progress)):
+    for i, w in enumerate(_progress(W, desc="pair correlations", progress_bar=progress_bar)):
         v = DipoleArray.all_to_all(N, collective_emission, float(w),
                                    emission=emission).steadystate(method).values
         rho = two_qubit_state(2 * v["inversion"], 2 * v["inversion"], v["pair_inversion"],

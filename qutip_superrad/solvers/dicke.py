@@ -49,9 +49,12 @@ from scipy.special import gammaln
 from .. import _validate as V
 from ..cumulant.engine.algebra import Operator
 from ..cumulant.engine.clusters import ClusterAtom, IndexedOperator
-from ..exact._common import (DEFAULT_MAX_MEMORY, check_steady_options, check_truncation, propagate,
+from .._progress import Progress
+from ..exact._common import (DEFAULT_MAX_MEMORY, EVOLVE_OPTIONS, STEADY_OPTIONS,
+                             check_evolve_options, check_steady_options, check_truncation, propagate,
                              qrt_spectrum, solve_steady)
 from ..results import Result, TimeResult, normalise_e_ops
+from ..states import dicke_index, dicke_to_full, full_to_dicke, num_dicke_states, parse_initial
 
 __all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "correlation",
            "DickeFockSpace",
@@ -59,9 +62,8 @@ __all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "correla
 
 NAME = "dicke"
 EXACT = True
-_DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY, "strict": False,
-             "truncation_tol": 1e-6}
-_EVOLVE_DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY}
+_DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY, **STEADY_OPTIONS}
+_EVOLVE_DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY, **EVOLVE_OPTIONS}
 
 
 # ----------------------------------------------------------------------------
@@ -488,7 +490,9 @@ def _cutoffs(model, nphot):
 
 def estimate(model, options, symmetric=False):
     """Number of elements and a memory estimate (bytes), without building anything."""
-    opts = V.check_options(options, _DEFAULTS, "dicke")
+    # only nphot is read: the steady-state, evolution and spectrum options all pass here
+    opts = V.check_options({k: v for k, v in (options or {}).items() if k == "nphot"},
+                           _DEFAULTS, "dicke")
     cut = _cutoffs(model, opts["nphot"]) if model.modes else []
     mod = model.sector_modulus
     dim = DickeFockSpace.size_estimate(int(model.N), cut, 0, mod, symmetric)
@@ -534,6 +538,55 @@ class DickeFockState:
             total += c * np.sum(a[hit] * x[hit])
         return complex(total)
 
+    def _dicke_matrix(self):
+        """Dense Dicke representation ``(photons·D, photons·D)`` (modes first, piqs order)."""
+        s = self.space
+        D = num_dicke_states(s.N)
+        P = int(np.prod(s.cutoffs, dtype=int))
+        rows = _photon_flat(s, s.n) * D + dicke_index(s.N, s.jj, s.e)
+        cols = _photon_flat(s, s.n2) * D + dicke_index(s.N, s.jj, s.e2)
+        M = np.zeros((P * D, P * D), complex)
+        M[rows, cols] = self.vector
+        return M, P, D
+
+    def to_qobj(self, representation="dicke", *, max_memory=DEFAULT_MAX_MEMORY):
+        """The state as a density-matrix :class:`qutip.Qobj`.
+
+        Parameters
+        ----------
+        representation : {"dicke", "full"}
+            ``"dicke"``: the block-diagonal Dicke representation of :mod:`qutip.piqs`
+            (dimension ``num_dicke_states(N)``, blocks ``j = N/2, N/2 − 1, …``,
+            ``m = j … −j`` within a block, each block ``d_j ρ_j`` so the trace is 1),
+            tensored after the Fock spaces of the modes: ``dims = [[nphot…, D], [nphot…,
+            D]]``.  ``"full"``: the state in the tensor space of the modes and the ``N``
+            atoms (``dims = [[nphot…, 2, …, 2], …]``), the space of ``method="full"``
+            — a block ``j < N/2`` becomes the permutation-invariant mixture over its
+            ``d_j`` copies.  QuTiP's convention: ``basis(2, 0)`` is the excited state.
+        max_memory : float, default 8 GiB
+            Refuse (``MemoryLimitError``) when the dense matrix would exceed it
+            (``"full"`` needs ``16·(nphot·2^N)²`` bytes).
+
+        Returns
+        -------
+        qutip.Qobj
+        """
+        import qutip
+        s = self.space
+        if representation not in ("dicke", "full"):
+            raise ValueError(f"representation must be 'dicke' or 'full', got {representation!r}")
+        D = num_dicke_states(s.N)
+        P = int(np.prod(s.cutoffs, dtype=float))
+        side = P * (D if representation == "dicke" else 2.0 ** s.N)
+        V.check_memory(16.0 * side ** 2 * (1 if representation == "dicke" else 4),
+                       max_memory, f"the {representation!r} density matrix (dimension {side:.0f})")
+        M, P, D = self._dicke_matrix()
+        if representation == "dicke":
+            dims = list(s.cutoffs) + [D]
+            return qutip.Qobj(M, dims=[dims, dims])
+        dims = list(s.cutoffs) + [2] * s.N
+        return qutip.Qobj(dicke_to_full(M, s.N, P), dims=[dims, dims])
+
     def photon_distribution(self, k=0):
         """``P(n)`` of mode ``k``."""
         s = self.space
@@ -563,6 +616,81 @@ class DickeFockState:
             Mx[inv[:sel.size], inv[sel.size:]] = self.vector[sel]
             worst = min(worst, float(np.linalg.eigvalsh(0.5 * (Mx + Mx.conj().T))[0]))
         return worst
+
+
+def _photon_flat(space, n):
+    """Flat index of the photon numbers ``n`` (shape ``(modes, L)``), first mode slowest."""
+    out = np.zeros(np.shape(n)[1:], dtype=np.int64)
+    for c, nk in zip(space.cutoffs, n):
+        out = out * c + nk
+    return out
+
+
+_ACCEPTED = ("None, 'ground', 'excited', 'superradiant', a Dicke state (j, m), a DickeFockState "
+             "of the same space, or a Qobj (ket or density matrix) in the Dicke representation "
+             "(dims [[nphot…, num_dicke_states(N)], …]) or in the tensor space (dims [[nphot…, "
+             "2, …, 2], …])")
+
+
+def _qobj_dicke_matrix(initial, N, cutoffs):
+    """A Qobj initial state as a dense Dicke-representation matrix (validated)."""
+    rho = initial.proj() if initial.isket else initial
+    D = num_dicke_states(N)
+    cut = [int(c) for c in cutoffs]
+    P = int(np.prod(cut, dtype=int))
+    dims = [int(d) for d in rho.dims[0]]
+    if not rho.isoper or rho.dims[0] != rho.dims[1]:
+        raise ValueError(f"initial must be a ket or a density matrix, got a Qobj of type "
+                         f"{rho.type!r}")
+    if dims == cut + [D]:
+        return rho.full()
+    if dims == cut + [2] * N:
+        return full_to_dicke(rho.full(), N, P)
+    raise ValueError(f"initial has dims {dims}; the Dicke representation of this model needs "
+                     f"{cut + [D]} (or the tensor space {cut + [2] * N})")
+
+
+def _initial(model, opts, initial, symmetric, name):
+    """``(space, x0)``: the sector space and the weighted elements of ``initial``."""
+    N = int(model.N)
+    spec = parse_initial(initial, N, accepted=_ACCEPTED)
+    space = _space(model, opts, 0, symmetric)
+    K = len(space.cutoffs)
+    if spec is not None:
+        j, m = (N / 2, -N / 2 if spec[1] == "ground" else N / 2) if spec[0] == "product" \
+            else spec[1:]
+        jj, e = int(round(N / 2 - j)), int(round(m + N / 2))
+        if symmetric and jj:
+            raise ValueError(f"initial={initial!r} has j = {j:g} < N/2, outside the symmetric "
+                             f"manifold of method={name!r}; use method='dicke'")
+        x0 = np.zeros(space.dim, complex)
+        z = np.zeros((K, 1), np.int64)
+        x0[space.index(np.array([jj]), z, np.array([e]), z, np.array([e]))] = 1.0
+        return space, x0
+    if isinstance(initial, DickeFockState):
+        s0 = initial.space
+        if s0.keys.shape != space.keys.shape or np.any(s0.keys != space.keys):
+            raise ValueError(f"initial state has N={s0.N}, Fock cutoffs {list(s0.cutoffs)}, "
+                             f"sector {s0.sector}; the model needs N={space.N}, Fock cutoffs "
+                             f"{list(space.cutoffs)}, sector 0")
+        return space, initial.vector
+    import qutip
+    if not isinstance(initial, qutip.Qobj):
+        raise TypeError(f"initial must be {_ACCEPTED}; got {type(initial).__name__}")
+    M = _qobj_dicke_matrix(initial, N, space.cutoffs)
+    total = float(np.abs(M).sum())
+    D = num_dicke_states(N)
+    for modulus in (space.modulus, 1):
+        # coherences outside the sector k = 0: evolve every element of the blocks
+        if modulus != space.modulus:
+            space = DickeFockSpace(N, space.cutoffs, 0, 1, symmetric)
+        x0 = M[_photon_flat(space, space.n) * D + dicke_index(N, space.jj, space.e),
+               _photon_flat(space, space.n2) * D + dicke_index(N, space.jj, space.e2)]
+        if total - float(np.abs(x0).sum()) <= 1e-12 * max(total, 1e-300):
+            return space, x0.astype(complex)
+    where = "the symmetric manifold j = N/2" if symmetric else "the blocks of equal j"
+    raise ValueError(f"initial has weight outside {where} of method={name!r}"
+                     + ("; use method='dicke'" if symmetric else ""))
 
 
 def _state_checks(model, state, opts):
@@ -640,6 +768,11 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
     strict : bool, default False
         Raise instead of warning when a photon space is truncated.
     truncation_tol : float, default 1e-6
+    max_time : float, default 600
+        Wall-time limit (s) of the iterative (GMRES) solve of large sectors;
+        ``TimeLimitError`` with the iterations and residual when exceeded.
+    progress_bar : None, bool or str
+        QuTiP's values; stages weighted by their estimated cost.
     """
     name = "manifold" if symmetric else "dicke"
     opts = check_steady_options(options, _DEFAULTS, f"steadystate(method={name!r})")
@@ -647,11 +780,15 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
         _unique_or_raise(model, name)
     e_ops = normalise_e_ops(e_ops)
     t0 = time.perf_counter()
+    bar = Progress(4, f"steadystate(method={name!r})", opts["progress_bar"])
     space = _space(model, opts, 0, symmetric)
     L = liouvillian(model, space)
+    bar.advance(1, "Liouvillian")                 # the sparse solve costs ~3× the assembly
     near = np.all(np.abs(space.n - space.n2) <= 1, axis=0) if model.modes else None
     x, residual, info = solve_steady(L, space.diagonal.astype(float), pivots=_pivots(model, space),
-                                     near=near, swap=space.swap())
+                                     near=near, swap=space.swap(), max_time=opts["max_time"])
+    bar.advance(3, "solve")
+    bar.close()
     state = DickeFockState(model, space, x)
     checks = _state_checks(model, state, opts)
     checks.update(residual=residual, solver=info)
@@ -662,27 +799,36 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
 
 
 def evolve(model, tlist, initial=None, e_ops=None, options=None, *, symmetric=False):
-    """Exact evolution in the Dicke basis, from the vacuum with all atoms in the ground
-    state unless ``initial`` (a :class:`DickeFockState` of the same space) is given."""
+    """Exact evolution in the Dicke basis.
+
+    ``initial``: ``None``/``"ground"`` (vacuum, every atom in level 1 = ``basis(2, 1)``),
+    ``"excited"``, ``"superradiant"``, a Dicke state ``(j, m)``, a
+    :class:`DickeFockState` of the same space, or a Qobj in the Dicke representation or
+    the tensor space (see :meth:`DickeFockState.to_qobj`; a tensor-space state must be
+    permutation invariant).  Coherences outside the sector ``k = 0`` are evolved too.
+
+    Options
+    -------
+    nphot : int or dict, default 10
+    max_memory : float, default 8 GiB
+    atol, rtol, nsteps : float, float, int, optional
+        QuTiP's integrator options: given any of them, the equation is integrated by
+        the Adams method (``zvode``; defaults 1e-8, 1e-6, 2500 steps between output
+        times) instead of the exact propagator.  Exceeding ``nsteps`` raises
+        ``TimeLimitError``.
+    max_time : float, optional
+        Wall-time limit in seconds (``TimeLimitError``).
+    progress_bar : None, bool or str
+        QuTiP's values; the bar advances with the time reached.
+    """
     name = "manifold" if symmetric else "dicke"
     tlist = V.check_grid("tlist", tlist)
-    opts = V.check_options(options, _EVOLVE_DEFAULTS, f"evolve(method={name!r})")
+    opts = check_evolve_options(V.check_options(options, _EVOLVE_DEFAULTS,
+                                                f"evolve(method={name!r})"))
     e_ops = normalise_e_ops(e_ops)
-    space = _space(model, opts, 0, symmetric)
+    space, x0 = _initial(model, opts, initial, symmetric, name)
     L = liouvillian(model, space)
-    if initial is None:
-        x0 = np.zeros(space.dim, complex)
-        x0[_pivots(model, space)[1]] = 1.0
-    elif isinstance(initial, DickeFockState):
-        s0 = initial.space
-        if s0.keys.shape != space.keys.shape or np.any(s0.keys != space.keys):
-            raise ValueError(f"initial state has N={s0.N}, Fock cutoffs {list(s0.cutoffs)}, "
-                             f"sector {s0.sector}; the model needs N={space.N}, Fock cutoffs "
-                             f"{list(space.cutoffs)}, sector 0")
-        x0 = initial.vector
-    else:
-        raise TypeError("initial must be None or a DickeFockState")
-    xs = propagate(L, x0, tlist)
+    xs = propagate(L, x0, tlist, opts)
     states = [DickeFockState(model, space, x) for x in xs]
     values = {k: np.array([st.expect(op) for st in states]) for k, op in e_ops.items()}
     values = {k: v.real if np.all(np.abs(v.imag) <= 1e-12 * np.maximum(1, np.abs(v))) else v
@@ -726,8 +872,11 @@ def spectrum(model, omega, operator, options=None, *, symmetric=False):
     name = "manifold" if symmetric else "dicke"
     omega = V.check_grid("omega", omega)
     opts = check_steady_options(options, _DEFAULTS, f"spectrum(method={name!r})")
-    L, v, w, ss = _regression(model, operator, opts, symmetric)
-    res = qrt_spectrum(L, v, w, omega, name, {"steady_state": ss.checks})
+    with Progress(2, f"spectrum(method={name!r})", opts["progress_bar"]) as bar:
+        L, v, w, ss = _regression(model, operator, dict(opts, progress_bar=None), symmetric)
+        bar.advance(1, "steady state")
+        res = qrt_spectrum(L, v, w, omega, name, {"steady_state": ss.checks})
+        bar.advance(1, "spectrum")
     res.checks["g1_0"] = float(np.real(w @ v))
     res.steady_state = ss
     return res

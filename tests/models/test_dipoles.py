@@ -143,7 +143,7 @@ def test_synchronization_map_shape_and_peak():
     """Small Fig. 2b grid: Z_Q is largest near W = f_eff/2 for the largest f_eff."""
     W = np.array([1.0, 4.0, 7.0, 12.0])
     fe = np.array([5.0, 15.0])
-    r = synchronization_map(10, W, fe, progress=False)
+    r = synchronization_map(10, W, fe, progress_bar=False)
     Z = r["order_parameter"]
     assert Z.shape == (4, 2)
     # no synchronization at W = Γ; Z_Q grows with W up to the (finite-N shifted) optimum

@@ -186,7 +186,7 @@ def test_phase_spread_map_small():
     N = 10_000
     x = np.array([0.03, 0.065])
     y = np.array([0.01, 0.075])
-    m = phase_spread_map(N, y * N ** 2, x * N, progress=False)
+    m = phase_spread_map(N, y * N ** 2, x * N, progress_bar=False)
     assert m.zeta.shape == (2, 2)
     assert np.array_equal(np.isnan(m.zeta), m.not_converged)
     assert m.synchronized[0, 0] and not m.synchronized[0, 1] and not m.synchronized[1, 0]
@@ -216,7 +216,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="N"):
         solve_two_ensembles(11, 1.0, 0.1)
     with pytest.raises(ValueError, match="N"):
-        phase_spread_map(101, [0.0], [1.0], progress=False)
+        phase_spread_map(101, [0.0], [1.0], progress_bar=False)
     with pytest.raises(ValueError, match="eta"):
         identical_steady_state(100, -1.0)
     with pytest.raises(ValueError, match="eta"):
@@ -230,6 +230,6 @@ def test_bad_input():
     with pytest.raises(ValueError, match="detunings"):
         cluster_description([5, 5], [0.1, np.nan], 1.0)
     with pytest.raises(ValueError, match="delta_tilde"):
-        phase_spread_map(10, [np.nan], [1.0], progress=False)
+        phase_spread_map(10, [np.nan], [1.0], progress_bar=False)
     with pytest.raises(ValueError, match="map"):
-        phase_spread_map(10, [0.0], [1.0], map="threads", progress=False)
+        phase_spread_map(10, [0.0], [1.0], map="threads", progress_bar=False)

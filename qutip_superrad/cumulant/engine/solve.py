@@ -39,7 +39,8 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.integrate import solve_ivp
 
-from ..._validate import check_grid, check_options, check_real
+from ..._progress import Monitor
+from ..._validate import TimeLimitError, check_grid, check_options, check_real, check_time_limit
 from ...spectrum import pole_spectrum
 from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
@@ -141,12 +142,8 @@ _SS_DEFAULTS = {"t_max": None, "tol": 1e-10, "maxiter": 50, "rtol": 1e-8, "atol"
                 "y0": None, "accept": "attractor", "max_time": 600.0}
 _ACCEPT = ("attractor", "stable", "any")
 _EV_DEFAULTS = {"rtol": 1e-8, "atol": 1e-10, "method": "RK45", "max_step": np.inf,
-                "max_time": None}
+                "max_time": None, "progress_bar": None}
 _SP_DEFAULTS = {"operator": None, "state": None, "steadystate": None, "reference": None}
-
-
-class _TimeLimit(RuntimeError):
-    """A solver ran longer than its ``max_time``."""
 
 
 def _check_jump_rates(model, params, clusters, M):
@@ -302,26 +299,17 @@ class CumulantSolver:
             raise ValueError(f"y0 must have {self.n} entries, got {y0.shape}")
         n = self.n
 
-        limit = opt["max_time"]
-        if limit is not None:
-            limit = check_real("max_time", limit)
-            if limit <= 0:
-                raise ValueError(f"max_time must be > 0 seconds, got {limit}")
-        start, calls = time.perf_counter(), [0]
-
         def f(t, x):
-            calls[0] += 1
-            if limit is not None and time.perf_counter() - start > limit:
-                raise _TimeLimit(f"cumulant evolve exceeded max_time = {limit:.3g} s at t = "
-                                 f"{t:.6g} of {tlist[-1]:.6g} after {calls[0]} right-hand sides "
-                                 f"(method {opt['method']}); the equations may be stiff or "
-                                 "exploding — check the rates, or raise max_time")
             d = self.rhs(x[:n] + 1j * x[n:])
             return np.concatenate([d.real, d.imag])
 
-        sol = solve_ivp(f, (tlist[0], tlist[-1]), np.concatenate([y0.real, y0.imag]),
-                        t_eval=tlist, method=opt["method"], rtol=opt["rtol"],
-                        atol=opt["atol"], max_step=opt["max_step"])
+        hint = (f" (method {opt['method']}); the equations may be stiff or exploding — check "
+                "the rates, or raise max_time")
+        with Monitor(f, tlist, opt["max_time"], opt["progress_bar"], "cumulant evolve",
+                     hint) as watched:
+            sol = solve_ivp(watched, (tlist[0], tlist[-1]), np.concatenate([y0.real, y0.imag]),
+                            t_eval=tlist, method=opt["method"], rtol=opt["rtol"],
+                            atol=opt["atol"], max_step=opt["max_step"])
         if not sol.success:
             raise RuntimeError(f"cumulant evolve failed: {sol.message}")
         ys = (sol.y[:n] + 1j * sol.y[n:]).T
@@ -504,7 +492,7 @@ class CumulantSolver:
             left = (None if opt["max_time"] is None
                     else opt["max_time"] - (time.perf_counter() - t0))
             if left is not None and left <= 0:
-                raise _TimeLimit("cumulant steady state exceeded max_time = "
+                raise TimeLimitError("cumulant steady state exceeded max_time = "
                                  f"{opt['max_time']:.3g} s after relaxing to t = {t_done:.3g}")
             evo = self.evolve([0.0, dt], y, {"rtol": opt["rtol"], "atol": opt["atol"],
                                              "method": method, "max_time": left})

@@ -23,6 +23,7 @@ from scipy.integrate import solve_ivp
 from ..._validate import (check_count, check_grid, check_options, check_rate, check_real,
                           check_array)
 from ...exact import manifold as _mf
+from ...states import dicke_index, parse_initial
 from ..._validate import renamed_attribute, renamed_keywords
 from .closed_forms import cumulant_relaxation_rate, thermal_jz, thermal_jz_variance
 from .results import PumpingEvolution, PumpingSteadyState
@@ -436,21 +437,23 @@ class CollectivePumping:
                                         sectors)
 
     # -- dynamics ------------------------------------------------------------
+    _ACCEPTED = ("None, 'ground', 'excited', 'superradiant', 'steady', a Dicke state (N/2, m), "
+                 "a Qobj of dimension N + 1 (QuTiP order, m = N/2 first) or populations")
+
     def _initial_populations(self, initial, t0):
         N = self.N
-        if initial is None or (isinstance(initial, str) and initial == "ground"):
+        if isinstance(initial, str) and initial == "steady":
+            return _mf.steady_populations(N, self.collective_emission, self.pump_at(t0))
+        spec = parse_initial(initial, N, accepted=self._ACCEPTED)
+        if spec is not None:
+            _, j, m = (("", N / 2, -N / 2 if spec[1] == "ground" else N / 2)
+                       if spec[0] == "product" else spec)
+            if j != N / 2:
+                raise ValueError(f"initial={initial!r} has j = {j:g} < N/2, outside the "
+                                 f"symmetric manifold; method='piqs' represents it")
             p0 = np.zeros(N + 1)
-            p0[0] = 1.0
+            p0[int(round(m + N / 2))] = 1.0                  # ascending m
             return p0
-        if isinstance(initial, str):
-            if initial == "excited":
-                p0 = np.zeros(N + 1)
-                p0[-1] = 1.0
-                return p0
-            if initial == "steady":
-                return _mf.steady_populations(N, self.collective_emission, self.pump_at(t0))
-            raise ValueError("initial must be None, 'ground', 'excited', 'steady' or a "
-                             f"Qobj of dimension {N + 1}, got {initial!r}")
         import qutip
         if isinstance(initial, qutip.Qobj):
             if initial.shape[0] != N + 1:
@@ -562,14 +565,10 @@ class CollectivePumping:
 
     def _evolve_piqs(self, tlist, wt, initial, options):
         import qutip
-        if initial not in (None, "ground"):
-            raise ValueError("method='piqs' starts from the ground state; initial must be None")
         if options:
             raise ValueError("method='piqs' takes no options")
         sys_ = self._piqs_system()
-        x0 = np.zeros(sys_["idx"].size, dtype=complex)
-        # ground state m = −N/2 is the last state of the j = N/2 block
-        x0[np.nonzero(sys_["idx"] == self.N * (sys_["nds"] + 1))[0]] = 1.0
+        x0 = self._piqs_initial(sys_, initial)
         wfun = _mf._checked_pump(self._wfun) if self.time_dependent else None
         if not self.has_local_terms:
             # the j = N/2 block is a full (N+1)² matrix space: use qutip.mesolve
@@ -593,6 +592,33 @@ class CollectivePumping:
             X = sol.y.T
         jz, var, jpjm = self._piqs_moments(sys_, X)
         return PumpingEvolution(tlist, wt, jz, var, jpjm, None, "piqs")
+
+    def _piqs_initial(self, sys_, initial):
+        """``initial`` on the kept elements of the piqs representation (column-stacked)."""
+        import qutip
+        N, nds, idx = self.N, sys_["nds"], sys_["idx"]
+        accepted = ("None, 'ground', 'excited', 'superradiant', a Dicke state (j, m) or a Qobj "
+                    f"in the Dicke representation of qutip.piqs (dimension {nds})")
+        if isinstance(initial, qutip.Qobj):
+            rho = initial.proj() if initial.isket else initial
+            if rho.shape != (nds, nds):
+                raise ValueError(f"initial must be {accepted}; got a Qobj of shape {rho.shape}")
+            flat = rho.full().ravel(order="F")
+        else:
+            spec = parse_initial(initial, N, accepted=accepted)
+            if spec is None:
+                raise TypeError(f"initial must be {accepted}; got {type(initial).__name__}")
+            _, j, m = (("", N / 2, -N / 2 if spec[1] == "ground" else N / 2)
+                       if spec[0] == "product" else spec)
+            pos = int(dicke_index(N, int(round(N / 2 - j)), int(round(m + N / 2))))
+            flat = np.zeros(nds * nds, complex)
+            flat[pos * (nds + 1)] = 1.0
+        x0 = flat[idx].astype(complex)
+        if np.abs(flat).sum() - np.abs(x0).sum() > 1e-12 * max(np.abs(flat).sum(), 1e-300):
+            raise ValueError("initial has weight outside the blocks method='piqs' evolves (the "
+                             "block-diagonal Dicke representation; only j = N/2 without local "
+                             "terms)")
+        return x0
 
     # -- metrology -----------------------------------------------------------
     def fisher_information(self, parameter="w", kind="classical", *, w=None, t=None,

@@ -39,7 +39,8 @@ import time
 
 import numpy as np
 
-from ..._validate import check_int, check_rate, check_real
+from ..._progress import qutip_progress_bar
+from ..._validate import PROGRESS_RENAMES, check_int, check_rate, check_real, renamed_keywords
 
 __all__ = [
     "meanfield_rhs", "cluster_description", "identical_rhs", "identical_steady_state",
@@ -582,8 +583,9 @@ def fit_boundary(x, y):
     return dict(a=a, b=b, eta_c=2 * a, delta_c=a * b, cost=float(r.cost))
 
 
+@renamed_keywords(PROGRESS_RENAMES, category=DeprecationWarning)
 def phase_spread_map(N, delta_tilde, eta_tilde, t_final=None, map="serial", num_cpus=None,
-                     progress=True, tol=1e-4, max_seconds=None):
+                     progress_bar=True, tol=1e-4, max_seconds=None):
     r"""Steady phase spread ``ζ`` of two sub-ensembles ``±δ`` (seed Fig. 4, Sec. IV B).
 
     Parameters
@@ -598,7 +600,9 @@ def phase_spread_map(N, delta_tilde, eta_tilde, t_final=None, map="serial", num_
         NaN in ``zeta`` and flagged in ``not_converged``.
     map : {"serial", "parallel"}
         ``"parallel"`` uses :func:`qutip.parallel_map` with ``num_cpus`` workers.
-    progress : bool
+    progress_bar : None, bool or str
+        QuTiP's values: None/False/"" off, True/"text", "enhanced", "tqdm"
+        (formerly ``progress``, deprecated).
 
     Returns
     -------
@@ -620,11 +624,11 @@ def phase_spread_map(N, delta_tilde, eta_tilde, t_final=None, map="serial", num_
         import qutip
         out = qutip.parallel_map(_map_point, tasks,
                                  map_kw={"num_cpus": num_cpus} if num_cpus else None,
-                                 progress_bar="text" if progress else None)
+                                 progress_bar=qutip_progress_bar(progress_bar))
     else:
         from ..._progress import progress as _progress
         out = [_map_point(t) for t in _progress(tasks, desc="phase spread map",
-                                                enabled=progress)]
+                                                progress_bar=progress_bar)]
     secs = time.perf_counter() - t0
     shape = (dt.size, et.size)
     arr = [np.array([o[k] for o in out]).reshape(shape) for k in range(5)]
