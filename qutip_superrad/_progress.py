@@ -60,6 +60,7 @@ class Progress:
         self.desc = desc
         self.stream = sys.stderr if stream is None else stream
         self.start = time.perf_counter()
+        self._written = -float("inf")
         self._tqdm = None
         if self.kind == "tqdm":
             from tqdm import tqdm
@@ -73,7 +74,12 @@ class Progress:
         if self._tqdm is not None:
             self._tqdm.update(cost)
             return
-        elapsed = time.perf_counter() - self.start
+        now = time.perf_counter()
+        finished = self.total and self.done >= self.total
+        if now - self._written < 0.1 and not finished:
+            return                              # redraw at most ten times a second
+        self._written = now
+        elapsed = now - self.start
         if self.total:
             frac = min(self.done / self.total, 1.0)
             bar = "#" * int(30 * frac)

@@ -49,6 +49,7 @@ import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
 from .. import _kernels
+from .._progress import Monitor, Progress
 from .._validate import check_grid, check_int, check_options, check_real
 from ..results import EvolutionResult, SteadyStateResult
 from ..spectrum import pole_spectrum
@@ -531,7 +532,7 @@ def _solve_reduced(red, y0, tol, maxiter, dt0):
 # ---------------------------------------------------------------------------
 _SS_DEFAULTS = dict(order=2, backend="cython", tol=1e-11, maxiter=200, initial=None,
                     n_seeds=1, check_stability="auto", strict=True, residual_tol=1e-8,
-                    enforce_bounds=True, seed_time=None)
+                    enforce_bounds=True, seed_time=None, progress_bar=None)
 
 
 def _bounds_checks(n, p, C, N, tol=1e-9):
@@ -632,6 +633,13 @@ def steadystate(laser, options=None):
         If the solve does not converge (with ``strict``), with diagnostics.
     """
     opt = check_options(options, _SS_DEFAULTS, "cumulant steadystate")
+    with Progress(1, "cumulant steadystate", opt["progress_bar"]) as bar:
+        res = _steadystate(laser, opt)
+        bar.advance(1)
+    return res
+
+
+def _steadystate(laser, opt):
     par = parameters(laser)
     order = check_int("order", opt["order"], minimum=1, maximum=2)
     if opt["backend"] not in _BACKENDS:
@@ -722,7 +730,7 @@ def steadystate(laser, options=None):
 # time evolution
 # ---------------------------------------------------------------------------
 _EV_DEFAULTS = dict(order=2, backend="cython", integrator="auto", rtol=1e-8, atol=1e-12,
-                    store_pairs="auto", store_states=False)
+                    store_pairs="auto", store_states=False, max_time=None, progress_bar=None)
 
 
 def _initial_vector(initial, par):
@@ -763,7 +771,9 @@ def evolve(laser, tlist, initial=None, options=None):
         1200 unknowns (M ≤ 33), explicit ``"RK45"`` above — the sparse LU of
         BDF suffers heavy fill-in from the dense cluster coupling),
         ``rtol`` (1e-8), ``atol`` (1e-12), ``store_pairs`` (``"auto"``: when
-        ``T·M² ≤ 10⁷``), ``store_states`` (False).
+        ``T·M² ≤ 10⁷``), ``store_states`` (False), ``max_time`` (seconds, None:
+        ``TimeLimitError`` with the time reached), ``progress_bar`` (QuTiP's values,
+        advancing with the time reached).
 
     Returns
     -------
@@ -802,8 +812,11 @@ def evolve(laser, tlist, initial=None, options=None):
         ys = x0[:, None]
         stats = {}
     else:
-        sol = solve_ivp(fun, (tlist[0], tlist[-1]), x0, method=opt["integrator"], t_eval=tlist,
-                        rtol=opt["rtol"], atol=opt["atol"], **kw)
+        with Monitor(fun, tlist, opt["max_time"], opt["progress_bar"], "cumulant evolve",
+                     f" (integrator {opt['integrator']}); check the rates or raise max_time") \
+                as watched:
+            sol = solve_ivp(watched, (tlist[0], tlist[-1]), x0, method=opt["integrator"],
+                            t_eval=tlist, rtol=opt["rtol"], atol=opt["atol"], **kw)
         if not sol.success:
             raise RuntimeError(f"cumulant evolution failed: {sol.message}")
         ys = sol.y
@@ -834,7 +847,7 @@ def evolve(laser, tlist, initial=None, options=None):
 # spectrum
 # ---------------------------------------------------------------------------
 _SP_DEFAULTS = dict(order=2, backend="cython", steadystate=None, state=None, n_hints=20,
-                    poles="arrowhead", prominence=None)
+                    poles="arrowhead", prominence=None, progress_bar=None)
 
 
 def qrt_matrix(x, par):
@@ -1006,6 +1019,13 @@ def spectrum(laser, omega, options=None):
         ``peak_prominence`` and ``clusters`` (see :func:`cluster_check`).
     """
     opt = check_options(options, _SP_DEFAULTS, "cumulant spectrum")
+    with Progress(1, "cumulant spectrum", opt["progress_bar"]) as bar:
+        res = _spectrum(laser, omega, opt)
+        bar.advance(1)
+    return res
+
+
+def _spectrum(laser, omega, opt):
     omega = check_grid("omega", omega)
     par = parameters(laser)
     if check_int("order", opt["order"], minimum=1, maximum=2) == 1:

@@ -19,7 +19,8 @@ from .. import solvers
 from ..cumulant.engine.algebra import Mode, parameters
 from ..cumulant.engine.clusters import Clusters
 from ..model import Model
-from ..results import EvolutionResult, SteadyStateResult
+from ..results import EvolutionResult, SteadyStateResult, normalise_e_ops
+from ..solvers._shared import real_if_close
 from ..solvers import dicke as _dicke
 from ..solvers import full as _full
 
@@ -190,12 +191,36 @@ def steadystate(laser, method, options):
     return _steady_result(laser, method, res, None)
 
 
-def evolve(laser, method, tlist, initial, options):
+def _user_e_ops(model, method, e_ops):
+    """``({key: description operator}, {key: Qobj})`` of the user's ``e_ops``."""
+    ops, qobjs = {}, {}
+    for k, op in normalise_e_ops(e_ops).items():
+        if isinstance(op, qutip.Qobj):
+            if method != "full":
+                raise TypeError(f"e_ops[{k!r}]: a Qobj acts on the tensor space of "
+                                "method='full'; with method='dicke' give an operator of the "
+                                "description (laser.description())")
+            qobjs[k] = op
+        else:
+            model.check_operator(op, f"e_ops[{k!r}]")
+            ops[k] = op
+    return ops, qobjs
+
+
+def evolve(laser, method, tlist, initial, options, e_ops=None):
     """Exact evolution from the ground state (or ``initial``) as an EvolutionResult."""
     model = description(laser) if method == "full" else _dicke_description(laser)
-    e_ops = _e_ops(laser, method)
+    user, qobjs = _user_e_ops(model, method, e_ops)
+    e_ops = {**_e_ops(laser, method), **{("user", k): op for k, op in user.items()}}
     res = solvers.evolve(model, tlist, method, initial=initial, e_ops=e_ops,
                          options=_options(options, method))
+    expect = {k: res.values[("user", k)] for k in user}
+    for k, op in qobjs.items():
+        if op.dims != res.states[0].dims:
+            raise ValueError(f"e_ops[{k!r}] has dims {op.dims}; the states have "
+                             f"{res.states[0].dims}")
+        expect[k] = real_if_close(np.array([qutip.expect(op, r) for r in res.states]))
+    expect = {k: expect[k] for k in list(user) + list(qobjs)}
     if method == "full":
         nphot = res.states[0].dims[0][0]
         a = laser._operators(nphot)[0]
@@ -204,7 +229,7 @@ def evolve(laser, method, tlist, initial, options):
                                photon_number=np.array([qutip.expect(a.dag() * a, r) for r in res.states]),
                                excited_population=np.array([o[0] for o in obs]),
                                pair_correlation=np.array([o[1] for o in obs]), method="full",
-                               states=res.states)
+                               states=res.states, expect=expect)
     N = int(round(laser.ensemble.N))
     exc = np.real(res.values["exc"]) / N
     jpjm = np.real(res.values["JpJm"])
@@ -213,7 +238,7 @@ def evolve(laser, method, tlist, initial, options):
                else jpjm * laser.collective_emission / (laser.kappa or np.nan))
     return EvolutionResult(times=res.times, photon_number=photons, excited_population=exc[:, None],
                            pair_correlation=pair[:, None, None].astype(complex), method="dicke",
-                           states=res.states)
+                           states=res.states, expect=expect)
 
 
 def spectrum(laser, method, omega, options):

@@ -536,8 +536,15 @@ class DipoleArray:
             otherwise), or ``"auto"`` (``dicke`` if all-to-all, else ``full``
             up to 8 dipoles, else ``cumulant``).
         options : dict, optional
-            Options of the method (see :func:`qutip_superrad.steadystate`, or
-            :class:`~qutip_superrad.cumulant.pairs.PairCumulants`).
+            Options of the method, also accepted as keywords; unknown keys raise
+            ``ValueError``.  ``"dicke"``/``"full"``: ``max_memory`` (8 GiB),
+            ``max_time`` (s, 600: GMRES limit), ``progress_bar`` (QuTiP's values).
+            ``"cumulant"`` of an all-to-all array: ``order``, ``backend``,
+            ``steadystate``, ``seed``, ``progress_bar``; per-pair arrays
+            (:meth:`~qutip_superrad.cumulant.pairs.PairCumulants.steadystate`):
+            ``tol``, ``max_time`` (300 s), ``maxiter``, ``real``, ``h0``,
+            ``gmres_rtol``, ``restart``, ``initial`` (order 2); ``t_relax``, ``seed``,
+            ``tol``, ``max_time`` (60 s), ``rtol``, ``atol``, ``method`` (order 1).
 
         Returns
         -------
@@ -560,7 +567,35 @@ class DipoleArray:
         return res
 
     def evolve(self, tlist, method="auto", *, initial=None, options=None, **kwargs):
-        """Time evolution (all dipoles down unless ``initial``), observables as :meth:`steadystate`."""
+        """Time evolution, with the observables of :meth:`steadystate`.
+
+        Parameters
+        ----------
+        tlist : array_like
+            Strictly increasing output times.
+        method : str
+            As for :meth:`steadystate`, and ``"trajectories"``.
+        initial : optional
+            ``None``/``"ground"`` (every dipole down: QuTiP's ``basis(2, 1)``;
+            ``basis(2, 0)`` is up), ``"excited"``; for the exact methods also
+            ``"superradiant"``, a Dicke state ``(j, m)`` and Qobj states (see
+            :func:`qutip_superrad.evolve`); per-pair arrays also a dict of
+            :func:`~qutip_superrad.cumulant.pairs.product_state` or a ``PairState``.
+        options : dict, optional
+            Also accepted as keywords; unknown keys raise ``ValueError``.
+            ``"dicke"``/``"full"``: ``max_memory``, ``atol``, ``rtol``, ``nsteps``
+            (QuTiP's integrator options; the exact propagator without them),
+            ``max_time``, ``progress_bar``.  ``"trajectories"``: ``ntraj``, ``seed``,
+            ``max_memory``, ``max_time``, ``atol``, ``rtol``, ``nsteps``,
+            ``progress_bar``.  ``"cumulant"``/``"meanfield"`` of per-pair arrays:
+            ``rtol``, ``atol``, ``method``, ``max_step``, ``max_time``, ``states``,
+            ``real``; of all-to-all arrays: ``order``, ``backend``, ``seed``,
+            ``evolve``, ``progress_bar``.
+
+        Returns
+        -------
+        TimeResult
+        """
         method = self._method(method)
         opts = dict(options or {}, **kwargs)
         if method in ("meanfield", "cumulant") and not self.is_all_to_all:

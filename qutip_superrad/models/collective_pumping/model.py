@@ -17,6 +17,7 @@ import functools
 
 import numpy as np
 
+from ..._progress import Monitor, Progress, check_progress_bar
 from ..._threads import limited_blas
 from scipy.integrate import solve_ivp
 
@@ -234,7 +235,8 @@ class CollectivePumping:
 
     # -- steady state --------------------------------------------------------
     @limited_blas
-    def steadystate(self, method="manifold", *, t=None, w=None, max_memory=None):
+    def steadystate(self, method="manifold", *, t=None, w=None, max_memory=None,
+                    progress_bar=None):
         """Steady state.
 
         Parameters
@@ -257,6 +259,9 @@ class CollectivePumping:
         max_memory : float, optional
             Bytes the ``"piqs"`` Liouvillian may take (default 8 GiB; estimated
             ≈ 100 B × (number of Dicke states)² before building it).
+        progress_bar : None, bool or str
+            QuTiP's values (None/False/"" off, True/"text", "enhanced", "tqdm"); the
+            ``"dicke"`` and ``"piqs"`` solves show their stages.
 
         Returns
         -------
@@ -267,9 +272,13 @@ class CollectivePumping:
                              f"got {method!r}")
         wv = self._rate_args(w, t)
         if method == "piqs":
-            return self._steadystate_piqs(wv, max_memory)
+            with Progress(1, "steadystate(method='piqs')", progress_bar) as bar:
+                res = self._steadystate_piqs(wv, max_memory)
+                bar.advance(1)
+            return res
         if method == "dicke":
-            return self._steadystate_dicke(wv)
+            return self._steadystate_dicke(wv, progress_bar)
+        check_progress_bar(progress_bar)
         self._manifold_only(f"steadystate(method={method!r})")
         gc = self.collective_emission
         with np.errstate(divide="ignore"):
@@ -290,12 +299,13 @@ class CollectivePumping:
         return PumpingSteadyState(jz, var, float(jpjm), p, float(beta), wv, "manifold",
                                   checks, state=_diag_qobj(p))
 
-    def _steadystate_dicke(self, wv):
+    def _steadystate_dicke(self, wv, progress_bar=None):
         from ... import solvers
         if not self.has_local_terms:
             raise ValueError("steadystate(method='dicke') needs local emission or dephasing "
                              "(without them each j block is conserved); use method='manifold'")
-        res = solvers.steadystate(self.description(w=wv), "dicke", e_ops=self.observables())
+        res = solvers.steadystate(self.description(w=wv), "dicke", e_ops=self.observables(),
+                                  progress_bar=progress_bar)
         v = res.values
         jz = float(v["jz"])
         var = float(v["jz2"]) - jz ** 2
@@ -468,7 +478,7 @@ class CollectivePumping:
         return p
 
     @limited_blas
-    def evolve(self, tlist, method="manifold", *, initial=None, options=None):
+    def evolve(self, tlist, method="manifold", *, initial=None, options=None, progress_bar=None):
         """Time evolution of ``⟨J_z⟩``, ``Var[J_z]`` and ``⟨J⁺J⁻⟩``.
 
         Parameters
@@ -486,13 +496,21 @@ class CollectivePumping:
             ground state).  ``"manifold"`` with ``options={"store_states":
             True}`` also returns ``ρ(t)``, evolving every coherence sector
             present in ``initial``.
-        initial : None, "ground", "excited", "steady", Qobj or array
-            Initial state: ground (default, all atoms in ``|g⟩``), all
-            excited, the steady state at ``w(tlist[0])``, a Qobj of dimension
-            ``N + 1`` (QuTiP ordering) or populations on ascending ``m``.
+        initial : None, "ground", "excited", "superradiant", "steady", (j, m), Qobj or array
+            Initial state: ground (default, all atoms in ``|g⟩`` = ``basis(2, 1)``;
+            QuTiP's ``basis(2, 0)`` is excited), all excited, the Dicke state
+            ``|N/2, m⟩`` of smallest ``|m|`` (``"superradiant"``), the steady state
+            at ``w(tlist[0])``, a Dicke state ``(N/2, m)``, a Qobj of dimension
+            ``N + 1`` (QuTiP ordering, ``m = N/2`` first) or populations on ascending
+            ``m``.  ``"piqs"``: the named states (any ``(j, m)``) or a Qobj in the
+            Dicke representation of :mod:`qutip.piqs` (``"steady"`` and arrays are
+            not accepted there).
         options : dict, optional
             ``rtol``, ``atol``, ``max_step``, ``method`` of the ODE solver;
             ``store_states`` (``"manifold"`` only).
+        progress_bar : None, bool or str
+            QuTiP's values (None/False/"" off, True/"text", "enhanced", "tqdm"); the
+            bar advances with the time reached (``"cumulant"``, ``"piqs"``).
 
         Returns
         -------
@@ -504,8 +522,9 @@ class CollectivePumping:
         pumpfun = (_mf._checked_pump(self._wfun) if self.time_dependent
                    else (lambda t, w=self._w: w))
         wt = np.array([pumpfun(t) for t in tlist])
+        progress_bar = check_progress_bar(progress_bar)
         if method == "piqs":
-            return self._evolve_piqs(tlist, wt, initial, options)
+            return self._evolve_piqs(tlist, wt, initial, options, progress_bar)
         self._manifold_only(f"evolve(method={method!r})")
         p0 = self._initial_populations(initial, tlist[0])
         if method == "manifold":
@@ -525,9 +544,10 @@ class CollectivePumping:
         mz, _, _ = _mf.jz_moments(p0)
         m = np.arange(self.N + 1) - self.j
         y0 = [mz, float(p0 @ m ** 2)]
-        sol = solve_ivp(lambda t, y: self.cumulant_rhs(y, pumpfun(t)), (tlist[0], tlist[-1]),
-                        y0, t_eval=tlist, rtol=opts["rtol"], atol=opts["atol"],
-                        max_step=opts["max_step"], method=opts["method"])
+        with Monitor(lambda t, y: self.cumulant_rhs(y, pumpfun(t)), tlist, None, progress_bar,
+                     "evolve(method='cumulant')") as rhs:
+            sol = solve_ivp(rhs, (tlist[0], tlist[-1]), y0, t_eval=tlist, rtol=opts["rtol"],
+                            atol=opts["atol"], max_step=opts["max_step"], method=opts["method"])
         if not sol.success:
             raise RuntimeError(f"cumulant integration failed: {sol.message}")
         jz, jz2 = sol.y
@@ -563,7 +583,7 @@ class CollectivePumping:
         d2 = (w + g) * (C - 3 * mz2) + (w - g) * (2 * C - 1) * mz - 2 * (w - g) * mz3
         return np.array([d1, d2])
 
-    def _evolve_piqs(self, tlist, wt, initial, options):
+    def _evolve_piqs(self, tlist, wt, initial, options, progress_bar=None):
         import qutip
         if options:
             raise ValueError("method='piqs' takes no options")
@@ -579,14 +599,16 @@ class CollectivePumping:
             L = qutip.QobjEvo([A, [B, wfun]]) if wfun else A + self._w * B
             rho0 = qutip.Qobj(x0.reshape(n, n, order="F"))
             res = qutip.mesolve(L, rho0, tlist, options={"store_states": True,
-                                                          "atol": 1e-10, "rtol": 1e-8})
+                                                          "atol": 1e-10, "rtol": 1e-8,
+                                                          "progress_bar": progress_bar or False})
             X = np.array([r.full().ravel(order="F") for r in res.states])
         else:
             A, B = sys_["A"], sys_["B"]
             w_of = wfun if wfun else (lambda t: self._w)
-            sol = solve_ivp(lambda t, y: A @ y + w_of(t) * (B @ y), (tlist[0], tlist[-1]),
-                            x0, t_eval=tlist, method="BDF", rtol=1e-8, atol=1e-10,
-                            jac=lambda t, y: A + w_of(t) * B)
+            with Monitor(lambda t, y: A @ y + w_of(t) * (B @ y), tlist, None, progress_bar,
+                         "evolve(method='piqs')") as rhs:
+                sol = solve_ivp(rhs, (tlist[0], tlist[-1]), x0, t_eval=tlist, method="BDF",
+                                rtol=1e-8, atol=1e-10, jac=lambda t, y: A + w_of(t) * B)
             if not sol.success:
                 raise RuntimeError(f"piqs-basis integration failed: {sol.message}")
             X = sol.y.T
