@@ -182,6 +182,20 @@ class Monitor:
             self.reached = t
         return self.fun(t, y)
 
+    def solve(self, tlist, y0, **kwargs):
+        """``y(t)`` on ``tlist`` (shape ``(T, n)``) by :func:`scipy.integrate.solve_ivp` with
+        this monitor as right-hand side; a single time needs no integration.  ``kwargs``
+        go to ``solve_ivp``; a failed integration raises ``RuntimeError``."""
+        import numpy as np
+        from scipy.integrate import solve_ivp
+        if len(tlist) == 1:                     # solve_ivp needs an interval
+            return np.asarray(y0)[None, :]
+        sol = solve_ivp(self, (tlist[0], tlist[-1]), y0, t_eval=tlist, **kwargs)
+        if not sol.success:
+            raise RuntimeError(f"{self.what} failed: {sol.message}")
+        self.result = sol
+        return sol.y.T
+
     def __enter__(self):
         return self
 

@@ -46,7 +46,6 @@ import warnings
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
-from scipy.integrate import solve_ivp
 
 from .. import _kernels
 from .._progress import Monitor, Progress
@@ -815,11 +814,9 @@ def evolve(laser, tlist, initial=None, options=None):
         with Monitor(fun, tlist, opt["max_time"], opt["progress_bar"], "cumulant evolve",
                      f" (integrator {opt['integrator']}); check the rates or raise max_time") \
                 as watched:
-            sol = solve_ivp(watched, (tlist[0], tlist[-1]), x0, method=opt["integrator"],
-                            t_eval=tlist, rtol=opt["rtol"], atol=opt["atol"], **kw)
-        if not sol.success:
-            raise RuntimeError(f"cumulant evolution failed: {sol.message}")
-        ys = sol.y
+            ys = watched.solve(tlist, x0, method=opt["integrator"], rtol=opt["rtol"],
+                               atol=opt["atol"], **kw).T
+        sol = watched.result
         stats = {"nfev": sol.nfev, "njev": sol.njev, "nlu": sol.nlu, "message": sol.message}
     T = tlist.size
     nph = ys[0].copy()

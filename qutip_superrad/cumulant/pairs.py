@@ -79,7 +79,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as sla
-from scipy.integrate import solve_ivp
 from scipy.sparse.linalg import LinearOperator, expm_multiply, gmres
 
 from .. import _validate as V
@@ -733,12 +732,8 @@ class PairCumulants:
                 np.fill_diagonal(D0, 0.0)
                 y0 = eq.state_vector(s0, np.zeros((N, N)), D0)
         with Monitor(eq.rhs, tlist, limit, None, "PairCumulants.evolve") as watched:
-            sol = solve_ivp(watched, (tlist[0], tlist[-1]), y0, t_eval=tlist,
-                            method=opts["method"], rtol=opts["rtol"], atol=opts["atol"],
-                            max_step=opts["max_step"])
-        if not sol.success:
-            raise RuntimeError(f"PairCumulants.evolve failed: {sol.message}")
-        ys = sol.y.T
+            ys = watched.solve(tlist, y0, method=opts["method"], rtol=opts["rtol"],
+                               atol=opts["atol"], max_step=opts["max_step"])
         if not np.all(np.isfinite(ys)):
             raise RuntimeError("PairCumulants.evolve produced NaN/inf (unstable equations or "
                                "too large a time step)")

@@ -31,6 +31,11 @@ class TruncationWarning(UserWarning):
     """The top Fock state of a truncated mode holds too much population."""
 
 
+class NotUniqueError(ValueError):
+    """The sector Liouvillian is singular: the steady state is not unique (a subsystem
+    without dissipation, or a conserved quantity)."""
+
+
 def factorize(A):
     """Sparse LU tuned for Liouvillians (structurally symmetric, diagonally weighty).
 
@@ -189,8 +194,8 @@ def solve_steady(L, trace_weights, pivots=(), near=None, direct_limit=20000, tol
         if r in tried:
             break
     if not np.all(np.isfinite(x)):
-        raise RuntimeError(f"steady state is not unique or the sector Liouvillian is singular "
-                           f"(dimension {n}, pivots tried {tried})")
+        raise NotUniqueError(f"the steady state is not unique: the sector Liouvillian is "
+                             f"singular (dimension {n}, pivots tried {tried})")
     if T is not None:
         x = T @ x
     residual = float(np.max(np.abs(L @ x)))

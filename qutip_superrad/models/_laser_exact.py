@@ -132,6 +132,11 @@ def _cluster_observables(laser, rho, nphot):
     return pop, pair
 
 
+#: the flag of a bad-cavity laser built without κ (photon_number = photon_flux/κ is nan)
+_NO_KAPPA = ("nan: the BadCavityLaser has no kappa (photon_number = photon_flux/kappa); give "
+             "kappa=, or use photon_flux")
+
+
 def _checks(res):
     checks = dict(res.checks)
     trunc = checks.get("truncation") or {}
@@ -169,6 +174,8 @@ def _steady_result(laser, method, res, ops):
         flux = laser.collective_emission * v["JpJm"]
         g2 = v["four"] / v["JpJm"] ** 2 if v["JpJm"] > 0 else float("nan")
         n = flux / laser.kappa if laser.kappa else float("nan")
+        if not laser.kappa:
+            checks["photon_number"] = _NO_KAPPA
     return SteadyStateResult(method="dicke", photon_number=n, excited_population=np.array([exc / N]),
                              pair_correlation=np.array([[pair]], complex), photon_flux=flux,
                              g2=g2, photon_distribution=pn, checks=checks, state=res.state,
@@ -236,9 +243,10 @@ def evolve(laser, method, tlist, initial, options, e_ops=None):
     pair = (jpjm - exc * N) / (N * (N - 1)) if N > 1 else np.zeros_like(exc)
     photons = (np.real(res.values["n"]) if laser.has_mode
                else jpjm * laser.collective_emission / (laser.kappa or np.nan))
+    checks = {} if laser.has_mode or laser.kappa else {"photon_number": _NO_KAPPA}
     return EvolutionResult(times=res.times, photon_number=photons, excited_population=exc[:, None],
                            pair_correlation=pair[:, None, None].astype(complex), method="dicke",
-                           states=res.states, expect=expect)
+                           states=res.states, expect=expect, checks=checks)
 
 
 def spectrum(laser, method, omega, options):

@@ -72,6 +72,13 @@ def _positions(positions):
 
 
 def _distances(r):
+    from .._validate import check_memory
+    from ..exact._common import DEFAULT_MAX_MEMORY
+    n = len(r)
+    # separations (N, N, 3) plus about six N×N work arrays, 8 B each
+    check_memory(8.0 * n * n * 9, DEFAULT_MAX_MEMORY,
+                 f"the pair couplings of {n} positions (N×N matrices); for identical "
+                 "couplings use DipoleArray.all_to_all, which builds none")
     d = r[:, None, :] - r[None, :, :]
     dist = np.sqrt(np.einsum("abk,abk->ab", d, d))
     off = ~np.eye(len(r), dtype=bool)
@@ -557,7 +564,7 @@ class DipoleArray:
         """
         method = self._method(method)
         opts = dict(options or {}, **kwargs)
-        if method in ("meanfield", "cumulant") and not self.is_all_to_all:
+        if self._per_pair(method):
             state = self.pair_cumulants(method).steadystate(opts)
             return _pair_result(method, state)
         from ..solvers import steadystate
@@ -598,7 +605,7 @@ class DipoleArray:
         """
         method = self._method(method)
         opts = dict(options or {}, **kwargs)
-        if method in ("meanfield", "cumulant") and not self.is_all_to_all:
+        if self._per_pair(method):
             ev = self.pair_cumulants(method).evolve(tlist, initial=initial, options=opts)
             from ..results import TimeResult
             return TimeResult(method, None, ev.times,
@@ -610,6 +617,13 @@ class DipoleArray:
         res = evolve(model, tlist, method, initial=initial, e_ops=self._e_ops(), options=opts)
         _synchronization(res.values, self.N)
         return res
+
+    def _per_pair(self, method):
+        """True when an approximate method runs on the per-pair equations: arrays with
+        per-pair couplings, and all-to-all arrays with ``f_ab < 0`` (a physical ``f``, but
+        ``f D[J⁻]`` then has a negative rate, which the cluster engine refuses)."""
+        return method in ("meanfield", "cumulant") and (not self.is_all_to_all
+                                                        or self._pair_values()[1] < 0)
 
     def _method(self, method):
         known = ("auto", "dicke", "full", "meanfield", "cumulant", "trajectories")

@@ -106,16 +106,17 @@ def _options(options, kwargs, defaults):
 def _pick(model, method, task, options):
     """The :class:`Method` for ``method`` (resolving ``"auto"``) and the options it gets."""
     if method == "auto":
+        from ..exact._common import DEFAULT_MAX_MEMORY
+        limit = options.get("max_memory")
+        limit = DEFAULT_MAX_MEMORY if limit is None else limit
         fits = []
         for name, m in _REGISTRY.items():
             if not m.exact or m.estimate is None or getattr(m, task) is None or m.supports(model):
                 continue
-            known = {k: v for k, v in options.items() if k in ("nphot", "max_memory")}
+            # the limit also bounds the counting (an exact count of a huge space is slow)
+            known = {"max_memory": limit, **{k: v for k, v in options.items() if k == "nphot"}}
             est = m.estimate(model, known)
             fits.append((est["memory"], name, est))
-        limit = options.get("max_memory")
-        from ..exact._common import DEFAULT_MAX_MEMORY
-        limit = DEFAULT_MAX_MEMORY if limit is None else limit
         ok = sorted(f for f in fits if f[0] <= limit)
         if not ok:
             smallest = min(fits)[0] if fits else float("nan")

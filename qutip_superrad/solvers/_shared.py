@@ -30,6 +30,20 @@ def truncation_checks(model, distributions, opts):
     return out
 
 
+def solve_unique(model, method, solve, *args, **kwargs):
+    """``solve(*args, **kwargs)`` (:func:`~qutip_superrad.exact._common.solve_steady`), with a
+    singular system explained by the model's rates that vanish."""
+    from ..exact._common import NotUniqueError
+    try:
+        return solve(*args, **kwargs)
+    except NotUniqueError as exc:
+        zero = sorted(k for k, v in model.parameters.items() if np.all(np.asarray(v) == 0))
+        raise NotUniqueError(f"method={method!r}: {exc}. A part of the system without "
+                             "dissipation keeps its initial state; the parameters that are "
+                             f"zero: {zero or 'none'} — make a rate > 0 or evolve from an "
+                             "initial state") from None
+
+
 def unique_or_raise(model, method):
     """Refuse a steady state that is not unique (collective operators only)."""
     if model.conserves_total_spin():

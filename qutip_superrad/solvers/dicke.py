@@ -54,6 +54,7 @@ from ..exact._common import (DEFAULT_MAX_MEMORY, EVOLVE_OPTIONS, STEADY_OPTIONS,
                              check_evolve_options, check_steady_options, check_truncation, propagate,
                              qrt_spectrum, solve_steady)
 from ..results import Result, TimeResult, normalise_e_ops
+from ._shared import solve_unique, unique_or_raise
 from ..states import dicke_index, dicke_to_full, full_to_dicke, num_dicke_states, parse_initial
 
 __all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "correlation",
@@ -174,6 +175,20 @@ def _product(w1, w2):
     return [(c1 * c2, o1 + o2) for c1, o1 in w1 for c2, o2 in w2]
 
 
+def _pair_count(h, sector, modulus):
+    """``#{(a, b): x_a − x_b − sector ≡ 0 (mod modulus)}`` for the histogram ``h`` of ``x``."""
+    n = h.size
+    if modulus == 1:
+        return float(h.sum()) ** 2
+    if modulus == 0:
+        k = int(sector)
+        if abs(k) >= n:
+            return 0.0
+        return float(np.dot(h[k:], h[:n - k])) if k >= 0 else float(np.dot(h[:n + k], h[-k:]))
+    cls = np.bincount(np.arange(n) % modulus, weights=h, minlength=modulus)
+    return float(sum(cls[a] * cls[(a - sector) % modulus] for a in range(modulus)))
+
+
 class DickeFockSpace:
     """Weighted Dicke ⊗ Fock elements ``(j, n, e; n′, e′)`` of one symmetry sector.
 
@@ -262,19 +277,27 @@ class DickeFockSpace:
         return np.stack(out[::-1])
 
     @staticmethod
-    def size_estimate(N, cutoffs, sector=0, modulus=0, symmetric=False):
-        """Number of elements, counted without building them."""
-        total = 0
-        for jj in range(1 if symmetric else int(N) // 2 + 1):
-            h = np.ones(1)
-            for c in cutoffs:
-                h = np.convolve(h, np.ones(c))
-            h = np.convolve(h, np.ones(int(N) - 2 * jj + 1))     # histogram of Σn + e − jj
-            x = np.arange(h.size)
-            d = x[:, None] - x[None, :] - sector
-            ok = d == 0 if modulus == 0 else d % modulus == 0
-            total += int(np.sum(np.outer(h, h)[ok]))
-        return total
+    def size_estimate(N, cutoffs, sector=0, modulus=0, symmetric=False, cap=None):
+        """Number of elements, counted without building them (``O(N)`` memory per block).
+
+        Counting stops once the total exceeds ``cap`` (the result is then a lower bound
+        above ``cap``): at N = 10⁶ the exact count alone would take hours.
+        """
+        photons = np.ones(1)
+        for c in cutoffs:
+            photons = np.convolve(photons, np.ones(c))
+        blocks = 1 if symmetric else int(N) // 2 + 1
+        # the populations alone: Σ_jj (N − 2jj + 1) per photon state
+        lower = float(photons.sum()) * (blocks * (int(N) + 1) - blocks * (blocks - 1))
+        if cap is not None and lower > cap:
+            return lower
+        total = 0.0
+        for jj in range(blocks):
+            h = np.convolve(photons, np.ones(int(N) - 2 * jj + 1))   # histogram of Σn + e − jj
+            total += _pair_count(h, sector, modulus)
+            if cap is not None and total > cap:
+                break
+        return int(total)
 
     @property
     def dim(self):
@@ -495,13 +518,18 @@ def estimate(model, options, symmetric=False):
                            _DEFAULTS, "dicke")
     cut = _cutoffs(model, opts["nphot"]) if model.modes else []
     mod = model.sector_modulus
-    dim = DickeFockSpace.size_estimate(int(model.N), cut, 0, mod, symmetric)
     n_words = sum(len(words(model, c)) ** 2 + 2 * len(words(model, c)) ** 2
                   for _, kind, c in model.symbolic.jump_list if kind != "each")
     n_words += 2 * len(words(model, model.symbolic.H_indexed)) + 1
     n_words += 16 * model.has_local_jumps()
     # triplets while assembling (32 B each) plus CSR and LU fill (≲ 40× nnz, 16 B)
-    return {"size": dim, "memory": dim * n_words * 32 * 2 + dim * n_words * 16 * 40}
+    per_element = n_words * (32 * 2 + 16 * 40)
+    limit = (options or {}).get("max_memory")
+    limit = None if limit is None else V.check_real("max_memory", limit)
+    # beyond twice the limit the exact count does not matter (and can take hours)
+    cap = 2 * limit / per_element if limit is not None and limit > 0 else None
+    dim = int(DickeFockSpace.size_estimate(int(model.N), cut, 0, mod, symmetric, cap=cap))
+    return {"size": dim, "memory": dim * per_element}
 
 
 def _space(model, opts, sector=0, symmetric=False):
@@ -750,13 +778,6 @@ def _pivots(model, space):
     return space.index(jj, z, e, z, e)
 
 
-def _unique_or_raise(model, method):
-    if model.conserves_total_spin():
-        raise ValueError(f"method={method!r}: the steady state is not unique — without local "
-                         "processes the total spin of the atoms is conserved. Use "
-                         "method='manifold' (the symmetric block j = N/2, reached from the ground "
-                         "state) or evolve from a given initial state")
-
 def steadystate(model, e_ops=None, options=None, *, symmetric=False):
     """Exact steady state in the Dicke basis (per symmetry sector).
 
@@ -777,7 +798,7 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
     name = "manifold" if symmetric else "dicke"
     opts = check_steady_options(options, _DEFAULTS, f"steadystate(method={name!r})")
     if not symmetric:
-        _unique_or_raise(model, name)
+        unique_or_raise(model, name)
     e_ops = normalise_e_ops(e_ops)
     t0 = time.perf_counter()
     bar = Progress(4, f"steadystate(method={name!r})", opts["progress_bar"])
@@ -785,8 +806,9 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
     L = liouvillian(model, space)
     bar.advance(1, "Liouvillian")                 # the sparse solve costs ~3× the assembly
     near = np.all(np.abs(space.n - space.n2) <= 1, axis=0) if model.modes else None
-    x, residual, info = solve_steady(L, space.diagonal.astype(float), pivots=_pivots(model, space),
-                                     near=near, swap=space.swap(), max_time=opts["max_time"])
+    x, residual, info = solve_unique(model, name, solve_steady, L, space.diagonal.astype(float),
+                                     pivots=_pivots(model, space), near=near, swap=space.swap(),
+                                     max_time=opts["max_time"])
     bar.advance(3, "solve")
     bar.close()
     state = DickeFockState(model, space, x)

@@ -21,7 +21,8 @@ from ..exact._common import (DEFAULT_MAX_MEMORY, EVOLVE_OPTIONS, STEADY_OPTIONS,
                              solve_steady)
 from ..results import Result, TimeResult, normalise_e_ops
 from ..states import dicke_index, dicke_to_full, num_dicke_states, parse_initial
-from ._shared import expect_values, real_if_close, truncation_checks, unique_or_raise
+from ._shared import (expect_values, real_if_close, solve_unique, truncation_checks,
+                      unique_or_raise)
 
 __all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "correlation", "FullSpace"]
 
@@ -42,12 +43,25 @@ def _dims(model, nphot):
     return [d for _, d in model.dims(nphot)]
 
 
+def hilbert_dimension(model, nphot):
+    """Dimension of the tensor space as a float (``inf`` beyond 64 atoms, whose tensor
+    factors are not even listed)."""
+    atoms = float(np.sum(model.counts)) if model.counts is not None else 0.0
+    if atoms > 64:
+        return float("inf")
+    return float(np.prod(_dims(model, nphot if model.modes else None), dtype=float))
+
+
+def _dimension_text(dim):
+    return f"{dim:.4g}" if np.isfinite(dim) else "above 2^64"
+
+
 def estimate(model, options):
     """Size and memory estimate (bytes) of the Liouvillian, without building it."""
     # only nphot is read: the steady-state, evolution and spectrum options all pass here
     opts = V.check_options({k: v for k, v in (options or {}).items() if k == "nphot"},
                            _DEFAULTS, "full")
-    dim = int(np.prod(_dims(model, opts["nphot"]), dtype=float))
+    dim = hilbert_dimension(model, opts["nphot"])
     n_terms = 2 + len(model.symbolic.jump_list) * max(int(model.N), 1)
     # superoperator nnz ≈ dim²·terms, 20 B per entry, ×3 for qutip's intermediates
     return {"size": dim * dim, "memory": float(dim) ** 2 * (4 * n_terms + 4) * 20 * 3}
@@ -115,9 +129,10 @@ def _pivot_states(model, space):
 
 
 def _liouvillian(model, opts):
-    dim = int(np.prod(_dims(model, opts["nphot"] if model.modes else None), dtype=float))
-    V.check_memory(estimate(model, {"nphot": opts["nphot"]})["memory"], opts["max_memory"],
-                   f"the full-space Liouvillian of {model.N} atoms (Hilbert dimension {dim})")
+    est = estimate(model, {"nphot": opts["nphot"]})
+    V.check_memory(est["memory"], opts["max_memory"],
+                   f"the full-space Liouvillian of {model.N} atoms (Hilbert dimension "
+                   f"{_dimension_text(np.sqrt(est['size']))})")
     space = FullSpace(model, opts["nphot"] if model.modes else None)
     L = model.liouvillian(space.nphot)
     return space, sp.csr_matrix(L.to("csr").data.as_scipy())
@@ -166,8 +181,9 @@ def steadystate(model, e_ops=None, options=None):
     swap = np.searchsorted(keys, bra + ket * space.dim)
     pos = {k: i for i, k in enumerate(keys)}
     pivots = [pos.get(s + s * space.dim, -1) for s in _pivot_states(model, space)]
-    x, residual, info = solve_steady(_restrict(L, space, ket, bra), (ket == bra).astype(float),
-                                     pivots=pivots, swap=swap, max_time=opts["max_time"])
+    x, residual, info = solve_unique(model, "full", solve_steady, _restrict(L, space, ket, bra),
+                                     (ket == bra).astype(float), pivots=pivots, swap=swap,
+                                     max_time=opts["max_time"])
     bar.advance(3, "solve")
     bar.close()
     rho = np.zeros((space.dim, space.dim), complex)

@@ -18,7 +18,7 @@ from qutip.solver.integrator import IntegratorException
 from .._progress import qutip_progress_bar
 from ..exact._common import check_evolve_options
 from ..states import dicke_basis, parse_initial
-from .full import FullSpace
+from .full import FullSpace, _dimension_text, hilbert_dimension
 
 __all__ = ["supports", "evolve"]
 
@@ -101,10 +101,12 @@ def evolve(model, tlist, initial=None, e_ops=None, options=None):
                                                 "evolve(method='trajectories')"))
     ntraj = V.check_int("ntraj", opts["ntraj"], minimum=2)
     e_ops = normalise_e_ops(e_ops)
-    space = FullSpace(model, opts["nphot"] if model.modes else None)
+    nphot = opts["nphot"] if model.modes else None
+    dim = hilbert_dimension(model, nphot)
     n_ops = 1 + len(model.symbolic.jump_list) * max(int(model.N), 1)
-    V.check_memory(float(space.dim) * n_ops * 200, opts["max_memory"],
-                   f"the trajectory operators (Hilbert dimension {space.dim})")
+    V.check_memory(dim * n_ops * 200, opts["max_memory"],
+                   f"the trajectory operators (Hilbert dimension {_dimension_text(dim)})")
+    space = FullSpace(model, nphot)
     initial = _initial(space, initial)
     t0 = time.perf_counter()
     ops = [model.to_qobj(op, space.nphot) for op in e_ops.values()]

@@ -37,10 +37,9 @@ import warnings
 
 import numpy as np
 import scipy.linalg as sla
-from scipy.integrate import solve_ivp
 
 from ..._progress import Monitor
-from ..._validate import TimeLimitError, check_grid, check_options, check_real, check_time_limit
+from ..._validate import TimeLimitError, check_grid, check_options, check_real
 from ...spectrum import pole_spectrum
 from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
@@ -307,12 +306,9 @@ class CumulantSolver:
                 "the rates, or raise max_time")
         with Monitor(f, tlist, opt["max_time"], opt["progress_bar"], "cumulant evolve",
                      hint) as watched:
-            sol = solve_ivp(watched, (tlist[0], tlist[-1]), np.concatenate([y0.real, y0.imag]),
-                            t_eval=tlist, method=opt["method"], rtol=opt["rtol"],
-                            atol=opt["atol"], max_step=opt["max_step"])
-        if not sol.success:
-            raise RuntimeError(f"cumulant evolve failed: {sol.message}")
-        ys = (sol.y[:n] + 1j * sol.y[n:]).T
+            y = watched.solve(tlist, np.concatenate([y0.real, y0.imag]), method=opt["method"],
+                              rtol=opt["rtol"], atol=opt["atol"], max_step=opt["max_step"])
+        ys = y[:, :n] + 1j * y[:, n:]
         self._check_finite(ys, "evolve")
         return CumulantEvolution(self.system, self.M, tlist, ys)
 
@@ -443,13 +439,19 @@ class CumulantSolver:
             return False, growth, eig
         return self._unphysical(yn, positivity=accept == "any") <= 1e-8 * size, growth, eig
 
+    def _tiny_parameters(self):
+        """Parameters below 1e-9 of the largest rate: the time scales they set are beyond
+        any relaxation (an ill-posed input rather than a failure of the method)."""
+        return sorted(k for k, v in self.params.items() if 0 < abs(v) < 1e-9 * self.rate_scale)
+
     def steadystate(self, options=None):
         """Steady state by integration followed by Newton polishing.
 
         Options (dict, unknown keys rejected): ``t_max`` (integration time,
         default ``200 / min rate``), ``tol`` (residual relative to the largest
         rate, 1e-10), ``maxiter`` (Newton, 50), ``rtol``/``atol`` (ODE),
-        ``y0`` (start vector).
+        ``y0`` (start vector), ``accept`` (``"attractor"``, ``"stable"`` or ``"any"``
+        fixed point), ``max_time`` (600 s: ``TimeLimitError`` with the time reached).
 
         Returns
         -------
@@ -457,11 +459,33 @@ class CumulantSolver:
 
         Raises
         ------
+        ValueError
+            The equations have no dynamics (every parameter zero), or do not settle
+            because of parameters below 1e-9 of the largest rate (named).
         RuntimeError
             If the residual does not fall below ``tol`` (the system may have a
             limit cycle or no stable fixed point at this order).
         """
+        try:
+            return self._steadystate(options)
+        except RuntimeError as exc:
+            tiny = self._tiny_parameters()
+            if not tiny or isinstance(exc, TimeLimitError):
+                raise
+            raise ValueError(f"cumulant steady state: the parameters {tiny} are below 1e-9 of "
+                             f"the largest rate ({self.rate_scale:.3g}); the dynamics they "
+                             f"drive does not settle ({exc}); set them to 0 or rescale") from None
+
+    def _steadystate(self, options=None):
+        """The steady state of :meth:`steadystate` (without the diagnosis of tiny rates)."""
         opt = check_options(options, _SS_DEFAULTS, "cumulant steadystate")
+        if self.rate_scale <= 1e-200:
+            # no rate and no coupling: every state is stationary (a tolerance relative to a
+            # zero scale would otherwise be 1e-310 and never met)
+            zero = sorted(k for k, v in self.params.items() if v == 0)
+            raise ValueError(f"cumulant steady state: the equations have no dynamics (the "
+                             f"parameters {zero} are zero), so every state is stationary and "
+                             "the steady state is not unique; make a rate > 0")
         t0 = time.perf_counter()
         rates = [abs(v) for v in self.params.values() if v != 0]
         t_max = opt["t_max"] or 200.0 / max(min(rates) if rates else 1.0, 1e-12)

@@ -14,16 +14,17 @@ local terms, permutation-invariant Dicke basis in double precision),
 second-order cumulant equations, and the scans of :mod:`.scans`.
 """
 import functools
+import warnings
 
 import numpy as np
 
 from ..._progress import Monitor, Progress, check_progress_bar
 from ..._threads import limited_blas
-from scipy.integrate import solve_ivp
 
 from ..._validate import (check_count, check_grid, check_options, check_rate, check_real,
                           check_array)
 from ...exact import manifold as _mf
+from ...exact._common import NotUniqueError
 from ...states import dicke_index, parse_initial
 from ..._validate import renamed_attribute, renamed_keywords
 from .closed_forms import cumulant_relaxation_rate, thermal_jz, thermal_jz_variance
@@ -393,7 +394,19 @@ class CollectivePumping:
         A[0, sys_["diagpos"]] = 1.0
         rhs = np.zeros(sys_["idx"].size, dtype=complex)
         rhs[0] = 1.0
-        x = spla.spsolve(sp.csc_matrix(A), rhs)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", spla.MatrixRankWarning)
+                x = spla.spsolve(sp.csc_matrix(A), rhs)
+        except (RuntimeError, spla.MatrixRankWarning):       # SuperLU: exactly singular
+            x = np.full(rhs.size, np.nan)
+        if not np.all(np.isfinite(x)):
+            zero = [k for k, v in (("collective_emission", self.collective_emission),
+                                   ("collective_pumping", wv), ("emission", self.emission),
+                                   ("dephasing", self.dephasing)) if v == 0]
+            raise NotUniqueError("steadystate(method='piqs'): the steady state is not unique "
+                                 f"(the Liouvillian is singular); the rates that are zero: "
+                                 f"{zero} — make a rate > 0")
         jz, var, jpjm = self._piqs_moments(sys_, x)
         rho = self._piqs_matrix(sys_, x)
         pops = None
@@ -546,11 +559,8 @@ class CollectivePumping:
         y0 = [mz, float(p0 @ m ** 2)]
         with Monitor(lambda t, y: self.cumulant_rhs(y, pumpfun(t)), tlist, None, progress_bar,
                      "evolve(method='cumulant')") as rhs:
-            sol = solve_ivp(rhs, (tlist[0], tlist[-1]), y0, t_eval=tlist, rtol=opts["rtol"],
-                            atol=opts["atol"], max_step=opts["max_step"], method=opts["method"])
-        if not sol.success:
-            raise RuntimeError(f"cumulant integration failed: {sol.message}")
-        jz, jz2 = sol.y
+            jz, jz2 = rhs.solve(tlist, y0, rtol=opts["rtol"], atol=opts["atol"],
+                                max_step=opts["max_step"], method=opts["method"]).T
         C = self.j * (self.j + 1)
         return PumpingEvolution(tlist, wt, jz, jz2 - jz ** 2, C - jz2 + jz, None, "cumulant")
 
@@ -607,11 +617,8 @@ class CollectivePumping:
             w_of = wfun if wfun else (lambda t: self._w)
             with Monitor(lambda t, y: A @ y + w_of(t) * (B @ y), tlist, None, progress_bar,
                          "evolve(method='piqs')") as rhs:
-                sol = solve_ivp(rhs, (tlist[0], tlist[-1]), x0, t_eval=tlist, method="BDF",
-                                rtol=1e-8, atol=1e-10, jac=lambda t, y: A + w_of(t) * B)
-            if not sol.success:
-                raise RuntimeError(f"piqs-basis integration failed: {sol.message}")
-            X = sol.y.T
+                X = rhs.solve(tlist, x0, method="BDF", rtol=1e-8, atol=1e-10,
+                              jac=lambda t, y: A + w_of(t) * B)
         jz, var, jpjm = self._piqs_moments(sys_, X)
         return PumpingEvolution(tlist, wt, jz, var, jpjm, None, "piqs")
 
