@@ -47,7 +47,7 @@ NAMES = ("kappa", "emission", "pumping", "dephasing", "cavity_dephasing", "cavit
          "method", "option", "nphot", "max_memory", "max_time", "atol", "rtol", "nsteps",
          "progress_bar", "ntraj", "spacing", "pumping", "rabi", "t", "w", "strict",
          "truncation_tol", "order", "sectors", "detunings", "couplings", "positions",
-         "frequencies", "rates", "f", "e_ops")
+         "frequencies", "rates", "f", "e_ops", "f_pair")
 
 BAD_REALS = [-1.0, -1e-300, float("nan"), float("inf"), -float("inf"), "1", None, True]
 

@@ -137,6 +137,11 @@ _NO_KAPPA = ("nan: the BadCavityLaser has no kappa (photon_number = photon_flux/
              "kappa=, or use photon_flux")
 
 
+def _g2(second, first):
+    """``⟨second⟩/⟨first⟩²``; ``nan`` for no light (a square that underflows counts as none)."""
+    return second / first ** 2 if first ** 2 > 0 else float("nan")
+
+
 def _checks(res):
     checks = dict(res.checks)
     trunc = checks.get("truncation") or {}
@@ -159,7 +164,7 @@ def _steady_result(laser, method, res, ops):
         pop, pair = _cluster_observables(laser, rho, nphot)
         return SteadyStateResult(method="full", photon_number=n, excited_population=pop,
                                  pair_correlation=pair, photon_flux=laser.kappa * n,
-                                 g2=nn / n ** 2 if n > 0 else float("nan"), photon_distribution=pn,
+                                 g2=_g2(nn, n), photon_distribution=pn,
                                  checks=checks, state=rho, model=laser)
     N = int(round(laser.ensemble.N))
     v = res.values
@@ -167,12 +172,12 @@ def _steady_result(laser, method, res, ops):
     pair = (v["JpJm"] - exc) / (N * (N - 1)) if N > 1 else 0.0
     if laser.has_mode:
         n = v["n"]
-        flux, g2 = laser.kappa * n, v["nn"] / n ** 2 if n > 0 else float("nan")
+        flux, g2 = laser.kappa * n, _g2(v["nn"], n)
         pn = res.state.photon_distribution(0)
     else:
         pn = None
         flux = laser.collective_emission * v["JpJm"]
-        g2 = v["four"] / v["JpJm"] ** 2 if v["JpJm"] > 0 else float("nan")
+        g2 = _g2(v["four"], v["JpJm"])
         n = flux / laser.kappa if laser.kappa else float("nan")
         if not laser.kappa:
             checks["photon_number"] = _NO_KAPPA

@@ -143,7 +143,7 @@ def _unconditional_steady_qfi(array, max_full_N):
     from ..solvers import steadystate
     model, _ = array.description()
     N = array.N
-    if array.is_all_to_all and np.all(array.detunings == 0):
+    if array._collective and np.all(array.detunings == 0):
         return _dicke_collective_qfi(steadystate(model, "dicke").state, N)
     if N > max_full_N:
         return float("nan")

@@ -431,7 +431,7 @@ class DipoleArray:
             ``"JzJz"``; explicit arrays also ``"pairs"`` → ``{(a, b): σ⁺_aσ⁻_b}``.
         """
         if "description" not in self._cache:
-            self._cache["description"] = (self._clustered() if self.is_all_to_all
+            self._cache["description"] = (self._clustered() if self._collective
                                           else self._explicit())
         return self._cache["description"]
 
@@ -618,19 +618,28 @@ class DipoleArray:
         _synchronization(res.values, self.N)
         return res
 
+    @property
+    def _collective(self):
+        """True if the array is written with collective operators (:meth:`description` by
+        ``Clusters``): all-to-all with ``f_ab ≥ 0``.  A physical all-to-all ``f`` may have
+        ``f_ab < 0`` (dipoles ~λ apart), but ``f_ab D[J⁻]`` would then be a jump with a
+        negative rate: such arrays take the explicit (per-pair) route."""
+        return self.is_all_to_all and (self.N < 2 or self._pair_values()[1] >= 0)
+
     def _per_pair(self, method):
-        """True when an approximate method runs on the per-pair equations: arrays with
-        per-pair couplings, and all-to-all arrays with ``f_ab < 0`` (a physical ``f``, but
-        ``f D[J⁻]`` then has a negative rate, which the cluster engine refuses)."""
-        return method in ("meanfield", "cumulant") and (not self.is_all_to_all
-                                                        or self._pair_values()[1] < 0)
+        """True when an approximate method runs on the per-pair equations."""
+        return method in ("meanfield", "cumulant") and not self._collective
 
     def _method(self, method):
         known = ("auto", "dicke", "full", "meanfield", "cumulant", "trajectories")
         if method not in known:
             raise ValueError(f"method must be one of {known}, got {method!r}")
         if method == "auto":
-            method = "dicke" if self.is_all_to_all else ("full" if self.N <= 8 else "cumulant")
+            method = "dicke" if self._collective else ("full" if self.N <= 8 else "cumulant")
+        if method == "dicke" and self.is_all_to_all and not self._collective:
+            raise ValueError(f"method='dicke' needs f_ab >= 0 (here f_ab = "
+                             f"{self._pair_values()[1]:.4g}: f_ab D[J⁻] would have a negative "
+                             "rate); use 'full' (N <= ~10), 'trajectories' or 'cumulant'")
         if method == "dicke" and not self.is_all_to_all:
             raise ValueError("method='dicke' needs identical couplings (all-to-all f and g, equal "
                              "detunings); this array has per-pair couplings: use 'full' "

@@ -54,7 +54,7 @@ from ..exact._common import (DEFAULT_MAX_MEMORY, EVOLVE_OPTIONS, STEADY_OPTIONS,
                              check_evolve_options, check_steady_options, check_truncation, propagate,
                              qrt_spectrum, solve_steady)
 from ..results import Result, TimeResult, normalise_e_ops
-from ._shared import solve_unique, unique_or_raise
+from ._shared import physical_or_raise, solve_unique, unique_or_raise
 from ..states import dicke_index, dicke_to_full, full_to_dicke, num_dicke_states, parse_initial
 
 __all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "correlation",
@@ -814,6 +814,7 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
     state = DickeFockState(model, space, x)
     checks = _state_checks(model, state, opts)
     checks.update(residual=residual, solver=info)
+    physical_or_raise(model, name, checks)
     return Result(name, model, state=state, values=_values(state, e_ops), checks=checks,
                   stats={"dimension": space.dim, "symmetry": model.symmetry,
                          "time": time.perf_counter() - t0},
@@ -829,19 +830,9 @@ def evolve(model, tlist, initial=None, e_ops=None, options=None, *, symmetric=Fa
     the tensor space (see :meth:`DickeFockState.to_qobj`; a tensor-space state must be
     permutation invariant).  Coherences outside the sector ``k = 0`` are evolved too.
 
-    Options
-    -------
-    nphot : int or dict, default 10
-    max_memory : float, default 8 GiB
-    atol, rtol, nsteps : float, float, int, optional
-        QuTiP's integrator options: given any of them, the equation is integrated by
-        the Adams method (``zvode``; defaults 1e-8, 1e-6, 2500 steps between output
-        times) instead of the exact propagator.  Exceeding ``nsteps`` raises
-        ``TimeLimitError``.
-    max_time : float, optional
-        Wall-time limit in seconds (``TimeLimitError``).
-    progress_bar : None, bool or str
-        QuTiP's values; the bar advances with the time reached.
+    Options: ``nphot``, ``max_memory``, QuTiP's ``atol``/``rtol``/``nsteps`` (the Adams
+    integrator instead of the exact propagator), ``max_time``, ``progress_bar``; their
+    meanings and defaults are documented by :func:`qutip_superrad.evolve`.
     """
     name = "manifold" if symmetric else "dicke"
     tlist = V.check_grid("tlist", tlist)

@@ -21,8 +21,8 @@ from ..exact._common import (DEFAULT_MAX_MEMORY, EVOLVE_OPTIONS, STEADY_OPTIONS,
                              solve_steady)
 from ..results import Result, TimeResult, normalise_e_ops
 from ..states import dicke_index, dicke_to_full, num_dicke_states, parse_initial
-from ._shared import (expect_values, real_if_close, solve_unique, truncation_checks,
-                      unique_or_raise)
+from ._shared import (expect_values, physical_or_raise, real_if_close, solve_unique,
+                      truncation_checks, unique_or_raise)
 
 __all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "correlation", "FullSpace"]
 
@@ -194,6 +194,7 @@ def steadystate(model, e_ops=None, options=None):
               "min_eigenvalue": float(np.linalg.eigvalsh(0.5 * (rho + rho.dag()).full())[0]),
               "truncation": truncation_checks(
                   model, [space.mode_distribution(rho, i) for i in range(len(model.modes))], opts)}
+    physical_or_raise(model, "full", checks)
     fn = _expect_fn(model, space, rho)
     return Result("full", model, state=rho, values=expect_values(fn, e_ops), checks=checks,
                   stats={"dimension": int(x.size), "symmetry": model.symmetry,
@@ -254,19 +255,9 @@ def evolve(model, tlist, initial=None, e_ops=None, options=None):
     model is symmetric and ``initial`` lies in the sector ``k = 0`` only that
     sector is propagated.
 
-    Options
-    -------
-    nphot : int or dict, default 10
-    max_memory : float, default 8 GiB
-    atol, rtol, nsteps : float, float, int, optional
-        QuTiP's integrator options: given any of them, the equation is integrated by
-        the Adams method (``zvode``; defaults 1e-8, 1e-6, 2500 steps between output
-        times) instead of the exact propagator.  Exceeding ``nsteps`` raises
-        ``TimeLimitError``.
-    max_time : float, optional
-        Wall-time limit in seconds (``TimeLimitError``).
-    progress_bar : None, bool or str
-        QuTiP's values; the bar advances with the time reached.
+    Options: ``nphot``, ``max_memory``, QuTiP's ``atol``/``rtol``/``nsteps`` (the Adams
+    integrator instead of the exact propagator), ``max_time``, ``progress_bar``; their
+    meanings and defaults are documented by :func:`qutip_superrad.evolve`.
     """
     tlist = V.check_grid("tlist", tlist)
     opts = check_evolve_options(V.check_options(options, _EVOLVE_DEFAULTS, "evolve(method='full')"))
