@@ -576,6 +576,13 @@ def _trivial_state(par):
 def _evolution_seed(laser, par, red, opt, dt0):
     """Evolve the full cumulant equations (explicit RK45) from the ground state, then Newton."""
     G = par.gamma + par.pump + par.nu
+    scale = max(par.kappa, par.xi, G, float(np.max(np.abs(par.couplings))))
+    if opt["seed_time"] is None and G < 1e-9 * scale:
+        # relaxation over t ~ 200/G with steps ~ 1/κ would never end
+        raise ValueError(f"cumulant steady state did not converge, and emission + pumping + "
+                         f"dephasing = {G:.3g} is below 1e-9 of the largest rate ({scale:.3g}): "
+                         "the relaxation would take t ~ 200/G; set the negligible rates to 0 "
+                         "or rescale (or give seed_time)")
     T = opt["seed_time"] if opt["seed_time"] is not None else 200.0 / G
     ts = np.linspace(0, T, 201)
     ev = evolve(laser, ts, None, {"integrator": "RK45", "rtol": 1e-7, "atol": 1e-10,
@@ -736,13 +743,15 @@ def _initial_vector(initial, par):
     M = par.M
     if initial is None or (isinstance(initial, str) and initial == "ground"):
         return ground_state(M)
-    if isinstance(initial, str):
-        if initial == "excited":
-            x = ground_state(M)
-            x[1 + 2 * M:1 + 3 * M] = 1.0
-            return x
+    if isinstance(initial, str) and initial == "excited":
+        x = ground_state(M)
+        x[1 + 2 * M:1 + 3 * M] = 1.0
+        return x
+    if isinstance(initial, (str, tuple)):
+        # names and Dicke states (j, m) the second-order cumulants cannot represent
         raise ValueError(f"initial must be None, 'ground', 'excited', a state vector or a "
-                         f"cumulant SteadyStateResult, got {initial!r}")
+                         f"cumulant SteadyStateResult for method='cumulant' (product states "
+                         f"only; use method='dicke' or 'full' for Dicke states), got {initial!r}")
     if isinstance(initial, SteadyStateResult):
         if initial.method != "cumulant":
             raise ValueError("initial SteadyStateResult must come from the cumulant method")

@@ -553,15 +553,6 @@ class CumulantSolver:
             break
         self._check_finite(y, "steadystate")
         res = float(np.max(np.abs(self.rhs(y))))
-        zero = sorted(k for k, v in self.params.items() if v == 0)
-        if not ok and res <= opt["tol"] * self.rate_scale and (zero or self._tiny_parameters()):
-            # the equations are solved but no attracting fixed point is confirmed: a
-            # continuum of fixed points (a conserved quantity), from rates set to zero
-            raise ValueError(f"cumulant steady state: the equations are solved (residual "
-                             f"{res:.3g}) by a continuum of fixed points — the steady state is "
-                             f"not unique (a conserved quantity); the parameters that are zero: "
-                             f"{zero}, negligible: {self._tiny_parameters()}; make a rate > 0 "
-                             "or evolve from an initial state")
         if not ok:
             extra = (f"; Newton found only unstable fixed points (growth rate {unstable:.3g})"
                      if unstable is not None else "")
