@@ -53,7 +53,7 @@ def hilbert_dimension(model, nphot):
 
 
 def _dimension_text(dim):
-    return f"{dim:.4g}" if np.isfinite(dim) else "above 2^64"
+    return str(int(round(dim))) if np.isfinite(dim) else "above 2^64"
 
 
 def estimate(model, options):
