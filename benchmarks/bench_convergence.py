@@ -73,7 +73,7 @@ def smooth_table(placements, tol, M_max):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             conv = converge_clusters(seed_laser(11, p), ["photon_number", "linewidth"], tol=tol,
-                                     omega=w, M_max=M_max, progress=False)
+                                     omega=w, M_max=M_max, progress_bar=False)
         dt = time.perf_counter() - t
         print(f"| {p} | {conv.M.tolist()} | {conv.converged} | {conv.M_reached} | "
               f"{conv.value['photon_number']:.7g} | {conv.value['linewidth']:.7g} | "
@@ -91,7 +91,7 @@ def cost(tol, prominence, M_max, rtol, M_start=21):
         warnings.simplefilter("ignore", RuntimeWarning)
         conv = converge_clusters(seed_laser(M_start), "critical_pump", tol=tol, omega=w,
                                  pump_range=PUMP_RANGE, prominence=prominence, M_max=M_max,
-                                 progress=True)
+                                 progress_bar=True)
     t_conv = time.perf_counter() - t
     print(conv.to_markdown())
     for note in conv.notes:

@@ -59,8 +59,8 @@ def bench_threshold():
     Ns = np.geomspace(1e3, 1e5, 40)
     laser = qsr.VLevelLaser.strontium(1000, nu=G2)
     laser.description()
-    scan, t_scan = timed(lambda: laser.scan({"N": Ns}, progress=False))
-    cold, t_cold = timed(lambda: laser.scan({"N": Ns}, progress=False, warm_start=False))
+    scan, t_scan = timed(lambda: laser.scan({"N": Ns}, progress_bar=False))
+    cold, t_cold = timed(lambda: laser.scan({"N": Ns}, progress_bar=False, warm_start=False))
     dev = float(np.max(np.abs(cold["photon_number"] - scan["photon_number"])
                        / np.maximum(scan["photon_number"], 1e-300)))
     # the engine's default policy (accept="attractor": relax, then Newton) below threshold;

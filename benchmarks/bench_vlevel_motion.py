@@ -67,7 +67,7 @@ def main():
         for map_ in ("serial", "parallel"):
             opts = None if map_ == "serial" else {"map": "parallel", "num_cpus": ncpu}
             t0 = time.perf_counter()
-            res = motion_trajectories(tlist, **PARS, ntraj=args.ntraj, seed=0, options=opts, progress=False)
+            res = motion_trajectories(tlist, **PARS, ntraj=args.ntraj, seed=0, options=opts, progress_bar=False)
             t_motion = time.perf_counter() - t0
             t0 = time.perf_counter()
             mc = fixed_atom_mcsolve(tlist, args.ntraj, map_)

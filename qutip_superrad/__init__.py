@@ -11,7 +11,7 @@ from .ensemble import Ensemble
 from .models import SuperradiantLaser, BadCavityLaser, VLevelLaser, DipoleArray, TwoBodyLossSpins
 from .results import SteadyStateResult, EvolutionResult, SpectrumResult
 from .spectrum import spectrum_features
-from ._validate import MemoryLimitError
+from ._validate import MemoryLimitError, TimeLimitError
 from .exact._common import TruncationWarning
 from .models.collective_pumping import CollectivePumping
 from . import cumulant
@@ -25,13 +25,15 @@ from .results import Result, TimeResult
 from .solvers import steadystate, evolve, correlation, methods
 from .solvers import spectrum   # the function; the analysis module stays importable as qutip_superrad.spectrum
 from . import examples
+from . import states
+from .solvers.dicke import DickeFockState
 from . import quantum_info
 from .sweeps import sweep, SweepTask, SweepResult, SweepError, load_sweep
 
 __all__ = ["Ensemble", "SuperradiantLaser", "BadCavityLaser", "VLevelLaser", "DipoleArray", "TwoBodyLossSpins", "SteadyStateResult",
-           "EvolutionResult", "SpectrumResult", "spectrum_features", "MemoryLimitError", "TruncationWarning",
+           "EvolutionResult", "SpectrumResult", "spectrum_features", "MemoryLimitError", "TimeLimitError", "TruncationWarning",
            "CollectivePumping", "cross_validate", "CrossValidationReport", "converge_clusters", "ClusterConvergence", "critical_pump",
            "cumulant", "Mode", "Atom", "Clusters", "parameter", "parameters", "Model", "pair_sum", "correlated_decay",
-           "Result", "TimeResult", "steadystate", "evolve", "spectrum", "correlation", "methods", "examples", "quantum_info",
+           "Result", "TimeResult", "steadystate", "evolve", "spectrum", "correlation", "methods", "examples", "quantum_info", "states", "DickeFockState",
            "sweep", "SweepTask", "SweepResult", "SweepError", "load_sweep",
            "__version__"]

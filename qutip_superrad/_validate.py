@@ -12,13 +12,32 @@ import numpy as np
 
 __all__ = [
     "check_rate", "check_real", "check_count", "check_int", "check_array",
-    "check_options", "check_grid", "MemoryLimitError", "check_memory",
-    "renamed_keywords", "rename_keywords", "renamed_attribute",
+    "check_options", "check_grid", "MemoryLimitError", "check_memory", "TimeLimitError",
+    "check_time_limit",
+    "renamed_keywords", "rename_keywords", "renamed_attribute", "PROGRESS_RENAMES",
 ]
+
+#: former names of ``progress_bar`` (one name everywhere, QuTiP's)
+PROGRESS_RENAMES = {"show_progress": "progress_bar", "progress": "progress_bar"}
 
 
 class MemoryLimitError(MemoryError):
     """Raised when a representation would exceed the configured memory limit."""
+
+
+class TimeLimitError(RuntimeError):
+    """Raised when an iterative or integrating solver exceeds its ``max_time`` or step
+    limit; the message says where it stopped (time reached, iterations, residual)."""
+
+
+def check_time_limit(value, name="max_time"):
+    """``None`` (no limit) or ``value`` as a positive number of seconds (or steps)."""
+    if value is None:
+        return None
+    value = check_real(name, value)
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0 (or None for no limit), got {value}")
+    return value
 
 
 def check_real(name, value):
@@ -145,12 +164,12 @@ def check_memory(estimate_bytes, limit_bytes, what):
             f"method, or raise the max_memory option (--max-memory on the command line)")
 
 
-def _warn_renamed(where, old, new, stacklevel):
+def _warn_renamed(where, old, new, stacklevel, category=FutureWarning):
     warnings.warn(f"{where}: {old!r} is renamed to {new!r}; the old name will be removed",
-                  FutureWarning, stacklevel=stacklevel + 1)
+                  category, stacklevel=stacklevel + 1)
 
 
-def rename_keywords(kwargs, renames, where, stacklevel=3):
+def rename_keywords(kwargs, renames, where, stacklevel=3, category=FutureWarning):
     """Map the old keyword names in ``kwargs`` to the new ones, in place.
 
     Every old name found emits ``FutureWarning("<where>: 'old' is renamed to
@@ -167,6 +186,8 @@ def rename_keywords(kwargs, renames, where, stacklevel=3):
     stacklevel : int
         Passed to :func:`warnings.warn` (the default points at the caller of
         the function that calls this one).
+    category : Warning subclass, default FutureWarning
+        ``DeprecationWarning`` for names that only developers see.
     """
     for old, new in renames.items():
         if old not in kwargs:
@@ -174,15 +195,16 @@ def rename_keywords(kwargs, renames, where, stacklevel=3):
         if new in kwargs:
             raise TypeError(f"{where} got both {old!r} and its new name {new!r}; "
                             f"give only {new!r}")
-        _warn_renamed(where, old, new, stacklevel)
+        _warn_renamed(where, old, new, stacklevel, category)
         kwargs[new] = kwargs.pop(old)
     return kwargs
 
 
-def renamed_keywords(renames=None, **more):
+def renamed_keywords(renames=None, category=FutureWarning, **more):
     """Decorator: accept the old keyword names ``{old: new}`` of a function.
 
-    The renames are given as a dict, as keywords ``old=new``, or both.
+    The renames are given as a dict, as keywords ``old=new``, or both;
+    ``category`` is the warning (``FutureWarning``, or ``DeprecationWarning``).
 
     The decorated function keeps its signature (new names only); an old name
     given as a keyword is passed on under its new name with a
@@ -197,7 +219,7 @@ def renamed_keywords(renames=None, **more):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             if kwargs:
-                rename_keywords(kwargs, renames, f"{name}()", stacklevel=3)
+                rename_keywords(kwargs, renames, f"{name}()", stacklevel=3, category=category)
             return func(*args, **kwargs)
         wrapper.__renamed_keywords__ = dict(renames)
         return wrapper

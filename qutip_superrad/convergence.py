@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import check_grid, check_int, check_real
+from ._progress import check_progress_bar
+from ._validate import (PROGRESS_RENAMES, check_grid, check_int, check_real,
+                        renamed_keywords)
 from .spectrum import check_prominence
 
 __all__ = ["converge_clusters", "ClusterConvergence", "OBSERVABLES", "next_cluster_number"]
@@ -198,9 +200,10 @@ def _has_spread(ensemble):
     return bool(np.ptp(ensemble.detunings) > 0 or np.ptp(ensemble.couplings) > 0)
 
 
+@renamed_keywords(PROGRESS_RENAMES, category=DeprecationWarning)
 def converge_clusters(model, observables=("photon_number",), *, tol=1e-2, M_start=None,
                       M_max=257, placement=None, omega=None, pump_range=None,
-                      prominence=None, pump_rtol=None, options=None, progress=True):
+                      prominence=None, pump_rtol=None, options=None, progress_bar=True):
     """Refine the number of clusters until the observables stop changing.
 
     The distribution is discretised with ``M_start`` clusters, then with
@@ -249,7 +252,9 @@ def converge_clusters(model, observables=("photon_number",), *, tol=1e-2, M_star
     options : dict, optional
         Options of the cumulant spectrum (``steadystate`` options go in
         ``options["steadystate"]``).
-    progress : bool
+    progress_bar : None, bool or str
+        QuTiP's values: None/False/"" off, True/"text", "enhanced", "tqdm"
+        (formerly ``progress``, deprecated).
         Print one line per ``M`` to stderr.
 
     Returns
@@ -270,13 +275,14 @@ def converge_clusters(model, observables=("photon_number",), *, tol=1e-2, M_star
     >>> import qutip_superrad as qsr
     >>> ens = qsr.Ensemble.gaussian(1e4, 0.1, 11, g=1e-3, integer=False)
     >>> laser = qsr.SuperradiantLaser(ens, kappa=1, emission=1e-3, pumping=0.05)
-    >>> conv = converge_clusters(laser, ["photon_number"], tol=1e-3, progress=False)
+    >>> conv = converge_clusters(laser, ["photon_number"], tol=1e-3, progress_bar=False)
     >>> conv.converged, conv.M_reached, round(float(conv.value["photon_number"]), 4)
     (True, 41, 0.0469)
 
     Spectral observables need ``omega`` (e.g. ``["linewidth", "n_peaks"]`` with
     ``omega=np.linspace(-0.4, 0.4, 2001)``), ``critical_pump`` a ``pump_range``.
     """
+    progress_bar = check_progress_bar(progress_bar)
     from .cumulant import laser as cumulant_laser
 
     tol = check_real("tol", tol)
@@ -394,7 +400,7 @@ def converge_clusters(model, observables=("photon_number",), *, tol=1e-2, M_star
                 changes[o].append(0.0)
             else:
                 changes[o].append(abs(v - prev) / max(abs(v), abs(prev)))
-        if progress:
+        if progress_bar:
             import sys
             cells = ", ".join(f"{o}={values[o][-1]:.6g} (Δ={changes[o][-1]:.2g})" for o in obs)
             sys.stderr.write(f"converge_clusters: M = {M}: {cells} [{times[-1]:.2f} s]\n")

@@ -40,7 +40,7 @@ class SteadyStateResult:
         Diagnostics that were run: trace, hermiticity, positivity, residual,
         truncation, convergence...
     state : object
-        The steady state itself (``Qobj`` for ``"full"``, :class:`DickeState`
+        The steady state itself (``Qobj`` for ``"full"``, :class:`DickeFockState`
         for ``"dicke"``, the vector of cumulants for ``"cumulant"``).
     model : object
         The model that was solved.
@@ -94,6 +94,9 @@ class EvolutionResult:
     states : list or None
         States (if requested and available).
     checks : dict
+    expect : dict
+        ``{key: ⟨e_op⟩(t)}`` for the ``e_ops`` passed to ``evolve`` (keys ``0, 1, …``
+        for a list, the dict's keys for a dict); empty otherwise.
     """
 
     times: np.ndarray
@@ -103,6 +106,7 @@ class EvolutionResult:
     method: str = ""
     states: list = None
     checks: dict = field(default_factory=dict)
+    expect: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from ._progress import progress
-from ._validate import check_count, check_grid, check_int
+from ._validate import PROGRESS_RENAMES, check_count, check_grid, check_int, renamed_keywords
 from .ensemble import Ensemble
 
 __all__ = ["cross_validate", "CrossValidationReport", "ModelCrossValidation"]
@@ -144,9 +144,10 @@ def _name(method):
     return method if isinstance(method, str) else getattr(method, "__name__", "custom")
 
 
+@renamed_keywords(PROGRESS_RENAMES, category=DeprecationWarning)
 def cross_validate(model, N=None, ensembles=None, reference="dicke", approx="cumulant",
                    reference_options=None, approx_options=None, omega=None,
-                   spectrum_options=None, show_progress=False, **model_kwargs):
+                   spectrum_options=None, progress_bar=False, **model_kwargs):
     """Compare an approximate method with a reference method, system by system.
 
     For a :class:`~qutip_superrad.Model` this is :func:`cross_validate_model`
@@ -179,8 +180,10 @@ def cross_validate(model, N=None, ensembles=None, reference="dicke", approx="cum
         the linewidths compared.
     spectrum_options : dict, optional
         ``{"reference": {...}, "approx": {...}}`` options of the spectra.
-    show_progress : bool
-        Progress bar over the systems.
+    progress_bar : None, bool or str
+        Progress bar over the systems, weighted by their estimated cost (``N³``):
+        QuTiP's values None/False/"" (off), True/"text", "enhanced", "tqdm".  The
+        former name ``show_progress`` is deprecated (``DeprecationWarning``).
 
     Returns
     -------
@@ -206,7 +209,8 @@ def cross_validate(model, N=None, ensembles=None, reference="dicke", approx="cum
     if isinstance(model, Model):
         if ensembles is not None or omega is not None:
             raise ValueError("for a Model give N, reference, approx, e_ops (and options)")
-        return cross_validate_model(model, N, reference=reference, approx=approx, **model_kwargs)
+        return cross_validate_model(model, N, reference=reference, approx=approx,
+                                    progress_bar=progress_bar, **model_kwargs)
     if model_kwargs:
         raise TypeError(f"unknown arguments {sorted(model_kwargs)} for a {type(model).__name__}")
     if (N is None) == (ensembles is None):
@@ -245,7 +249,10 @@ def cross_validate(model, N=None, ensembles=None, reference="dicke", approx="cum
     if auto:
         nphot_max = check_int("nphot_max", nphot_max, minimum=2)
     rows, results = [], []
-    for label, ens in progress(systems, desc="cross_validate", enabled=show_progress):
+    # the exact reference dominates: its cost grows roughly like N³
+    cost = [max(float(ens.N), 1.0) ** 3 for _, ens in systems]
+    for label, ens in progress(systems, desc="cross_validate", progress_bar=progress_bar,
+                               weights=cost):
         m = model.with_ensemble(ens)
         if auto:
             t0 = time.perf_counter()
@@ -376,8 +383,9 @@ def _label(method):
     return label, name, opts
 
 
+@renamed_keywords(PROGRESS_RENAMES, category=DeprecationWarning)
 def cross_validate_model(model, N, reference="auto", approx=("meanfield", "cumulant"),
-                         e_ops=None, options=None, floor=1e-12, show_progress=False):
+                         e_ops=None, options=None, floor=1e-12, progress_bar=False):
     """Solve ``model`` for each atom number by a reference and approximate methods.
 
     Parameters
@@ -395,7 +403,10 @@ def cross_validate_model(model, N, reference="auto", approx=("meanfield", "cumul
         ``{method name: options}`` (e.g. ``{"dicke": {"nphot": 12}}``).
     floor : float
         Deviations are relative to ``max(|x_ref|, floor)``.
-    show_progress : bool
+    progress_bar : None, bool or str
+        Progress bar over ``N``, weighted by the estimated cost (``N³``): QuTiP's values
+        None/False/"" (off), True/"text", "enhanced", "tqdm" (formerly
+        ``show_progress``, deprecated).
 
     Returns
     -------
@@ -417,7 +428,8 @@ def cross_validate_model(model, N, reference="auto", approx=("meanfield", "cumul
     options = dict(options or {})
     methods = [_label(m) for m in ([reference] + list(approx))]
     rows, results = [], {}
-    for n in progress(Ns, desc="cross_validate", enabled=show_progress):
+    for n in progress(Ns, desc="cross_validate", progress_bar=progress_bar,
+                      weights=[max(float(np.sum(n)), 1.0) ** 3 for n in Ns]):
         m = model.with_values(N=n)
         ref_vals = None
         for label, name, opts in methods:

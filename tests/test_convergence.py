@@ -95,9 +95,9 @@ def test_bins_and_quadrature_agree_within_tol():
     and Gauss–Legendre quadrature of the same truncated Gaussian (tol = 1e-3)."""
     tol = 1e-3
     obs = ["photon_number", "linewidth", "n_peaks"]
-    bins = converge_clusters(seed_laser(17), obs, tol=tol, omega=OMEGA, progress=False)
+    bins = converge_clusters(seed_laser(17), obs, tol=tol, omega=OMEGA, progress_bar=False)
     quad = converge_clusters(seed_laser(11, "quadrature"), obs, tol=tol, omega=OMEGA,
-                             progress=False)
+                             progress_bar=False)
     assert isinstance(bins, ClusterConvergence)
     assert bins.converged and quad.converged
     assert quad.placement == "legendre"
@@ -124,7 +124,7 @@ def test_narrow_distribution_recovers_one_cluster():
     sp1 = ref.spectrum(w, method="cumulant", state=ss1)
     narrow = seed_laser(11, sigma=1e-8)
     conv = converge_clusters(narrow, ["photon_number", "linewidth", "peak"], tol=1e-6, omega=w,
-                             progress=False, M_max=41)
+                             progress_bar=False, M_max=41)
     assert conv.converged
     assert conv.value["photon_number"] == pytest.approx(ss1.photon_number, rel=1e-6)
     assert conv.value["linewidth"] == pytest.approx(sp1.linewidth, rel=1e-6)
@@ -137,7 +137,7 @@ def test_under_resolved_case_is_flagged():
     laser = seed_laser(11, pumping=0.01)
     with pytest.warns(RuntimeWarning, match="not converged"):
         conv = converge_clusters(laser, ["photon_number", "n_peaks"], tol=1e-2, omega=OMEGA,
-                                 M_max=41, progress=False)
+                                 M_max=41, progress_bar=False)
     assert not conv.converged
     assert conv.M.tolist() == [11, 21, 41]
     assert conv.changes["n_peaks"][-1] > 0
@@ -147,7 +147,7 @@ def test_under_resolved_case_is_flagged():
 
 def test_factory_and_progress(capsys):
     factory = lambda M: seed_laser(M, "legendre")
-    conv = converge_clusters(factory, "photon_number", tol=1e-2, M_start=5, progress=True)
+    conv = converge_clusters(factory, "photon_number", tol=1e-2, M_start=5, progress_bar=True)
     assert conv.converged and conv.placement is None
     assert "converge_clusters: M = 5" in capsys.readouterr().err
 
@@ -157,7 +157,7 @@ def test_plot():
     import matplotlib
     matplotlib.use("Agg")
     conv = converge_clusters(seed_laser(5, "legendre"), ["photon_number", "linewidth"],
-                             tol=1e-2, omega=OMEGA, progress=False)
+                             tol=1e-2, omega=OMEGA, progress_bar=False)
     axes = conv.plot()
     assert len(axes) == 2
 

@@ -46,9 +46,9 @@ import warnings
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
-from scipy.integrate import solve_ivp
 
 from .. import _kernels
+from .._progress import Monitor, Progress
 from .._validate import check_grid, check_int, check_options, check_real
 from ..results import EvolutionResult, SteadyStateResult
 from ..spectrum import pole_spectrum
@@ -531,7 +531,7 @@ def _solve_reduced(red, y0, tol, maxiter, dt0):
 # ---------------------------------------------------------------------------
 _SS_DEFAULTS = dict(order=2, backend="cython", tol=1e-11, maxiter=200, initial=None,
                     n_seeds=1, check_stability="auto", strict=True, residual_tol=1e-8,
-                    enforce_bounds=True, seed_time=None)
+                    enforce_bounds=True, seed_time=None, progress_bar=None)
 
 
 def _bounds_checks(n, p, C, N, tol=1e-9):
@@ -576,6 +576,13 @@ def _trivial_state(par):
 def _evolution_seed(laser, par, red, opt, dt0):
     """Evolve the full cumulant equations (explicit RK45) from the ground state, then Newton."""
     G = par.gamma + par.pump + par.nu
+    scale = max(par.kappa, par.xi, G, float(np.max(np.abs(par.couplings))))
+    if opt["seed_time"] is None and G < 1e-9 * scale:
+        # relaxation over t ~ 200/G with steps ~ 1/κ would never end
+        raise ValueError(f"cumulant steady state did not converge, and emission + pumping + "
+                         f"dephasing = {G:.3g} is below 1e-9 of the largest rate ({scale:.3g}): "
+                         "the relaxation would take t ~ 200/G; set the negligible rates to 0 "
+                         "or rescale (or give seed_time)")
     T = opt["seed_time"] if opt["seed_time"] is not None else 200.0 / G
     ts = np.linspace(0, T, 201)
     ev = evolve(laser, ts, None, {"integrator": "RK45", "rtol": 1e-7, "atol": 1e-10,
@@ -632,6 +639,13 @@ def steadystate(laser, options=None):
         If the solve does not converge (with ``strict``), with diagnostics.
     """
     opt = check_options(options, _SS_DEFAULTS, "cumulant steadystate")
+    with Progress(1, "cumulant steadystate", opt["progress_bar"]) as bar:
+        res = _steadystate(laser, opt)
+        bar.advance(1)
+    return res
+
+
+def _steadystate(laser, opt):
     par = parameters(laser)
     order = check_int("order", opt["order"], minimum=1, maximum=2)
     if opt["backend"] not in _BACKENDS:
@@ -722,20 +736,22 @@ def steadystate(laser, options=None):
 # time evolution
 # ---------------------------------------------------------------------------
 _EV_DEFAULTS = dict(order=2, backend="cython", integrator="auto", rtol=1e-8, atol=1e-12,
-                    store_pairs="auto", store_states=False)
+                    store_pairs="auto", store_states=False, max_time=None, progress_bar=None)
 
 
 def _initial_vector(initial, par):
     M = par.M
     if initial is None or (isinstance(initial, str) and initial == "ground"):
         return ground_state(M)
-    if isinstance(initial, str):
-        if initial == "excited":
-            x = ground_state(M)
-            x[1 + 2 * M:1 + 3 * M] = 1.0
-            return x
+    if isinstance(initial, str) and initial == "excited":
+        x = ground_state(M)
+        x[1 + 2 * M:1 + 3 * M] = 1.0
+        return x
+    if isinstance(initial, (str, tuple)):
+        # names and Dicke states (j, m) the second-order cumulants cannot represent
         raise ValueError(f"initial must be None, 'ground', 'excited', a state vector or a "
-                         f"cumulant SteadyStateResult, got {initial!r}")
+                         f"cumulant SteadyStateResult for method='cumulant' (product states "
+                         f"only; use method='dicke' or 'full' for Dicke states), got {initial!r}")
     if isinstance(initial, SteadyStateResult):
         if initial.method != "cumulant":
             raise ValueError("initial SteadyStateResult must come from the cumulant method")
@@ -763,7 +779,9 @@ def evolve(laser, tlist, initial=None, options=None):
         1200 unknowns (M ≤ 33), explicit ``"RK45"`` above — the sparse LU of
         BDF suffers heavy fill-in from the dense cluster coupling),
         ``rtol`` (1e-8), ``atol`` (1e-12), ``store_pairs`` (``"auto"``: when
-        ``T·M² ≤ 10⁷``), ``store_states`` (False).
+        ``T·M² ≤ 10⁷``), ``store_states`` (False), ``max_time`` (seconds, None:
+        ``TimeLimitError`` with the time reached), ``progress_bar`` (QuTiP's values,
+        advancing with the time reached).
 
     Returns
     -------
@@ -802,11 +820,12 @@ def evolve(laser, tlist, initial=None, options=None):
         ys = x0[:, None]
         stats = {}
     else:
-        sol = solve_ivp(fun, (tlist[0], tlist[-1]), x0, method=opt["integrator"], t_eval=tlist,
-                        rtol=opt["rtol"], atol=opt["atol"], **kw)
-        if not sol.success:
-            raise RuntimeError(f"cumulant evolution failed: {sol.message}")
-        ys = sol.y
+        with Monitor(fun, tlist, opt["max_time"], opt["progress_bar"], "cumulant evolve",
+                     f" (integrator {opt['integrator']}); check the rates or raise max_time") \
+                as watched:
+            ys = watched.solve(tlist, x0, method=opt["integrator"], rtol=opt["rtol"],
+                               atol=opt["atol"], **kw).T
+        sol = watched.result
         stats = {"nfev": sol.nfev, "njev": sol.njev, "nlu": sol.nlu, "message": sol.message}
     T = tlist.size
     nph = ys[0].copy()
@@ -834,7 +853,7 @@ def evolve(laser, tlist, initial=None, options=None):
 # spectrum
 # ---------------------------------------------------------------------------
 _SP_DEFAULTS = dict(order=2, backend="cython", steadystate=None, state=None, n_hints=20,
-                    poles="arrowhead", prominence=None)
+                    poles="arrowhead", prominence=None, progress_bar=None)
 
 
 def qrt_matrix(x, par):
@@ -1006,6 +1025,13 @@ def spectrum(laser, omega, options=None):
         ``peak_prominence`` and ``clusters`` (see :func:`cluster_check`).
     """
     opt = check_options(options, _SP_DEFAULTS, "cumulant spectrum")
+    with Progress(1, "cumulant spectrum", opt["progress_bar"]) as bar:
+        res = _spectrum(laser, omega, opt)
+        bar.advance(1)
+    return res
+
+
+def _spectrum(laser, omega, opt):
     omega = check_grid("omega", omega)
     par = parameters(laser)
     if check_int("order", opt["order"], minimum=1, maximum=2) == 1:

@@ -79,10 +79,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as sla
-from scipy.integrate import solve_ivp
 from scipy.sparse.linalg import LinearOperator, expm_multiply, gmres
 
 from .. import _validate as V
+from .._progress import Monitor
 from .._threads import limited_blas
 
 __all__ = ["PairParameters", "pair_parameters", "PairCumulants", "PairState", "PairEvolution",
@@ -551,10 +551,6 @@ _QRT_DEFAULTS = {"method": "auto", "cond_limit": 1e8}
 
 
 
-class _TimeLimit(RuntimeError):
-    pass
-
-
 def _rightmost(A, k):
     """The ``k`` eigenvalues of largest real part of a dense matrix (ARPACK on matrix–vector
     products for larger matrices: a full LAPACK eigensolve, multithreaded, is slow and
@@ -596,15 +592,6 @@ def _newton_dense(F, J, x, atol, maxiter=50):
             break
         x, Fx, r = xn, Fn, rn
     return x
-
-
-def _limit(value, name="max_time"):
-    if value is None:
-        return None
-    value = V.check_real(name, value)
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0 seconds, got {value}")
-    return value
 
 
 class PairCumulants:
@@ -667,8 +654,12 @@ class PairCumulants:
 
     def _initial(self, initial):
         N = self.N
-        if initial is None:
-            return product_state(N)
+        accepted = "None, 'ground', 'excited', a dict from product_state(...) or a PairState"
+        if initial is None or (isinstance(initial, str) and initial in ("ground", "excited")):
+            return product_state(N, 1.0 if initial == "excited" else -1.0)
+        if isinstance(initial, (str, tuple)):
+            raise ValueError(f"initial={initial!r} is not a product state, which is all the "
+                             f"per-pair closure represents; initial must be {accepted}")
         if isinstance(initial, PairState):
             if initial.N != N:
                 raise ValueError(f"initial state has N = {initial.N}, the model N = {N}")
@@ -680,7 +671,7 @@ class PairCumulants:
                                  "['phases', 'sm', 'sz']")
             return product_state(N, initial.get("sz", -1.0), initial.get("phases"),
                                  initial.get("sm"))
-        raise TypeError("initial must be None, a dict from product_state(...) or a PairState")
+        raise TypeError(f"initial must be {accepted}; got {type(initial).__name__}")
 
     # -- evolution --------------------------------------------------------------------
     @limited_blas
@@ -691,9 +682,10 @@ class PairCumulants:
         ----------
         tlist : array_like
             Increasing times.
-        initial : dict or PairState, optional
+        initial : None, "ground", "excited", dict or PairState, optional
+            All dipoles down (``None``, ``"ground"``, the default) or up (``"excited"``),
             :func:`product_state` (keys ``sz``, ``sm`` or ``phases``), or a state of the
-            same order.  Default: all dipoles down.  Order 2 accepts product states
+            same order.  Order 2 accepts product states
             without coherence only (``⟨σ⁻⟩ = 0``; then ``C = 0``, ``D_ab = s_a s_b``).
         options : dict, optional
             ``rtol`` (1e-8), ``atol`` (1e-10), ``method`` ("RK45", any of
@@ -707,7 +699,7 @@ class PairCumulants:
         """
         tlist = V.check_grid("tlist", tlist)
         opts = V.check_options(options, _EV_DEFAULTS, "PairCumulants.evolve")
-        limit = _limit(opts["max_time"])
+        limit = V.check_time_limit(opts["max_time"])
         init = self._initial(initial)
         store = opts["states"] if opts["states"] is not None else self.N <= 200
         N = self.N
@@ -739,25 +731,14 @@ class PairCumulants:
                 D0 = np.outer(s0, s0)
                 np.fill_diagonal(D0, 0.0)
                 y0 = eq.state_vector(s0, np.zeros((N, N)), D0)
-        start, calls = time.perf_counter(), [0]
-
-        def f(t, y):
-            calls[0] += 1
-            if limit is not None and time.perf_counter() - start > limit:
-                raise _TimeLimit(f"PairCumulants.evolve exceeded max_time = {limit:.3g} s at "
-                                 f"t = {t:.6g} of {tlist[-1]:.6g} after {calls[0]} "
-                                 "right-hand sides")
-            return eq.rhs(t, y)
-
-        sol = solve_ivp(f, (tlist[0], tlist[-1]), y0, t_eval=tlist, method=opts["method"],
-                        rtol=opts["rtol"], atol=opts["atol"], max_step=opts["max_step"])
-        if not sol.success:
-            raise RuntimeError(f"PairCumulants.evolve failed: {sol.message}")
-        ys = sol.y.T
+        with Monitor(eq.rhs, tlist, limit, None, "PairCumulants.evolve") as watched:
+            ys = watched.solve(tlist, y0, method=opts["method"], rtol=opts["rtol"],
+                               atol=opts["atol"], max_step=opts["max_step"])
         if not np.all(np.isfinite(ys)):
             raise RuntimeError("PairCumulants.evolve produced NaN/inf (unstable equations or "
                                "too large a time step)")
-        stats = {"time": time.perf_counter() - start, "rhs_calls": calls[0], "unknowns": eq.n,
+        stats = {"time": time.perf_counter() - watched.start, "rhs_calls": watched.calls,
+                 "unknowns": eq.n,
                  "order": self.order}
         if self.order == 1:
             ms = ys[:, :N] + 1j * ys[:, N:2 * N]
@@ -824,7 +805,7 @@ class PairCumulants:
 
     def _steady2(self, options):
         opts = V.check_options(options, _SS2_DEFAULTS, "PairCumulants.steadystate(order=2)")
-        limit = _limit(opts["max_time"])
+        limit = V.check_time_limit(opts["max_time"])
         tol = V.check_real("tol", opts["tol"])
         init = opts["initial"]
         real = self._real_mode(opts["real"])
@@ -905,7 +886,7 @@ class PairCumulants:
     def _steady1(self, options, initial):
         from scipy.optimize import root
         opts = V.check_options(options, _SS1_DEFAULTS, "PairCumulants.steadystate(order=1)")
-        limit = _limit(opts["max_time"])
+        limit = V.check_time_limit(opts["max_time"])
         tol = V.check_real("tol", opts["tol"])
         p = self.params
         N = self.N

@@ -1,4 +1,5 @@
 """Pieces shared by the exact solvers: sector linear algebra, checks, results."""
+import time
 import warnings
 
 import numpy as np
@@ -7,18 +8,32 @@ from scipy.sparse import linalg as spla
 
 from ..results import SpectrumResult
 from ..spectrum import Lorentzians, lorentzian_sum, spectrum_features
-from .._validate import check_grid
+from .._progress import Progress
+from .._validate import TimeLimitError, check_grid, check_int, check_real, check_time_limit
 
 __all__ = ["TruncationWarning", "solve_steady", "check_truncation", "check_steady_options",
-           "qrt_spectrum",
-           "propagate"]
+           "check_evolve_options", "qrt_spectrum", "propagate", "STEADY_OPTIONS", "EVOLVE_OPTIONS"]
 
 GiB = 2 ** 30
 DEFAULT_MAX_MEMORY = 8 * GiB
 
+#: options of the exact steady states (and spectra) beyond nphot and max_memory
+STEADY_OPTIONS = {"strict": False, "truncation_tol": 1e-6, "max_time": 600.0,
+                  "progress_bar": None}
+#: options of the exact evolutions: QuTiP's integrator options (None: the exact propagator)
+EVOLVE_OPTIONS = {"atol": None, "rtol": None, "nsteps": None, "max_time": None,
+                  "progress_bar": None}
+#: QuTiP's defaults of its "adams" integrator, used when only some of them are given
+_QUTIP_ODE = {"atol": 1e-8, "rtol": 1e-6, "nsteps": 2500}
+
 
 class TruncationWarning(UserWarning):
     """The top Fock state of a truncated mode holds too much population."""
+
+
+class NotUniqueError(ValueError):
+    """The sector Liouvillian is singular: the steady state is not unique (a subsystem
+    without dissipation, or a conserved quantity)."""
 
 
 def factorize(A):
@@ -91,7 +106,7 @@ class _BlockGaussSeidel:
         return y
 
 
-def _aggregated_gmres(A, t, blocks, tol, maxiter=20, restart=60):
+def _aggregated_gmres(A, t, blocks, tol, maxiter=20, restart=60, max_time=None):
     """Steady state ``A x = 0``, ``tᵀx = 1`` by GMRES with a two-level preconditioner.
 
     ``blocks`` are the start indices of diagonal blocks that only the slow processes couple
@@ -140,10 +155,15 @@ def _aggregated_gmres(A, t, blocks, tol, maxiter=20, restart=60):
         y = P @ (coarse_inv @ (agg @ r))
         return y + gs.apply(r - regular(y))
 
-    count = [0]
+    count, start = [0], time.perf_counter()
 
-    def tick(_):
+    def tick(res):
         count[0] += 1
+        if max_time is not None and time.perf_counter() - start > max_time:
+            raise TimeLimitError(f"steady state: GMRES exceeded max_time = {max_time:.3g} s after "
+                                 f"{count[0]} iterations on {n} unknowns (preconditioned "
+                                 f"residual {res:.2e}, target {tol:.0e}); raise max_time, lower "
+                                 "nphot or N, or use method='cumulant'")
 
     op = spla.LinearOperator(A.shape, regular, dtype=A.dtype)
     M = spla.LinearOperator(A.shape, prec, dtype=A.dtype)
@@ -228,7 +248,7 @@ def _pinned_lu(A_all, t, pops, pivots):
 
 
 def solve_steady(L, trace_weights, pivots=(), blocks=None, direct_limit=20000, tol=1e-11,
-                 swap=None):
+                 swap=None, max_time=None):
     """Unique steady state of a sector Liouvillian with the trace fixed to 1.
 
     Trace preservation makes ``tᵀL = 0``: the rows are dependent.  Instead of
@@ -248,7 +268,8 @@ def solve_steady(L, trace_weights, pivots=(), blocks=None, direct_limit=20000, t
     4-index Dicke ⊗ Fock sector grows roughly like ``dim^1.7``.
 
     With ``swap`` (the conjugate partner of every element) the system is
-    solved in the real form of :func:`hermitian_real_form`.
+    solved in the real form of :func:`hermitian_real_form`.  ``max_time`` (seconds)
+    bounds the iterative solve (:class:`~qutip_superrad.TimeLimitError`).
 
     Returns
     -------
@@ -272,7 +293,7 @@ def solve_steady(L, trace_weights, pivots=(), blocks=None, direct_limit=20000, t
         A_all = L
     if blocks is not None and n > direct_limit:
         try:
-            x, info = _aggregated_gmres(A_all, t, blocks, tol)
+            x, info = _aggregated_gmres(A_all, t, blocks, tol, max_time=max_time)
         except RuntimeError:                # a singular block: the steady state is not unique
             x, info = np.full(n, np.nan), {}
         tried = []
@@ -280,8 +301,8 @@ def solve_steady(L, trace_weights, pivots=(), blocks=None, direct_limit=20000, t
         x, info, tried = _pinned_lu(A_all, t, pops, pivots)
     info["real_form"] = T is not None
     if not np.all(np.isfinite(x)):
-        raise RuntimeError(f"steady state is not unique or the sector Liouvillian is singular "
-                           f"(dimension {n}, pivots tried {tried})")
+        raise NotUniqueError(f"the steady state is not unique: the sector Liouvillian is "
+                             f"singular (dimension {n}, pivots tried {tried})")
     if T is not None:
         x = T @ x
     residual = float(np.max(np.abs(L @ x)))
@@ -297,6 +318,7 @@ def check_steady_options(options, defaults, where):
     from .. import _validate as V
     opts = V.check_options(options, defaults, where)
     opts["truncation_tol"] = V.check_rate("truncation_tol", opts["truncation_tol"])
+    opts["max_time"] = check_time_limit(opts["max_time"])
     if not isinstance(opts["strict"], bool):
         raise TypeError(f"strict must be True or False, got {opts['strict']!r}")
     solvers = ("auto", "direct", "iterative")
@@ -321,20 +343,71 @@ def check_truncation(pn, nphot, tol, strict, mean_n):
     return info
 
 
-def propagate(L, rho0, tlist):
-    """``exp(L t) ρ₀`` on ``tlist`` (exact action of the matrix exponential)."""
+def check_evolve_options(opts):
+    """Validate the integrator options of :data:`EVOLVE_OPTIONS` in ``opts`` (in place)."""
+    from .._progress import check_progress_bar
+    for k in ("atol", "rtol"):
+        if opts[k] is not None:
+            opts[k] = check_real(k, opts[k])
+            if opts[k] <= 0:
+                raise ValueError(f"{k} must be > 0, got {opts[k]}")
+    if opts["nsteps"] is not None:
+        opts["nsteps"] = check_int("nsteps", opts["nsteps"], minimum=1)
+    opts["max_time"] = check_time_limit(opts["max_time"])
+    opts["progress_bar"] = check_progress_bar(opts["progress_bar"])
+    return opts
+
+
+def propagate(L, rho0, tlist, options=None):
+    """``exp(L t) ρ₀`` on ``tlist``.
+
+    By default the exact action of the matrix exponential
+    (:func:`scipy.sparse.linalg.expm_multiply`).  With any of ``atol``, ``rtol``,
+    ``nsteps`` in ``options`` the equation is integrated instead by QuTiP's default
+    method (Adams, ``zvode``) with QuTiP's meanings and defaults (``atol=1e-8``,
+    ``rtol=1e-6``, ``nsteps=2500`` internal steps at most between two output times).
+    ``max_time`` (seconds) bounds the wall time and ``progress_bar`` shows the time
+    reached; exceeding either limit raises :class:`~qutip_superrad.TimeLimitError`.
+    """
+    opts = dict(EVOLVE_OPTIONS, **(options or {}))
     out = np.empty((len(tlist), rho0.size), complex)
     v, t_prev = rho0.astype(complex), tlist[0]
     L = sp.csc_matrix(L)
     steps = np.diff(tlist)
-    if len(tlist) > 2 and np.all(steps > 0) and np.ptp(steps) <= 1e-12 * steps.mean():
+    ode = any(opts[k] is not None for k in ("atol", "rtol", "nsteps"))
+    limit, start = opts["max_time"], time.perf_counter()
+    if not ode and limit is None and not opts["progress_bar"] and len(tlist) > 2 \
+            and np.all(steps > 0) and np.ptp(steps) <= 1e-12 * steps.mean():
         # an even grid: one call that reuses the Taylor degree and the norm estimates
         return spla.expm_multiply(L, v, start=tlist[0] - t_prev, stop=tlist[-1] - t_prev,
                                   num=len(tlist), endpoint=True)
-    for i, t in enumerate(tlist):
-        if t > t_prev:
-            v = spla.expm_multiply(L * (t - t_prev), v)
-        out[i], t_prev = v, t
+    if ode:
+        from scipy.integrate import ode as _ode
+        cfg = {k: (_QUTIP_ODE[k] if opts[k] is None else opts[k]) for k in _QUTIP_ODE}
+        solver = _ode(lambda t, y: L @ y).set_integrator("zvode", method="adams", **cfg)
+        solver.set_initial_value(v, t_prev)
+    # the cost of a step is proportional to its length (Taylor degree × ‖L‖ Δt)
+    with Progress(tlist[-1] - tlist[0], "evolve", opts["progress_bar"]) as bar:
+        for i, t in enumerate(tlist):
+            if t > t_prev:
+                if ode:
+                    with warnings.catch_warnings():       # zvode's own warning: we raise below
+                        warnings.simplefilter("ignore", UserWarning)
+                        v = solver.integrate(t)
+                    if not solver.successful():
+                        raise TimeLimitError(
+                            f"evolve: the integrator stopped at t = {solver.t:.6g} before "
+                            f"t = {t:.6g} (more than nsteps = {cfg['nsteps']} steps between "
+                            f"output times with atol = {cfg['atol']:g}, rtol = {cfg['rtol']:g}); "
+                            "raise nsteps, add output times, or check the rates")
+                else:
+                    v = spla.expm_multiply(L * (t - t_prev), v)
+                bar.advance(t - t_prev)
+            out[i], t_prev = v, t
+            if limit is not None and time.perf_counter() - start > limit:
+                raise TimeLimitError(f"evolve exceeded max_time = {limit:.3g} s at t = {t:.6g} "
+                                     f"of {tlist[-1]:.6g} ({L.shape[0]} elements); raise "
+                                     "max_time or use fewer output times")
     return out
 
 

@@ -250,8 +250,9 @@ def steady_populations(N, gamma, w):
     """
     N, gamma, w, _ = _check_sector_args(N, gamma, w, 0)
     if gamma == 0 and w == 0:
-        raise ValueError("gamma and pump are both 0: every state is stationary "
-                         "(steady state not unique); give gamma > 0 or pump > 0")
+        raise ValueError("collective_emission and collective_pumping are both 0: every state "
+                         "is stationary (steady state not unique); give collective_emission > 0 "
+                         "or collective_pumping > 0")
     diag, upper, lower = _sector_bands(N, gamma, w, 0)
     # rate up (i -> i+1) = lower[i] ; rate down (i+1 -> i) = upper[i]
     with np.errstate(divide="ignore", invalid="ignore"):

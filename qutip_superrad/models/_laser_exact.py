@@ -19,7 +19,8 @@ from .. import solvers
 from ..cumulant.engine.algebra import Mode, parameters
 from ..cumulant.engine.clusters import Clusters
 from ..model import Model
-from ..results import EvolutionResult, SteadyStateResult
+from ..results import EvolutionResult, SteadyStateResult, normalise_e_ops
+from ..solvers._shared import real_if_close
 from ..solvers import dicke as _dicke
 from ..solvers import full as _full
 
@@ -131,6 +132,16 @@ def _cluster_observables(laser, rho, nphot):
     return pop, pair
 
 
+#: the flag of a bad-cavity laser built without κ (photon_number = photon_flux/κ is nan)
+_NO_KAPPA = ("nan: the BadCavityLaser has no kappa (photon_number = photon_flux/kappa); give "
+             "kappa=, or use photon_flux")
+
+
+def _g2(second, first):
+    """``⟨second⟩/⟨first⟩²``; ``nan`` for no light (a square that underflows counts as none)."""
+    return second / first ** 2 if first ** 2 > 0 else float("nan")
+
+
 def _checks(res):
     checks = dict(res.checks)
     trunc = checks.get("truncation") or {}
@@ -153,7 +164,7 @@ def _steady_result(laser, method, res, ops):
         pop, pair = _cluster_observables(laser, rho, nphot)
         return SteadyStateResult(method="full", photon_number=n, excited_population=pop,
                                  pair_correlation=pair, photon_flux=laser.kappa * n,
-                                 g2=nn / n ** 2 if n > 0 else float("nan"), photon_distribution=pn,
+                                 g2=_g2(nn, n), photon_distribution=pn,
                                  checks=checks, state=rho, model=laser)
     N = int(round(laser.ensemble.N))
     v = res.values
@@ -161,13 +172,15 @@ def _steady_result(laser, method, res, ops):
     pair = (v["JpJm"] - exc) / (N * (N - 1)) if N > 1 else 0.0
     if laser.has_mode:
         n = v["n"]
-        flux, g2 = laser.kappa * n, v["nn"] / n ** 2 if n > 0 else float("nan")
+        flux, g2 = laser.kappa * n, _g2(v["nn"], n)
         pn = res.state.photon_distribution(0)
     else:
         pn = None
         flux = laser.collective_emission * v["JpJm"]
-        g2 = v["four"] / v["JpJm"] ** 2 if v["JpJm"] > 0 else float("nan")
+        g2 = _g2(v["four"], v["JpJm"])
         n = flux / laser.kappa if laser.kappa else float("nan")
+        if not laser.kappa:
+            checks["photon_number"] = _NO_KAPPA
     return SteadyStateResult(method="dicke", photon_number=n, excited_population=np.array([exc / N]),
                              pair_correlation=np.array([[pair]], complex), photon_flux=flux,
                              g2=g2, photon_distribution=pn, checks=checks, state=res.state,
@@ -190,12 +203,36 @@ def steadystate(laser, method, options):
     return _steady_result(laser, method, res, None)
 
 
-def evolve(laser, method, tlist, initial, options):
+def _user_e_ops(model, method, e_ops):
+    """``({key: description operator}, {key: Qobj})`` of the user's ``e_ops``."""
+    ops, qobjs = {}, {}
+    for k, op in normalise_e_ops(e_ops).items():
+        if isinstance(op, qutip.Qobj):
+            if method != "full":
+                raise TypeError(f"e_ops[{k!r}]: a Qobj acts on the tensor space of "
+                                "method='full'; with method='dicke' give an operator of the "
+                                "description (laser.description())")
+            qobjs[k] = op
+        else:
+            model.check_operator(op, f"e_ops[{k!r}]")
+            ops[k] = op
+    return ops, qobjs
+
+
+def evolve(laser, method, tlist, initial, options, e_ops=None):
     """Exact evolution from the ground state (or ``initial``) as an EvolutionResult."""
     model = description(laser) if method == "full" else _dicke_description(laser)
-    e_ops = _e_ops(laser, method)
+    user, qobjs = _user_e_ops(model, method, e_ops)
+    e_ops = {**_e_ops(laser, method), **{("user", k): op for k, op in user.items()}}
     res = solvers.evolve(model, tlist, method, initial=initial, e_ops=e_ops,
                          options=_options(options, method))
+    expect = {k: res.values[("user", k)] for k in user}
+    for k, op in qobjs.items():
+        if op.dims != res.states[0].dims:
+            raise ValueError(f"e_ops[{k!r}] has dims {op.dims}; the states have "
+                             f"{res.states[0].dims}")
+        expect[k] = real_if_close(np.array([qutip.expect(op, r) for r in res.states]))
+    expect = {k: expect[k] for k in list(user) + list(qobjs)}
     if method == "full":
         nphot = res.states[0].dims[0][0]
         a = laser._operators(nphot)[0]
@@ -204,16 +241,17 @@ def evolve(laser, method, tlist, initial, options):
                                photon_number=np.array([qutip.expect(a.dag() * a, r) for r in res.states]),
                                excited_population=np.array([o[0] for o in obs]),
                                pair_correlation=np.array([o[1] for o in obs]), method="full",
-                               states=res.states)
+                               states=res.states, expect=expect)
     N = int(round(laser.ensemble.N))
     exc = np.real(res.values["exc"]) / N
     jpjm = np.real(res.values["JpJm"])
     pair = (jpjm - exc * N) / (N * (N - 1)) if N > 1 else np.zeros_like(exc)
     photons = (np.real(res.values["n"]) if laser.has_mode
                else jpjm * laser.collective_emission / (laser.kappa or np.nan))
+    checks = {} if laser.has_mode or laser.kappa else {"photon_number": _NO_KAPPA}
     return EvolutionResult(times=res.times, photon_number=photons, excited_population=exc[:, None],
                            pair_correlation=pair[:, None, None].astype(complex), method="dicke",
-                           states=res.states)
+                           states=res.states, expect=expect, checks=checks)
 
 
 def spectrum(laser, method, omega, options):

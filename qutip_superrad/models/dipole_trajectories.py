@@ -65,6 +65,8 @@ import scipy.sparse as sp
 
 from .. import _validate as V
 from .._progress import progress as _progress
+from .._progress import qutip_progress_bar
+from .._validate import PROGRESS_RENAMES, renamed_keywords
 from .dipoles import MAGIC_ANGLE, DipoleArray
 
 __all__ = ["conditional_qfi", "qfi_scan", "trajectory_order_parameter", "fig5_scan",
@@ -141,7 +143,7 @@ def _unconditional_steady_qfi(array, max_full_N):
     from ..solvers import steadystate
     model, _ = array.description()
     N = array.N
-    if array.is_all_to_all and np.all(array.detunings == 0):
+    if array._collective and np.all(array.detunings == 0):
         return _dicke_collective_qfi(steadystate(model, "dicke").state, N)
     if N > max_full_N:
         return float("nan")
@@ -215,7 +217,7 @@ def _homodyne_dt(c_ops, tlist):
     return min(dt, span)
 
 
-def _run(array, tlist, e_ops, *, ntraj, unraveling, seed, initial, progress, opts):
+def _run(array, tlist, e_ops, *, ntraj, unraveling, seed, initial, progress_bar, opts):
     """Per-trajectory expectation values ``(n_e, ntraj, nt)`` of the normalised conditional state."""
     N = array.N
     _check_memory(N, len(e_ops), ntraj, tlist.size, unraveling, opts)
@@ -234,7 +236,7 @@ def _run(array, tlist, e_ops, *, ntraj, unraveling, seed, initial, progress, opt
     ops = list(e_ops)
     t_build = time.perf_counter() - t0
     qopts = {"keep_runs_results": True, "store_states": False, "store_final_state": False,
-             "progress_bar": "text" if progress else False, "map": opts["map"]}
+             "progress_bar": qutip_progress_bar(progress_bar), "map": opts["map"]}
     if opts["num_cpus"] is not None:
         qopts["num_cpus"] = V.check_int("num_cpus", opts["num_cpus"], minimum=1)
     if opts["method"] is not None:
@@ -374,8 +376,9 @@ class ConditionalQFI(_PerTrajectory):
         return ax
 
 
+@renamed_keywords(PROGRESS_RENAMES, category=DeprecationWarning)
 def conditional_qfi(array, tlist, *, ntraj=50, unraveling="counting", seed=0, initial=None,
-                    progress=False, options=None, exact="auto"):
+                    progress_bar=False, options=None, exact="auto"):
     r"""Collective QFI of the conditional pure states of quantum trajectories.
 
     For every trajectory and time, ``F_Q = (1/3) Σ_{α=x,y,z} 4 Var_ψ(J_α)``,
@@ -402,8 +405,9 @@ def conditional_qfi(array, tlist, *, ntraj=50, unraveling="counting", seed=0, in
         Seed of the random numbers (reproducible).
     initial : ket Qobj, optional
         Initial pure state (default: every dipole down, ``basis(2, 1)``).
-    progress : bool
-        QuTiP's text progress bar.
+    progress_bar : None, bool or str
+        QuTiP's values: None/False/"" off, True/"text", "enhanced", "tqdm"
+        (formerly ``progress``, deprecated): QuTiP's bar over the trajectories.
     options : dict, optional
         ``max_memory`` (bytes, default 8 GiB), ``method``, ``atol``, ``rtol``
         (mcsolve ODE), ``dt`` (homodyne step), ``map``/``num_cpus`` (parallel
@@ -430,7 +434,7 @@ def conditional_qfi(array, tlist, *, ntraj=50, unraveling="counting", seed=0, in
     e_ops = list(J) + [j * j for j in J]
     runs, stats, model, H, c_ops, psi0 = _run(array, tlist, e_ops, ntraj=ntraj,
                                                unraveling=unraveling, seed=seed,
-                                               initial=initial, progress=progress, opts=opts)
+                                               initial=initial, progress_bar=progress_bar, opts=opts)
     var = 4.0 * (runs[3:] - runs[:3] ** 2)          # (3, ntraj, nt)
     var = np.clip(var, 0.0, None)
     F = var.mean(axis=0)
@@ -498,9 +502,10 @@ class QFIScan:
         return ax
 
 
+@renamed_keywords(PROGRESS_RENAMES, category=DeprecationWarning)
 def qfi_scan(N=DEFAULT_N, collective_emission=15.0, pumping_values=(2.0, 4.0, 7.0, 10.0, 13.0),
              *, t_final=4.0, t_min=2.0, ntraj=40, n_times=81, emission=1.0,
-             unraveling="counting", seed=0, exact=True, progress=True, options=None):
+             unraveling="counting", seed=0, exact=True, progress_bar=True, options=None):
     """Fig. 2d: steady-state mean conditional QFI vs ``W`` for all-to-all dipoles.
 
     The paper does not state N for Fig. 2c,d; the default here is
@@ -518,7 +523,9 @@ def qfi_scan(N=DEFAULT_N, collective_emission=15.0, pumping_values=(2.0, 4.0, 7.
     exact : bool
         Also the QFI of the exact steady state (Dicke basis; full space for
         N ≤ 8 otherwise).
-    progress : bool
+    progress_bar : None, bool or str
+        QuTiP's values: None/False/"" off, True/"text", "enhanced", "tqdm"
+        (formerly ``progress``, deprecated).
         Progress bar over the ``W`` values.
 
     Returns
@@ -545,7 +552,7 @@ def qfi_scan(N=DEFAULT_N, collective_emission=15.0, pumping_values=(2.0, 4.0, 7.
     opts = dict(options or {})
     opts.setdefault("exact_max_N", 0)          # no time-dependent exact ρ(t) here
     mean, se, unc, results = [], [], [], []
-    for w in _progress(list(W), desc=f"QFI scan N={N}", enabled=progress):
+    for w in _progress(list(W), desc=f"QFI scan N={N}", progress_bar=progress_bar):
         arr = base.with_pumping(float(w))
         r = conditional_qfi(arr, tlist, ntraj=ntraj, unraveling=unraveling, seed=seed,
                             options=opts, exact="auto")
@@ -600,8 +607,9 @@ def _z_from_z2(z2, se2):
     return z, se
 
 
+@renamed_keywords(PROGRESS_RENAMES, category=DeprecationWarning)
 def trajectory_order_parameter(array, t_final, *, t_min, ntraj=20, n_times=61,
-                               unraveling="counting", seed=0, initial=None, progress=False,
+                               unraveling="counting", seed=0, initial=None, progress_bar=False,
                                options=None):
     r"""``Z_Q`` of any dipole array by quantum trajectories (the paper's Fig. 5).
 
@@ -624,7 +632,7 @@ def trajectory_order_parameter(array, t_final, *, t_min, ntraj=20, n_times=61,
     ntraj : int, default 20
     n_times : int, default 61
         Output times ``linspace(0, t_final, n_times)``.
-    unraveling, seed, initial, progress, options : see :func:`conditional_qfi`
+    unraveling, seed, initial, progress_bar, options : see :func:`conditional_qfi`
 
     Returns
     -------
@@ -651,7 +659,7 @@ def trajectory_order_parameter(array, t_final, *, t_min, ntraj=20, n_times=61,
     Jp = Jx + 1j * Jy
     e_ops = [Jp * Jp.dag(), Jz]
     runs, stats, *_ = _run(array, tlist, e_ops, ntraj=ntraj, unraveling=unraveling, seed=seed,
-                           initial=initial, progress=progress, opts=opts)
+                           initial=initial, progress_bar=progress_bar, opts=opts)
     z2 = (runs[0] - N / 2 - runs[1]) / (N * (N - 1))
     m = _steady(tlist, z2, t_min)
     z, se = _z_from_z2(m.value, m.std_error)
@@ -689,9 +697,10 @@ class Fig5Scan:
     results: list = field(default_factory=list, repr=False)
 
 
+@renamed_keywords(PROGRESS_RENAMES, category=DeprecationWarning)
 def fig5_scan(N=12, spacings=(0.1,), thetas=(MAGIC_ANGLE,), *, pumping=None, elastic=True,
               t_final=3.0, t_min=1.5, ntraj=16, n_times=31, wavelength=1.0, emission=1.0,
-              seed=0, progress=True, options=None):
+              seed=0, progress_bar=True, options=None):
     """Fig. 5a: ``Z_Q/Z_Q^max`` of an N-dipole chain vs lattice spacing and dipole angle.
 
     ``pumping=None`` uses, at every grid point, the ``W`` that maximises the
@@ -716,7 +725,7 @@ def fig5_scan(N=12, spacings=(0.1,), thetas=(MAGIC_ANGLE,), *, pumping=None, ela
     err, Ws = np.full_like(val, np.nan), np.full_like(val, np.nan)
     results = []
     grid = [(i, j) for i in range(a_list.size) for j in range(th_list.size)]
-    for i, j in _progress(grid, desc=f"Fig. 5 scan N={N}", enabled=progress):
+    for i, j in _progress(grid, desc=f"Fig. 5 scan N={N}", progress_bar=progress_bar):
         arr = DipoleArray.chain(N, float(a_list[i]), 1.0, wavelength=wavelength,
                                 theta=float(th_list[j]), emission=emission, elastic=elastic)
         w = pumping if pumping is not None else _optimal_pumping_dicke(

@@ -46,7 +46,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_int, check_rate, check_real
+from .._progress import qutip_progress_bar
+from .._validate import PROGRESS_RENAMES, check_int, check_rate, check_real, renamed_keywords
 
 __all__ = ["DipoleArray", "dipolar_couplings", "chain_positions", "square_lattice_positions",
            "power_law_decay", "MAGIC_ANGLE", "mean_field_order_parameter",
@@ -71,6 +72,13 @@ def _positions(positions):
 
 
 def _distances(r):
+    from .._validate import check_memory
+    from ..exact._common import DEFAULT_MAX_MEMORY
+    n = len(r)
+    # separations (N, N, 3) plus about six N×N work arrays, 8 B each
+    check_memory(8.0 * n * n * 9, DEFAULT_MAX_MEMORY,
+                 f"the pair couplings of {n} positions (N×N matrices); for identical "
+                 "couplings use DipoleArray.all_to_all, which builds none")
     d = r[:, None, :] - r[None, :, :]
     dist = np.sqrt(np.einsum("abk,abk->ab", d, d))
     off = ~np.eye(len(r), dtype=bool)
@@ -423,7 +431,7 @@ class DipoleArray:
             ``"JzJz"``; explicit arrays also ``"pairs"`` → ``{(a, b): σ⁺_aσ⁻_b}``.
         """
         if "description" not in self._cache:
-            self._cache["description"] = (self._clustered() if self.is_all_to_all
+            self._cache["description"] = (self._clustered() if self._collective
                                           else self._explicit())
         return self._cache["description"]
 
@@ -535,8 +543,15 @@ class DipoleArray:
             otherwise), or ``"auto"`` (``dicke`` if all-to-all, else ``full``
             up to 8 dipoles, else ``cumulant``).
         options : dict, optional
-            Options of the method (see :func:`qutip_superrad.steadystate`, or
-            :class:`~qutip_superrad.cumulant.pairs.PairCumulants`).
+            Options of the method, also accepted as keywords; unknown keys raise
+            ``ValueError``.  ``"dicke"``/``"full"``: ``max_memory`` (8 GiB),
+            ``max_time`` (s, 600: GMRES limit), ``progress_bar`` (QuTiP's values).
+            ``"cumulant"`` of an all-to-all array: ``order``, ``backend``,
+            ``steadystate``, ``seed``, ``progress_bar``; per-pair arrays
+            (:meth:`~qutip_superrad.cumulant.pairs.PairCumulants.steadystate`):
+            ``tol``, ``max_time`` (300 s), ``maxiter``, ``real``, ``h0``,
+            ``gmres_rtol``, ``restart``, ``initial`` (order 2); ``t_relax``, ``seed``,
+            ``tol``, ``max_time`` (60 s), ``rtol``, ``atol``, ``method`` (order 1).
 
         Returns
         -------
@@ -549,7 +564,7 @@ class DipoleArray:
         """
         method = self._method(method)
         opts = dict(options or {}, **kwargs)
-        if method in ("meanfield", "cumulant") and not self.is_all_to_all:
+        if self._per_pair(method):
             state = self.pair_cumulants(method).steadystate(opts)
             return _pair_result(method, state)
         from ..solvers import steadystate
@@ -559,10 +574,38 @@ class DipoleArray:
         return res
 
     def evolve(self, tlist, method="auto", *, initial=None, options=None, **kwargs):
-        """Time evolution (all dipoles down unless ``initial``), observables as :meth:`steadystate`."""
+        """Time evolution, with the observables of :meth:`steadystate`.
+
+        Parameters
+        ----------
+        tlist : array_like
+            Strictly increasing output times.
+        method : str
+            As for :meth:`steadystate`, and ``"trajectories"``.
+        initial : optional
+            ``None``/``"ground"`` (every dipole down: QuTiP's ``basis(2, 1)``;
+            ``basis(2, 0)`` is up), ``"excited"``; for the exact methods also
+            ``"superradiant"``, a Dicke state ``(j, m)`` and Qobj states (see
+            :func:`qutip_superrad.evolve`); per-pair arrays also a dict of
+            :func:`~qutip_superrad.cumulant.pairs.product_state` or a ``PairState``.
+        options : dict, optional
+            Also accepted as keywords; unknown keys raise ``ValueError``.
+            ``"dicke"``/``"full"``: ``max_memory``, ``atol``, ``rtol``, ``nsteps``
+            (QuTiP's integrator options; the exact propagator without them),
+            ``max_time``, ``progress_bar``.  ``"trajectories"``: ``ntraj``, ``seed``,
+            ``max_memory``, ``max_time``, ``atol``, ``rtol``, ``nsteps``,
+            ``progress_bar``.  ``"cumulant"``/``"meanfield"`` of per-pair arrays:
+            ``rtol``, ``atol``, ``method``, ``max_step``, ``max_time``, ``states``,
+            ``real``; of all-to-all arrays: ``order``, ``backend``, ``seed``,
+            ``evolve``, ``progress_bar``.
+
+        Returns
+        -------
+        TimeResult
+        """
         method = self._method(method)
         opts = dict(options or {}, **kwargs)
-        if method in ("meanfield", "cumulant") and not self.is_all_to_all:
+        if self._per_pair(method):
             ev = self.pair_cumulants(method).evolve(tlist, initial=initial, options=opts)
             from ..results import TimeResult
             return TimeResult(method, None, ev.times,
@@ -575,12 +618,28 @@ class DipoleArray:
         _synchronization(res.values, self.N)
         return res
 
+    @property
+    def _collective(self):
+        """True if the array is written with collective operators (:meth:`description` by
+        ``Clusters``): all-to-all with ``f_ab ≥ 0``.  A physical all-to-all ``f`` may have
+        ``f_ab < 0`` (dipoles ~λ apart), but ``f_ab D[J⁻]`` would then be a jump with a
+        negative rate: such arrays take the explicit (per-pair) route."""
+        return self.is_all_to_all and (self.N < 2 or self._pair_values()[1] >= 0)
+
+    def _per_pair(self, method):
+        """True when an approximate method runs on the per-pair equations."""
+        return method in ("meanfield", "cumulant") and not self._collective
+
     def _method(self, method):
         known = ("auto", "dicke", "full", "meanfield", "cumulant", "trajectories")
         if method not in known:
             raise ValueError(f"method must be one of {known}, got {method!r}")
         if method == "auto":
-            method = "dicke" if self.is_all_to_all else ("full" if self.N <= 8 else "cumulant")
+            method = "dicke" if self._collective else ("full" if self.N <= 8 else "cumulant")
+        if method == "dicke" and self.is_all_to_all and not self._collective:
+            raise ValueError(f"method='dicke' needs f_ab >= 0 (here f_ab = "
+                             f"{self._pair_values()[1]:.4g}: f_ab D[J⁻] would have a negative "
+                             "rate); use 'full' (N <= ~10), 'trajectories' or 'cumulant'")
         if method == "dicke" and not self.is_all_to_all:
             raise ValueError("method='dicke' needs identical couplings (all-to-all f and g, equal "
                              "detunings); this array has per-pair couplings: use 'full' "
@@ -636,6 +695,7 @@ def _synchronization(values, N):
 # --------------------------------------------------------------------------
 # the all-to-all phase diagram (Fig. 2a,b) and the pair correlations (Fig. 3)
 # --------------------------------------------------------------------------
+@renamed_keywords(PROGRESS_RENAMES, category=DeprecationWarning)
 def synchronization_map(N, pumping, collective_emission, *, method="dicke", emission=1.0,
                         map="serial", num_cpus=None, progress_bar=True, store=None):
     r"""Order parameter of all-to-all arrays on a grid of ``(W, f_eff)`` (Fig. 2a,b).
@@ -655,8 +715,9 @@ def synchronization_map(N, pumping, collective_emission, *, method="dicke", emis
         QuTiP's map, through :func:`qutip_superrad.sweep` (registered model ``"dipoles"``).
     num_cpus : int, optional
         Workers of the parallel maps.
-    progress_bar : bool or str
-        As in :func:`qutip_superrad.sweep`.
+    progress_bar : None, bool or str
+        QuTiP's values, as in :func:`qutip_superrad.sweep` (formerly ``progress``,
+        deprecated).
     store : str or Path, optional
         SQLite store of the sweep: a rerun with the same arguments resumes.
 
@@ -690,8 +751,9 @@ def synchronization_map(N, pumping, collective_emission, *, method="dicke", emis
     return res
 
 
+@renamed_keywords(PROGRESS_RENAMES, category=DeprecationWarning)
 def pair_correlations(N, pumping, collective_emission, *, method="dicke", emission=1.0,
-                      progress=False):
+                      progress_bar=False):
     r"""Mutual information and quantum discord of two dipoles vs the repump (Fig. 3).
 
     For identical dipoles the state of any pair is the X state fixed by
@@ -715,7 +777,7 @@ def pair_correlations(N, pumping, collective_emission, *, method="dicke", emissi
         raise ValueError(f"method must be 'dicke' or 'cumulant', got {method!r}")
     out = {k: np.zeros(len(W)) for k in ("mutual_information", "discord", "classical",
                                         "order_parameter")}
-    for i, w in enumerate(_progress(W, desc="pair correlations", enabled=progress)):
+    for i, w in enumerate(_progress(W, desc="pair correlations", progress_bar=progress_bar)):
         v = DipoleArray.all_to_all(N, collective_emission, float(w),
                                    emission=emission).steadystate(method).values
         rho = two_qubit_state(2 * v["inversion"], 2 * v["inversion"], v["pair_inversion"],

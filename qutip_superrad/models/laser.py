@@ -100,10 +100,24 @@ class _Model:
             invariant Dicke basis (identical atoms), per U(1) sector.
             ``"cumulant"``: second-order cluster cumulants (any N).
         options : dict, optional
-            Method options (``nphot``, ``max_memory``, ``strict``... see
-            :func:`qutip_superrad.solvers.full.steadystate` and
-            :func:`qutip_superrad.solvers.dicke.steadystate`); they can also be
-            given as keywords.  Unknown keys raise ``ValueError``.
+            Method options, also accepted as keywords; unknown keys raise
+            ``ValueError``.  ``"full"`` and ``"dicke"``:
+
+            - ``nphot`` (int, default 10): Fock states of the mode;
+            - ``max_memory`` (bytes, default 8 GiB): refuse before building
+              (``MemoryLimitError`` with the estimate);
+            - ``strict`` (bool, default False): raise instead of warning when the
+              photon space is truncated; ``truncation_tol`` (default 1e-6): allowed
+              population of the top Fock state;
+            - ``max_time`` (s, default 600): limit of the iterative (GMRES) solve of
+              large sectors (``TimeLimitError`` with iterations and residual);
+            - ``progress_bar``: QuTiP's values (None/False/"" off, True/"text",
+              "enhanced", "tqdm").
+
+            ``"cumulant"``: ``order`` (2, or 1), ``backend`` ("cython"/"numpy"),
+            ``tol`` (1e-11), ``maxiter`` (200), ``initial`` (start vector), ``n_seeds``,
+            ``check_stability``, ``strict``, ``residual_tol``, ``enforce_bounds``,
+            ``seed_time``, ``progress_bar``.
 
         Returns
         -------
@@ -116,8 +130,39 @@ class _Model:
 
     @limited_blas
     def evolve(self, tlist: ArrayLike, method: str = "dicke", *, initial: Any = None,
-               options: dict | None = None, **kwargs: Any) -> EvolutionResult:
-        """Time evolution of the observables (from the ground state unless ``initial``).
+               e_ops: Any = None, options: dict | None = None, **kwargs: Any) -> EvolutionResult:
+        """Time evolution of the observables.
+
+        Parameters
+        ----------
+        tlist : array_like
+            Strictly increasing output times; the evolution starts at ``tlist[0]``.
+        method : {"full", "dicke", "cumulant"}
+        initial : optional
+            ``None``/``"ground"`` (vacuum, every atom in level 1, the ground state
+            ``basis(2, 1)``: QuTiP's ``basis(2, 0)`` is the *excited* state),
+            ``"excited"``, ``"superradiant"`` (Dicke ``|N/2, m⟩`` of smallest ``|m|``),
+            a Dicke state ``(j, m)`` (``"full"``, ``"dicke"``), or a Qobj: the tensor
+            space (``"full"``; ``"dicke"`` if permutation invariant) or the Dicke
+            representation of :meth:`DickeFockState.to_qobj`.  ``"cumulant"``: the
+            product states ``"ground"``/``"excited"``, a state vector or a cumulant
+            ``SteadyStateResult``.  Anything else raises ``ValueError``/``TypeError``
+            naming ``initial`` and the accepted values.
+        e_ops : operator, list or dict, optional
+            Extra expectation values (``"full"``, ``"dicke"``): operators of
+            :meth:`description` (e.g. ``m.modes[0].num()``,
+            ``m.clusters.sum(s.sp) * m.clusters.sum(s.sm)``), or Qobj of the tensor
+            space for ``"full"``; returned in ``result.expect`` (QuTiP's meaning).
+        options : dict, optional
+            Also accepted as keywords; unknown keys raise ``ValueError``.
+            ``"full"``/``"dicke"``: ``nphot`` (10), ``max_memory`` (8 GiB),
+            ``atol``, ``rtol``, ``nsteps`` (QuTiP's: given any of them the equation is
+            integrated by the Adams method with QuTiP's defaults 1e-8, 1e-6, 2500
+            instead of the exact propagator ``exp(Lt)``; more than ``nsteps`` steps
+            between output times raise ``TimeLimitError``), ``max_time`` (s, wall-time
+            limit), ``progress_bar`` (QuTiP's values).  ``"cumulant"``: ``order``,
+            ``backend``, ``integrator``, ``rtol``, ``atol``, ``store_pairs``,
+            ``store_states``, ``max_time``, ``progress_bar``.
 
         Returns
         -------
@@ -125,8 +170,11 @@ class _Model:
         """
         mod = self._check_method(method)
         if method == "cumulant":
+            if e_ops is not None:
+                raise ValueError("e_ops needs method='full' or 'dicke'; the cumulant result "
+                                 "holds photon_number, excited_population, pair_correlation")
             return mod.evolve(self, tlist, initial, _merge(options, kwargs))
-        return mod.evolve(self, method, tlist, initial, _merge(options, kwargs))
+        return mod.evolve(self, method, tlist, initial, _merge(options, kwargs), e_ops=e_ops)
 
     @limited_blas
     def spectrum(self, omega: ArrayLike, method: str = "dicke", *, options: dict | None = None,
@@ -137,9 +185,25 @@ class _Model:
         steady state (``⟨J⁺(τ)J⁻(0)⟩`` in the bad-cavity limit), by the
         quantum regression theorem.
 
+        Parameters
+        ----------
+        omega : array_like
+            Strictly increasing frequencies (rotating frame of the cavity).
+        method : {"full", "dicke", "cumulant"}
+        options : dict, optional
+            Also accepted as keywords; unknown keys raise ``ValueError``.
+            ``"full"``/``"dicke"``: the steady-state options (``nphot``,
+            ``max_memory``, ``strict``, ``truncation_tol``, ``max_time``) and
+            ``progress_bar`` (QuTiP's values).  ``"cumulant"``: ``order``,
+            ``backend``, ``steadystate`` (options of the steady state), ``state``
+            (a steady state to reuse), ``n_hints``, ``poles``, ``prominence``,
+            ``progress_bar``.
+
         Returns
         -------
         SpectrumResult
+            A system that emits nothing gives ``S = 0``, ``linewidth = nan`` and
+            ``checks["dark"] = True``.
         """
         mod = self._check_method(method)
         if method == "cumulant":

@@ -62,7 +62,7 @@ import warnings
 import numpy as np
 
 from .._progress import progress as _progress
-from .._validate import check_rate, check_real
+from .._validate import PROGRESS_RENAMES, check_rate, check_real, renamed_keywords
 
 __all__ = ["VLevelLaser", "single_atom_inversion", "single_atom_evolution", "rise_time",
            "single_atom_spectrum", "STRONTIUM_RATIO", "YTTERBIUM_RATIO", "SEED_PUMP"]
@@ -577,7 +577,8 @@ class VLevelLaser:
     def _e_ops(self, e_ops):
         return self.observables if e_ops is None else e_ops
 
-    def scan(self, values, method="cumulant", *, e_ops=None, progress=True, warm_start=True,
+    @renamed_keywords(PROGRESS_RENAMES, category=DeprecationWarning)
+    def scan(self, values, method="cumulant", *, e_ops=None, progress_bar=True, warm_start=True,
              **options):
         """Steady states along a path in parameter space (Figs. 5 and 6).
 
@@ -590,7 +591,9 @@ class VLevelLaser:
         method : str, default "cumulant"
         e_ops : dict, optional
             Default :attr:`observables`.
-        progress : bool, default True
+        progress_bar : None, bool or str
+            QuTiP's values: None/False/"" off, True/"text", "enhanced", "tqdm"
+            (formerly ``progress``, deprecated).
             Progress bar on stderr.
         warm_start : bool, default True
             Start each cumulant steady state from the previous point's (a
@@ -626,7 +629,7 @@ class VLevelLaser:
                           UserWarning, stacklevel=2)
         self.description()
         results, prev = [], None
-        for i in _progress(range(n), total=n, desc=f"{method} scan", enabled=progress):
+        for i in _progress(range(n), desc=f"{method} scan", progress_bar=progress_bar):
             point = {k: a[i] for k, a in arrays.items()}
             N = point.pop("N", None)
             laser = self.with_values(N=N, **point)

@@ -80,7 +80,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import qutip
 
-from .._validate import check_grid, check_int, check_options, check_rate, check_real
+from .._progress import qutip_progress_bar
+from .._validate import (PROGRESS_RENAMES, check_grid, check_int, check_options, check_rate,
+                         check_real, renamed_keywords)
 
 __all__ = ["motion_trajectories", "MotionResult", "strontium_recoil"]
 
@@ -392,10 +394,11 @@ def _recoil(recoil):
     return merged
 
 
+@renamed_keywords(PROGRESS_RENAMES, category=DeprecationWarning)
 def motion_trajectories(tlist, *, Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omega3=0.5,
                         Gamma2=1 / 4266, Gamma3=1.0, nu2=0.0, nu3=0.0, recoil=None,
                         p0=100, r0=(0.0, 0.0), ntraj=500, seed=None, options=None,
-                        progress=True):
+                        progress_bar=True):
     r"""MCWF trajectories of a V-level atom with classical 2-D motion (Sec. IV, Fig. 8).
 
     Each trajectory starts in the ground state at ``r0`` with momentum
@@ -438,8 +441,9 @@ def motion_trajectories(tlist, *, Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omega3=0.
         ``"parallel"``), ``num_cpus`` (for ``"parallel"``), ``batch_size``
         (trajectories per task of the map, default 256; the results do not
         depend on it: every trajectory has its own random stream).
-    progress : bool
-        Show qutip's text progress bar over batches.
+    progress_bar : None, bool or str
+        QuTiP's values: None/False/"" off, True/"text", "enhanced", "tqdm"
+        (formerly ``progress``, deprecated): QuTiP's bar over the batches.
 
     Returns
     -------
@@ -512,7 +516,7 @@ def motion_trajectories(tlist, *, Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omega3=0.
     out = mapper(_run_batch, batches,
                  task_kwargs={"tlist": tlist, "steps": steps, "par": par},
                  map_kw={"num_cpus": num_cpus} if num_cpus else None,
-                 progress_bar="text" if progress else None)
+                 progress_bar=qutip_progress_bar(progress_bar))
 
     sums = sum(o[0] for o in out)
     squares = sum(o[1] for o in out)

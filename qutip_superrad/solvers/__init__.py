@@ -106,16 +106,17 @@ def _options(options, kwargs, defaults):
 def _pick(model, method, task, options):
     """The :class:`Method` for ``method`` (resolving ``"auto"``) and the options it gets."""
     if method == "auto":
+        from ..exact._common import DEFAULT_MAX_MEMORY
+        limit = options.get("max_memory")
+        limit = DEFAULT_MAX_MEMORY if limit is None else limit
         fits = []
         for name, m in _REGISTRY.items():
             if not m.exact or m.estimate is None or getattr(m, task) is None or m.supports(model):
                 continue
-            known = {k: v for k, v in options.items() if k in ("nphot", "max_memory")}
+            # the limit also bounds the counting (an exact count of a huge space is slow)
+            known = {"max_memory": limit, **{k: v for k, v in options.items() if k == "nphot"}}
             est = m.estimate(model, known)
             fits.append((est["memory"], name, est))
-        limit = options.get("max_memory")
-        from ..exact._common import DEFAULT_MAX_MEMORY
-        limit = DEFAULT_MAX_MEMORY if limit is None else limit
         ok = sorted(f for f in fits if f[0] <= limit)
         if not ok:
             smallest = min(fits)[0] if fits else float("nan")
@@ -169,8 +170,17 @@ def steadystate(model, method: str = "auto", *, e_ops=None, options: dict | None
         Operators of the description (``a.num()``, ``atoms.sum(s.sp) *
         atoms.sum(s.sm)``…) whose expectation values are computed.
     options : dict, optional
-        Method options (see each method); also accepted as keywords.
-        Unknown keys raise ``ValueError``.
+        Method options, also accepted as keywords; unknown keys raise ``ValueError``.
+        ``full``, ``dicke``, ``manifold``: ``nphot`` (int or ``{mode: int}``, default
+        10), ``max_memory`` (bytes, default 8 GiB: ``MemoryLimitError`` with the
+        estimate before building), ``strict`` (raise instead of warning on a truncated
+        photon space), ``truncation_tol`` (1e-6), ``max_time`` (s, default 600: limit
+        of the GMRES solve of large sectors, ``TimeLimitError`` with the iterations and
+        residual), ``progress_bar``.  ``meanfield``, ``cumulant``: ``order`` (2;
+        ``meanfield`` 1), ``backend`` ("auto", "c", "numpy"), ``steadystate`` (dict of
+        the engine's options: ``t_max``, ``tol``, ``maxiter``, ``max_time``…),
+        ``seed``, ``progress_bar``.  ``progress_bar`` takes QuTiP's values
+        (None/False/"" off, True/"text", "enhanced", "tqdm").
 
     Returns
     -------
@@ -189,7 +199,48 @@ def steadystate(model, method: str = "auto", *, e_ops=None, options: dict | None
 @limited_blas
 def evolve(model, tlist, method: str = "auto", *, initial=None, e_ops=None,
            options: dict | None = None, **kwargs):
-    """Time evolution from the ground state (vacuum, atoms in level 1) unless ``initial``.
+    """Time evolution of a :class:`~qutip_superrad.Model` by any method that fits it.
+
+    Parameters
+    ----------
+    model : Model
+    tlist : array_like
+        Strictly increasing output times; the evolution starts at ``tlist[0]``.
+    method : str, default "auto"
+        ``"full"``, ``"dicke"``, ``"manifold"``, ``"meanfield"``, ``"cumulant"``,
+        ``"trajectories"`` or ``"auto"`` (the exact method with the smallest memory
+        estimate).
+    initial : optional
+        ``None``/``"ground"``: the vacuum with every atom in level 1 (QuTiP's
+        ``basis(2, 1)``; ``basis(2, 0)`` is the *excited* state).  ``"excited"``: every
+        atom in its highest level.  ``"superradiant"``: the Dicke state ``|N/2, m⟩``
+        of smallest ``|m|``.  ``(j, m)``: a Dicke state (the permutation-invariant
+        mixture over the copies of ``j`` when ``j < N/2``).  A Qobj: ``full`` takes
+        kets and density matrices of the tensor space (dims of ``model.dims``) or of
+        the Dicke representation; ``dicke``/``manifold`` take both when the state is
+        permutation invariant (see
+        :meth:`~qutip_superrad.solvers.dicke.DickeFockState.to_qobj`);
+        ``trajectories`` takes kets only (named states except ``j < N/2``);
+        ``meanfield``/``cumulant`` represent product states only
+        (``"ground"``/``"excited"``, or a state of the method).  Anything else raises
+        ``ValueError``/``TypeError`` naming ``initial`` and the accepted values.
+    e_ops : operator, list or dict, optional
+        Operators of the description whose expectation values are returned in
+        ``values`` (keys ``0, 1, …`` for a list).
+    options : dict, optional
+        Method options, also accepted as keywords; unknown keys raise ``ValueError``.
+        ``full``, ``dicke``, ``manifold``: ``nphot`` (10), ``max_memory`` (8 GiB),
+        ``atol``, ``rtol``, ``nsteps`` (QuTiP's meanings: given any of them the
+        equation is integrated by the Adams method, defaults 1e-8, 1e-6 and 2500 steps
+        between output times, instead of the exact propagator ``exp(Lt)``; exceeding
+        ``nsteps`` raises ``TimeLimitError``), ``max_time`` (s, wall-time limit),
+        ``progress_bar``.  ``meanfield``, ``cumulant``: ``order``, ``backend``,
+        ``seed``, ``evolve`` (dict: ``rtol``, ``atol``, ``method``, ``max_step``,
+        ``max_time``), ``progress_bar``.  ``trajectories``: ``nphot``, ``ntraj``
+        (200), ``seed``, ``max_memory``, ``max_time`` (s, default 3600: fewer finished
+        trajectories raise ``TimeLimitError``), ``atol``, ``rtol``, ``nsteps``,
+        ``progress_bar``.  ``progress_bar``: QuTiP's values (None/False/"" off,
+        True/"text", "enhanced", "tqdm").
 
     Returns
     -------
@@ -211,12 +262,27 @@ def spectrum(model, omega, method: str = "auto", *, operator=None, options: dict
              **kwargs):
     """Spectrum ``S(ω) = 2 Re ∫₀^∞ e^{−iωτ} ⟨B†(τ)B(0)⟩ dτ`` (quantum regression).
 
-    ``operator`` is ``B`` (default: the annihilation operator of the model's
-    only mode).
+    Parameters
+    ----------
+    model : Model
+    omega : array_like
+        Strictly increasing frequencies.
+    method : str, default "auto"
+        ``"full"``, ``"dicke"``, ``"manifold"``, ``"cumulant"`` or ``"auto"``.
+    operator : operator, optional
+        ``B`` (default: the annihilation operator of the model's only mode).
+    options : dict, optional
+        Also accepted as keywords; unknown keys raise ``ValueError``.  Exact methods:
+        the options of :func:`steadystate` (``nphot``, ``max_memory``, ``strict``,
+        ``truncation_tol``, ``max_time``, ``progress_bar``).  ``cumulant``: ``order``,
+        ``backend``, ``steadystate``, ``seed``, ``state`` (a steady state to reuse),
+        ``reference`` (a stable reference frame).
 
     Returns
     -------
     SpectrumResult
+        A model that emits nothing gives ``S = 0``, ``linewidth = nan`` and
+        ``checks["dark"] = True``.
     """
     operator = _regression_operator(model, operator)
     opts = _options(options, kwargs, None)

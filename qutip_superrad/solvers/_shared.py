@@ -30,6 +30,37 @@ def truncation_checks(model, distributions, opts):
     return out
 
 
+def solve_unique(model, method, solve, *args, **kwargs):
+    """``solve(*args, **kwargs)`` (:func:`~qutip_superrad.exact._common.solve_steady`), with a
+    singular system explained by the model's rates that vanish."""
+    from ..exact._common import NotUniqueError
+    try:
+        return solve(*args, **kwargs)
+    except NotUniqueError as exc:
+        zero = sorted(k for k, v in model.parameters.items() if np.all(np.asarray(v) == 0))
+        raise NotUniqueError(f"method={method!r}: {exc}. A part of the system without "
+                             "dissipation keeps its initial state; the parameters that are "
+                             f"zero: {zero or 'none'} — make a rate > 0 or evolve from an "
+                             "initial state") from None
+
+
+def physical_or_raise(model, method, checks):
+    """Refuse a steady state that is numerically meaningless (an eigenvalue below −1e-6):
+    a near-singular system, typically from rates 10⁹ times smaller than the others."""
+    worst = checks.get("min_eigenvalue", 0.0)
+    if not np.isfinite(worst) or worst >= -1e-6:
+        return
+    size = {k: float(np.max(np.abs(np.asarray(v)))) for k, v in model.parameters.items()}
+    scale = max(size.values(), default=0.0)
+    tiny = sorted(k for k, v in size.items() if 0 < v < 1e-9 * scale)
+    msg = (f"method={method!r}: the steady state is not positive (smallest eigenvalue "
+           f"{worst:.3g}): the linear system is numerically singular")
+    if tiny:
+        raise ValueError(f"{msg}; the parameters {tiny} are below 1e-9 of the largest "
+                         f"({scale:.3g}): set them to 0 or rescale")
+    raise RuntimeError(msg)
+
+
 def unique_or_raise(model, method):
     """Refuse a steady state that is not unique (collective operators only)."""
     if model.conserves_total_spin():

@@ -28,6 +28,7 @@ from ..cumulant.engine.closure import set_partitions
 from ..cumulant.engine.clusters import ClusterAtom, IndexedOperator, substitute_atoms
 from ..cumulant.engine.solve import CumulantState, _operator_value
 from ..results import Result, TimeResult, normalise_e_ops
+from .._progress import Progress
 from ._shared import expect_values, real_if_close
 
 __all__ = ["supports", "steadystate", "evolve", "spectrum", "correlation", "closed_system",
@@ -35,7 +36,8 @@ __all__ = ["supports", "steadystate", "evolve", "spectrum", "correlation", "clos
 
 NAME = "cumulant"
 EXACT = False
-_DEFAULTS = {"order": 2, "backend": "auto", "steadystate": None, "evolve": None, "seed": 0.0}
+_DEFAULTS = {"order": 2, "backend": "auto", "steadystate": None, "evolve": None, "seed": 0.0,
+             "progress_bar": None}
 
 
 def supports(model):
@@ -128,6 +130,32 @@ def _seeded(solver, seed):
     return y
 
 
+_ACCEPTED = "None, 'ground', 'excited', a CumulantState or a state vector of the equations"
+
+
+def _initial(model, system, solver, initial, seed):
+    """State vector of ``initial``: product states only (the closure has no entangled state)."""
+    if isinstance(initial, (str, tuple)) and initial not in ("ground", "excited"):
+        raise ValueError(f"initial={initial!r} is not a product state, which is all the "
+                         f"cumulant closure represents; initial must be {_ACCEPTED}")
+    if initial is not None and not isinstance(initial, str):
+        y0 = initial.y if isinstance(initial, CumulantState) else initial
+        if not isinstance(y0, np.ndarray) or y0.shape != (solver.n,):
+            raise ValueError(f"initial must be {_ACCEPTED} (length {solver.n}); got "
+                             f"{initial!r:.80}")
+        return y0
+    if initial in (None, "ground"):
+        return _seeded(solver, seed)
+    # every atom in its highest level, vacuum: a moment is 1 iff each factor is σ_LL
+    y = solver.initial_state()
+    for fam, o in zip(system.families, solver.offsets):
+        fixed, trans = fam.pattern
+        top = [(f == (s.levels, s.levels)) if s.kind != "mode" else False for s, f in fixed]
+        top += [t == (model.clusters.levels,) * 2 for t in trans]
+        y[o:o + solver.M ** fam.slots] = float(all(top))
+    return y
+
+
 def steadystate(model, e_ops=None, options=None, *, phase_filter=True, name="cumulant"):
     """Steady state of the closed cumulant equations.
 
@@ -139,6 +167,8 @@ def steadystate(model, e_ops=None, options=None, *, phase_filter=True, name="cum
         Options of :meth:`CumulantSolver.steadystate` (``t_max``, ``tol``, …).
     seed : float, default 0 (``meanfield``: 1e-3)
         Size of a small random start added to every moment.
+    progress_bar : None, bool or str
+        QuTiP's values (one stage: the solve).
     """
     opts = V.check_options(options, _DEFAULTS, f"steadystate(method={name!r})")
     e_ops = normalise_e_ops(e_ops)
@@ -147,7 +177,9 @@ def steadystate(model, e_ops=None, options=None, *, phase_filter=True, name="cum
     sopts = dict(opts["steadystate"] or {})
     if opts["seed"] and "y0" not in sopts:
         sopts["y0"] = _seeded(solver, opts["seed"])
-    state = solver.steadystate(sopts)
+    with Progress(1, f"steadystate(method={name!r})", opts["progress_bar"]) as bar:
+        state = solver.steadystate(sopts)
+        bar.advance(1)
 
     def fn(op):
         return collective_value(model, system, state, op)
@@ -160,15 +192,29 @@ def steadystate(model, e_ops=None, options=None, *, phase_filter=True, name="cum
 
 def evolve(model, tlist, initial=None, e_ops=None, options=None, *, phase_filter=True,
            name="cumulant"):
-    """Integrate the cumulant equations from the ground state (or ``initial``, a state vector)."""
+    """Integrate the cumulant equations from ``initial``.
+
+    ``initial``: ``None``/``"ground"`` (vacuum, atoms in level 1), ``"excited"`` (every atom
+    in its highest level), a :class:`CumulantState` or a state vector.  Entangled states
+    (``"superradiant"``, Dicke states) have no cumulant closure: ``ValueError``.
+
+    Options
+    -------
+    order, backend, seed : as for :func:`steadystate`
+    evolve : dict, optional
+        Options of :meth:`CumulantSolver.evolve` (``rtol``, ``atol``, ``method``,
+        ``max_step``, ``max_time``).
+    progress_bar : None, bool or str
+        QuTiP's values; the bar advances with the time reached.
+    """
     tlist = V.check_grid("tlist", tlist)
     opts = V.check_options(options, _DEFAULTS, f"evolve(method={name!r})")
     e_ops = normalise_e_ops(e_ops)
     system, solver = _solver(model, opts, phase_filter)
-    y0 = _seeded(solver, opts["seed"]) if initial is None else initial
-    if isinstance(y0, CumulantState):
-        y0 = y0.y
-    evo = solver.evolve(tlist, y0, opts["evolve"])
+    y0 = _initial(model, system, solver, initial, opts["seed"])
+    eopts = dict(opts["evolve"] or {})
+    eopts.setdefault("progress_bar", opts["progress_bar"])
+    evo = solver.evolve(tlist, y0, eopts)
     states = [CumulantState(system, solver.M, y, np.nan, {}) for y in evo.ys]
     values = {k: np.array([collective_value(model, system, s, op) for s in states])
               for k, op in e_ops.items()}

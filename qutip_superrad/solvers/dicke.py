@@ -49,9 +49,13 @@ from scipy.special import gammaln
 from .. import _validate as V
 from ..cumulant.engine.algebra import Operator
 from ..cumulant.engine.clusters import ClusterAtom, IndexedOperator
-from ..exact._common import (DEFAULT_MAX_MEMORY, check_steady_options, check_truncation, propagate,
+from .._progress import Progress
+from ..exact._common import (DEFAULT_MAX_MEMORY, EVOLVE_OPTIONS, STEADY_OPTIONS,
+                             check_evolve_options, check_steady_options, check_truncation, propagate,
                              qrt_spectrum, solve_steady)
 from ..results import Result, TimeResult, normalise_e_ops
+from ._shared import physical_or_raise, solve_unique, unique_or_raise
+from ..states import dicke_index, dicke_to_full, full_to_dicke, num_dicke_states, parse_initial
 
 __all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "correlation",
            "DickeFockSpace",
@@ -59,15 +63,15 @@ __all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "correla
 
 NAME = "dicke"
 EXACT = True
-_DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY, "strict": False,
-             "truncation_tol": 1e-6, "linear_solver": "auto"}
+_DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY, **STEADY_OPTIONS,
+             "linear_solver": "auto"}
+_EVOLVE_DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY, **EVOLVE_OPTIONS}
 #: sector size above which ``linear_solver="auto"`` goes iterative
 DIRECT_LIMIT = 20000
 
 
 def _direct_limit(opts):
     return {"auto": DIRECT_LIMIT, "direct": np.inf, "iterative": 0}[opts["linear_solver"]]
-_EVOLVE_DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY}
 
 
 # ----------------------------------------------------------------------------
@@ -178,6 +182,20 @@ def _product(w1, w2):
     return [(c1 * c2, o1 + o2) for c1, o1 in w1 for c2, o2 in w2]
 
 
+def _pair_count(h, sector, modulus):
+    """``#{(a, b): x_a − x_b − sector ≡ 0 (mod modulus)}`` for the histogram ``h`` of ``x``."""
+    n = h.size
+    if modulus == 1:
+        return float(h.sum()) ** 2
+    if modulus == 0:
+        k = int(sector)
+        if abs(k) >= n:
+            return 0.0
+        return float(np.dot(h[k:], h[:n - k])) if k >= 0 else float(np.dot(h[:n + k], h[-k:]))
+    cls = np.bincount(np.arange(n) % modulus, weights=h, minlength=modulus)
+    return float(sum(cls[a] * cls[(a - sector) % modulus] for a in range(modulus)))
+
+
 class DickeFockSpace:
     """Weighted Dicke ⊗ Fock elements ``(j, n, e; n′, e′)`` of one symmetry sector.
 
@@ -266,19 +284,27 @@ class DickeFockSpace:
         return np.stack(out[::-1])
 
     @staticmethod
-    def size_estimate(N, cutoffs, sector=0, modulus=0, symmetric=False):
-        """Number of elements, counted without building them."""
-        total = 0
-        for jj in range(1 if symmetric else int(N) // 2 + 1):
-            h = np.ones(1)
-            for c in cutoffs:
-                h = np.convolve(h, np.ones(c))
-            h = np.convolve(h, np.ones(int(N) - 2 * jj + 1))     # histogram of Σn + e − jj
-            x = np.arange(h.size)
-            d = x[:, None] - x[None, :] - sector
-            ok = d == 0 if modulus == 0 else d % modulus == 0
-            total += int(np.sum(np.outer(h, h)[ok]))
-        return total
+    def size_estimate(N, cutoffs, sector=0, modulus=0, symmetric=False, cap=None):
+        """Number of elements, counted without building them (``O(N)`` memory per block).
+
+        Counting stops once the total exceeds ``cap`` (the result is then a lower bound
+        above ``cap``): at N = 10⁶ the exact count alone would take hours.
+        """
+        photons = np.ones(1)
+        for c in cutoffs:
+            photons = np.convolve(photons, np.ones(c))
+        blocks = 1 if symmetric else int(N) // 2 + 1
+        # the populations alone: Σ_jj (N − 2jj + 1) per photon state
+        lower = float(photons.sum()) * (blocks * (int(N) + 1) - blocks * (blocks - 1))
+        if cap is not None and lower > cap:
+            return lower
+        total = 0.0
+        for jj in range(blocks):
+            h = np.convolve(photons, np.ones(int(N) - 2 * jj + 1))   # histogram of Σn + e − jj
+            total += _pair_count(h, sector, modulus)
+            if cap is not None and total > cap:
+                break
+        return int(total)
 
     @property
     def dim(self):
@@ -494,10 +520,11 @@ def _cutoffs(model, nphot):
 
 def estimate(model, options, symmetric=False):
     """Number of elements and a memory estimate (bytes), without building anything."""
-    opts = V.check_options(options, _DEFAULTS, "dicke")
+    # only nphot is read: the steady-state, evolution and spectrum options all pass here
+    opts = V.check_options({k: v for k, v in (options or {}).items() if k == "nphot"},
+                           _DEFAULTS, "dicke")
     cut = _cutoffs(model, opts["nphot"]) if model.modes else []
     mod = model.sector_modulus
-    dim = DickeFockSpace.size_estimate(int(model.N), cut, 0, mod, symmetric)
     n_words = sum(len(words(model, c)) ** 2 + 2 * len(words(model, c)) ** 2
                   for _, kind, c in model.symbolic.jump_list if kind != "each")
     n_words += 2 * len(words(model, model.symbolic.H_indexed)) + 1
@@ -505,8 +532,15 @@ def estimate(model, options, symmetric=False):
     # assembly triplets and CSR (64 B per entry), LU fill of the j blocks (12 B per entry;
     # measured 140 per element at 8.8e4 elements, growing like dim^0.22: laser N = 30, 50)
     # and the GMRES basis; ×1.5 for temporaries (measured peak 1.66 GiB at N = 50, nphot = 24)
-    fill = 140 * dim * max(dim / 8.8e4, 1.0) ** 0.25
-    return {"size": dim, "memory": int(1.5 * (dim * n_words * 64 + 12 * fill + 60 * 8 * dim))}
+    per_element = 1.5 * (n_words * 64 + 12 * 140 + 60 * 8)
+    limit = (options or {}).get("max_memory")
+    limit = None if limit is None else V.check_real("max_memory", limit)
+    # beyond twice the limit the exact count does not matter (and can take hours)
+    cap = 2 * limit / per_element if limit is not None and limit > 0 else None
+    dim = int(DickeFockSpace.size_estimate(int(model.N), cut, 0, mod, symmetric, cap=cap))
+    fill_growth = max(dim / 8.8e4, 1.0) ** 0.25
+    memory = 1.5 * (dim * n_words * 64 + 12 * 140 * dim * fill_growth + 60 * 8 * dim)
+    return {"size": dim, "memory": int(memory)}
 
 
 def _space(model, opts, sector=0, symmetric=False):
@@ -543,6 +577,55 @@ class DickeFockState:
             total += c * np.sum(a[hit] * x[hit])
         return complex(total)
 
+    def _dicke_matrix(self):
+        """Dense Dicke representation ``(photons·D, photons·D)`` (modes first, piqs order)."""
+        s = self.space
+        D = num_dicke_states(s.N)
+        P = int(np.prod(s.cutoffs, dtype=int))
+        rows = _photon_flat(s, s.n) * D + dicke_index(s.N, s.jj, s.e)
+        cols = _photon_flat(s, s.n2) * D + dicke_index(s.N, s.jj, s.e2)
+        M = np.zeros((P * D, P * D), complex)
+        M[rows, cols] = self.vector
+        return M, P, D
+
+    def to_qobj(self, representation="dicke", *, max_memory=DEFAULT_MAX_MEMORY):
+        """The state as a density-matrix :class:`qutip.Qobj`.
+
+        Parameters
+        ----------
+        representation : {"dicke", "full"}
+            ``"dicke"``: the block-diagonal Dicke representation of :mod:`qutip.piqs`
+            (dimension ``num_dicke_states(N)``, blocks ``j = N/2, N/2 − 1, …``,
+            ``m = j … −j`` within a block, each block ``d_j ρ_j`` so the trace is 1),
+            tensored after the Fock spaces of the modes: ``dims = [[nphot…, D], [nphot…,
+            D]]``.  ``"full"``: the state in the tensor space of the modes and the ``N``
+            atoms (``dims = [[nphot…, 2, …, 2], …]``), the space of ``method="full"``
+            — a block ``j < N/2`` becomes the permutation-invariant mixture over its
+            ``d_j`` copies.  QuTiP's convention: ``basis(2, 0)`` is the excited state.
+        max_memory : float, default 8 GiB
+            Refuse (``MemoryLimitError``) when the dense matrix would exceed it
+            (``"full"`` needs ``16·(nphot·2^N)²`` bytes).
+
+        Returns
+        -------
+        qutip.Qobj
+        """
+        import qutip
+        s = self.space
+        if representation not in ("dicke", "full"):
+            raise ValueError(f"representation must be 'dicke' or 'full', got {representation!r}")
+        D = num_dicke_states(s.N)
+        P = int(np.prod(s.cutoffs, dtype=float))
+        side = P * (D if representation == "dicke" else 2.0 ** s.N)
+        V.check_memory(16.0 * side ** 2 * (1 if representation == "dicke" else 4),
+                       max_memory, f"the {representation!r} density matrix (dimension {side:.0f})")
+        M, P, D = self._dicke_matrix()
+        if representation == "dicke":
+            dims = list(s.cutoffs) + [D]
+            return qutip.Qobj(M, dims=[dims, dims])
+        dims = list(s.cutoffs) + [2] * s.N
+        return qutip.Qobj(dicke_to_full(M, s.N, P), dims=[dims, dims])
+
     def photon_distribution(self, k=0):
         """``P(n)`` of mode ``k``."""
         s = self.space
@@ -572,6 +655,81 @@ class DickeFockState:
             Mx[inv[:sel.size], inv[sel.size:]] = self.vector[sel]
             worst = min(worst, float(np.linalg.eigvalsh(0.5 * (Mx + Mx.conj().T))[0]))
         return worst
+
+
+def _photon_flat(space, n):
+    """Flat index of the photon numbers ``n`` (shape ``(modes, L)``), first mode slowest."""
+    out = np.zeros(np.shape(n)[1:], dtype=np.int64)
+    for c, nk in zip(space.cutoffs, n):
+        out = out * c + nk
+    return out
+
+
+_ACCEPTED = ("None, 'ground', 'excited', 'superradiant', a Dicke state (j, m), a DickeFockState "
+             "of the same space, or a Qobj (ket or density matrix) in the Dicke representation "
+             "(dims [[nphot…, num_dicke_states(N)], …]) or in the tensor space (dims [[nphot…, "
+             "2, …, 2], …])")
+
+
+def _qobj_dicke_matrix(initial, N, cutoffs):
+    """A Qobj initial state as a dense Dicke-representation matrix (validated)."""
+    rho = initial.proj() if initial.isket else initial
+    D = num_dicke_states(N)
+    cut = [int(c) for c in cutoffs]
+    P = int(np.prod(cut, dtype=int))
+    dims = [int(d) for d in rho.dims[0]]
+    if not rho.isoper or rho.dims[0] != rho.dims[1]:
+        raise ValueError(f"initial must be a ket or a density matrix, got a Qobj of type "
+                         f"{rho.type!r}")
+    if dims == cut + [D]:
+        return rho.full()
+    if dims == cut + [2] * N:
+        return full_to_dicke(rho.full(), N, P)
+    raise ValueError(f"initial has dims {dims}; the Dicke representation of this model needs "
+                     f"{cut + [D]} (or the tensor space {cut + [2] * N})")
+
+
+def _initial(model, opts, initial, symmetric, name):
+    """``(space, x0)``: the sector space and the weighted elements of ``initial``."""
+    N = int(model.N)
+    spec = parse_initial(initial, N, accepted=_ACCEPTED)
+    space = _space(model, opts, 0, symmetric)
+    K = len(space.cutoffs)
+    if spec is not None:
+        j, m = (N / 2, -N / 2 if spec[1] == "ground" else N / 2) if spec[0] == "product" \
+            else spec[1:]
+        jj, e = int(round(N / 2 - j)), int(round(m + N / 2))
+        if symmetric and jj:
+            raise ValueError(f"initial={initial!r} has j = {j:g} < N/2, outside the symmetric "
+                             f"manifold of method={name!r}; use method='dicke'")
+        x0 = np.zeros(space.dim, complex)
+        z = np.zeros((K, 1), np.int64)
+        x0[space.index(np.array([jj]), z, np.array([e]), z, np.array([e]))] = 1.0
+        return space, x0
+    if isinstance(initial, DickeFockState):
+        s0 = initial.space
+        if s0.keys.shape != space.keys.shape or np.any(s0.keys != space.keys):
+            raise ValueError(f"initial state has N={s0.N}, Fock cutoffs {list(s0.cutoffs)}, "
+                             f"sector {s0.sector}; the model needs N={space.N}, Fock cutoffs "
+                             f"{list(space.cutoffs)}, sector 0")
+        return space, initial.vector
+    import qutip
+    if not isinstance(initial, qutip.Qobj):
+        raise TypeError(f"initial must be {_ACCEPTED}; got {type(initial).__name__}")
+    M = _qobj_dicke_matrix(initial, N, space.cutoffs)
+    total = float(np.abs(M).sum())
+    D = num_dicke_states(N)
+    for modulus in (space.modulus, 1):
+        # coherences outside the sector k = 0: evolve every element of the blocks
+        if modulus != space.modulus:
+            space = DickeFockSpace(N, space.cutoffs, 0, 1, symmetric)
+        x0 = M[_photon_flat(space, space.n) * D + dicke_index(N, space.jj, space.e),
+               _photon_flat(space, space.n2) * D + dicke_index(N, space.jj, space.e2)]
+        if total - float(np.abs(x0).sum()) <= 1e-12 * max(total, 1e-300):
+            return space, x0.astype(complex)
+    where = "the symmetric manifold j = N/2" if symmetric else "the blocks of equal j"
+    raise ValueError(f"initial has weight outside {where} of method={name!r}"
+                     + ("; use method='dicke'" if symmetric else ""))
 
 
 def _state_checks(model, state, opts):
@@ -631,13 +789,6 @@ def _pivots(model, space):
     return space.index(jj, z, e, z, e)
 
 
-def _unique_or_raise(model, method):
-    if model.conserves_total_spin():
-        raise ValueError(f"method={method!r}: the steady state is not unique — without local "
-                         "processes the total spin of the atoms is conserved. Use "
-                         "method='manifold' (the symmetric block j = N/2, reached from the ground "
-                         "state) or evolve from a given initial state")
-
 def steadystate(model, e_ops=None, options=None, *, symmetric=False):
     """Exact steady state in the Dicke basis (per symmetry sector).
 
@@ -649,6 +800,11 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
     strict : bool, default False
         Raise instead of warning when a photon space is truncated.
     truncation_tol : float, default 1e-6
+    max_time : float, default 600
+        Wall-time limit (s) of the iterative (GMRES) solve of large sectors;
+        ``TimeLimitError`` with the iterations and residual when exceeded.
+    progress_bar : None, bool or str
+        QuTiP's values; stages weighted by their estimated cost.
     linear_solver : {"auto", "direct", "iterative"}, default "auto"
         ``direct``: one sparse LU of the sector; ``iterative``: GMRES with the two-level
         preconditioner of the total-spin blocks (aggregation of the block weights, block
@@ -659,18 +815,24 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
     name = "manifold" if symmetric else "dicke"
     opts = check_steady_options(options, _DEFAULTS, f"steadystate(method={name!r})")
     if not symmetric:
-        _unique_or_raise(model, name)
+        unique_or_raise(model, name)
     e_ops = normalise_e_ops(e_ops)
     t0 = time.perf_counter()
+    bar = Progress(4, f"steadystate(method={name!r})", opts["progress_bar"])
     space = _space(model, opts, 0, symmetric)
     L = liouvillian(model, space)
+    bar.advance(1, "Liouvillian")                 # the sparse solve costs ~3× the assembly
     # total-spin blocks j: only the local processes couple them (slow, weak coupling)
-    x, residual, info = solve_steady(L, space.diagonal.astype(float), pivots=_pivots(model, space),
-                                     blocks=_blocks(space), swap=space.swap(),
-                                     direct_limit=_direct_limit(opts))
+    x, residual, info = solve_unique(model, name, solve_steady, L, space.diagonal.astype(float),
+                                     pivots=_pivots(model, space), blocks=_blocks(space),
+                                     swap=space.swap(), direct_limit=_direct_limit(opts),
+                                     max_time=opts["max_time"])
+    bar.advance(3, "solve")
+    bar.close()
     state = DickeFockState(model, space, x)
     checks = _state_checks(model, state, opts)
     checks.update(residual=residual, solver=info)
+    physical_or_raise(model, name, checks)
     return Result(name, model, state=state, values=_values(state, e_ops), checks=checks,
                   stats={"dimension": space.dim, "symmetry": model.symmetry,
                          "time": time.perf_counter() - t0},
@@ -678,27 +840,26 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
 
 
 def evolve(model, tlist, initial=None, e_ops=None, options=None, *, symmetric=False):
-    """Exact evolution in the Dicke basis, from the vacuum with all atoms in the ground
-    state unless ``initial`` (a :class:`DickeFockState` of the same space) is given."""
+    """Exact evolution in the Dicke basis.
+
+    ``initial``: ``None``/``"ground"`` (vacuum, every atom in level 1 = ``basis(2, 1)``),
+    ``"excited"``, ``"superradiant"``, a Dicke state ``(j, m)``, a
+    :class:`DickeFockState` of the same space, or a Qobj in the Dicke representation or
+    the tensor space (see :meth:`DickeFockState.to_qobj`; a tensor-space state must be
+    permutation invariant).  Coherences outside the sector ``k = 0`` are evolved too.
+
+    Options: ``nphot``, ``max_memory``, QuTiP's ``atol``/``rtol``/``nsteps`` (the Adams
+    integrator instead of the exact propagator), ``max_time``, ``progress_bar``; their
+    meanings and defaults are documented by :func:`qutip_superrad.evolve`.
+    """
     name = "manifold" if symmetric else "dicke"
     tlist = V.check_grid("tlist", tlist)
-    opts = V.check_options(options, _EVOLVE_DEFAULTS, f"evolve(method={name!r})")
+    opts = check_evolve_options(V.check_options(options, _EVOLVE_DEFAULTS,
+                                                f"evolve(method={name!r})"))
     e_ops = normalise_e_ops(e_ops)
-    space = _space(model, opts, 0, symmetric)
+    space, x0 = _initial(model, opts, initial, symmetric, name)
     L = liouvillian(model, space)
-    if initial is None:
-        x0 = np.zeros(space.dim, complex)
-        x0[_pivots(model, space)[1]] = 1.0
-    elif isinstance(initial, DickeFockState):
-        s0 = initial.space
-        if s0.keys.shape != space.keys.shape or np.any(s0.keys != space.keys):
-            raise ValueError(f"initial state has N={s0.N}, Fock cutoffs {list(s0.cutoffs)}, "
-                             f"sector {s0.sector}; the model needs N={space.N}, Fock cutoffs "
-                             f"{list(space.cutoffs)}, sector 0")
-        x0 = initial.vector
-    else:
-        raise TypeError("initial must be None or a DickeFockState")
-    xs = propagate(L, x0, tlist)
+    xs = propagate(L, x0, tlist, opts)
     states = [DickeFockState(model, space, x) for x in xs]
     values = {k: np.array([st.expect(op) for st in states]) for k, op in e_ops.items()}
     values = {k: v.real if np.all(np.abs(v.imag) <= 1e-12 * np.maximum(1, np.abs(v))) else v
@@ -747,9 +908,13 @@ def spectrum(model, omega, operator, options=None, *, symmetric=False):
     name = "manifold" if symmetric else "dicke"
     omega = V.check_grid("omega", omega)
     opts = check_steady_options(options, _DEFAULTS, f"spectrum(method={name!r})")
-    L, v, w, ss, space = _regression(model, operator, opts, symmetric)
-    res = qrt_spectrum(L, v, w, omega, name, {"steady_state": ss.checks}, blocks=_blocks(space),
-                       direct_limit=_direct_limit(opts))
+    with Progress(2, f"spectrum(method={name!r})", opts["progress_bar"]) as bar:
+        L, v, w, ss, space = _regression(model, operator, dict(opts, progress_bar=None),
+                                         symmetric)
+        bar.advance(1, "steady state")
+        res = qrt_spectrum(L, v, w, omega, name, {"steady_state": ss.checks},
+                           blocks=_blocks(space), direct_limit=_direct_limit(opts))
+        bar.advance(1, "spectrum")
     res.checks["g1_0"] = float(np.real(w @ v))
     res.steady_state = ss
     return res

@@ -127,7 +127,7 @@ def test_qfi_scan_and_plots_small():
     import matplotlib
     matplotlib.use("Agg")
     scan = dtj.qfi_scan(3, 6.0, [1.0, 3.0], t_final=1.0, t_min=0.5, ntraj=8, n_times=11,
-                        progress=False)
+                        progress_bar=False)
     assert scan.mean.shape == (2,) and np.all(np.isfinite(scan.std_error))
     assert np.all(np.isfinite(scan.unconditional))
     assert scan.witness == 2.0
@@ -181,15 +181,15 @@ def test_bad_input_order_parameter_and_scans():
     with pytest.raises(TypeError, match="array"):
         dtj.trajectory_order_parameter("chain", 1.0, t_min=0.5)
     with pytest.raises(ValueError, match="t_min"):
-        dtj.qfi_scan(3, 6.0, [1.0], t_final=1.0, t_min=1.0, progress=False)
+        dtj.qfi_scan(3, 6.0, [1.0], t_final=1.0, t_min=1.0, progress_bar=False)
     with pytest.raises(ValueError, match="pumping_values"):
-        dtj.qfi_scan(3, 6.0, [-1.0], t_final=1.0, t_min=0.5, progress=False)
+        dtj.qfi_scan(3, 6.0, [-1.0], t_final=1.0, t_min=0.5, progress_bar=False)
     with pytest.raises(MemoryLimitError):
         dtj.trajectory_order_parameter(DipoleArray.chain(20, 0.1, pumping=2.0), 1.0, t_min=0.5)
 
 
 def test_fig5_scan_small():
     s = dtj.fig5_scan(3, [0.2], [dtj.MAGIC_ANGLE, 0.5], elastic=False, t_final=1.0, t_min=0.5,
-                      ntraj=4, n_times=6, progress=False)
+                      ntraj=4, n_times=6, progress_bar=False)
     assert s.value.shape == (1, 2) and np.all(s.pumping > 0)
     assert np.all(np.isfinite(s.value)) and not s.elastic

@@ -81,7 +81,7 @@ def test_ytterbium_inverts_less_than_strontium():
 def test_a_scan_without_pump_says_so():
     laser = qsr.VLevelLaser.strontium(100, Omega2=0.0, Omega3=0.0)
     with pytest.warns(UserWarning, match="without pump"):
-        s = laser.scan({"N": [100.0, 200.0]}, progress=False)
+        s = laser.scan({"N": [100.0, 200.0]}, progress_bar=False)
     assert np.allclose(s["photon_number"], 0, atol=1e-12)
     with pytest.warns(RuntimeWarning, match="emits no incoherent light"):
         sp = laser.spectrum(np.linspace(-0.01, 0.01, 11))
@@ -172,7 +172,7 @@ def test_stochastic_pump_phase_averages_to_the_dephasing_term():
 def threshold_scan():
     N = np.array([6000, 9000, 12000, 16000, 25000, 50000.0])
     laser = qsr.VLevelLaser.strontium(1000, nu=G2)
-    return N, laser.scan({"N": N}, progress=False)
+    return N, laser.scan({"N": N}, progress_bar=False)
 
 
 def test_fig5_threshold_near_twelve_thousand_atoms(threshold_scan):
@@ -213,14 +213,14 @@ def test_fig6_pump_detuning_and_cavity_detuning():
     # photons are coherently scattered pump light
     laser = qsr.VLevelLaser.strontium(50000, nu=G2)
     D = np.array([5.0, 2.0, 0.5])
-    a = laser.scan({"Delta2": D, "Delta_c": D}, progress=False)
+    a = laser.scan({"Delta2": D, "Delta_c": D}, progress_bar=False)
     frac = a["coherent_photons"] / a["photon_number"]
     assert 4 < a["photon_number"][1] / a["photon_number"][0] < 10
     assert frac[0] < 1e-3 and frac[1] < 1e-3 and frac[2] > 0.5
     # Fig. 6b: the photon number peaks with the cavity blue of the atoms (ω_c > ω2, i.e.
     # Δc − Δ2 < 0) and nearly vanishes far off resonance
     off = np.array([600.0, 0.0, -300.0, -900.0, -3000.0]) * G2
-    b = laser.scan({"Delta_c": 5.0 + off}, progress=False)["photon_number"]
+    b = laser.scan({"Delta_c": 5.0 + off}, progress_bar=False)["photon_number"]
     assert b[2] > b[1] > b[0] and b[2] > b[3] and b[-1] < 1e-3 * b[2]
 
 

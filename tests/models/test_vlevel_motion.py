@@ -46,7 +46,7 @@ def test_fixed_atom_matches_mesolve():
     k2, k3, r0 = 0.7, 1.0, (0.4, 0.9)
     tlist = np.linspace(0, 8, 9)
     res = motion_trajectories(tlist, **pars, recoil=dict(k2=k2, k3=k3, mass=math.inf), r0=r0,
-                              ntraj=3000, seed=11, progress=False)
+                              ntraj=3000, seed=11, progress_bar=False)
     c2, c3 = math.cos(k2 * r0[0]), math.cos(k3 * r0[1])
     H = (-pars["Delta2"] * _sigma(2, 2) - pars["Delta3"] * _sigma(3, 3)
          + pars["Omega2"] * c2 * (_sigma(2, 1) + _sigma(1, 2))
@@ -73,7 +73,7 @@ def test_recoil_kick_per_decay_is_k_squared_over_three():
     k2, k3, ntraj = 0.5, 1.3, 2000
     res = motion_trajectories(np.linspace(0, 30, 4), Delta2=0.0, Delta3=0.0, Omega2=0.5, Omega3=0.5,
                               Gamma2=0.4, Gamma3=1.0, nu2=0.3, recoil=dict(k2=k2, k3=k3, mass=math.inf),
-                              p0=0.0, ntraj=ntraj, seed=5, progress=False)
+                              p0=0.0, ntraj=ntraj, seed=5, progress_bar=False)
     p = res.final_momentum
     expected = (k2 ** 2 * res.jumps["decay2"] + k3 ** 2 * res.jumps["decay3"]) / (3 * ntraj)
     assert res.jumps["decay2"] > 1000 and res.jumps["decay3"] > 1000 and res.jumps["dephase2"] > 1000
@@ -87,7 +87,7 @@ def test_dephasing_jumps_give_no_kick():
     # Only pump-linewidth jumps (Γ = 0): the momentum must stay exactly p0 = 0
     # (exact: no kick is ever added and there is no force at the antinode).
     res = motion_trajectories(np.linspace(0, 20, 3), Gamma2=0.0, Gamma3=0.0, nu2=0.5, nu3=0.5,
-                              recoil=dict(mass=math.inf), p0=0.0, ntraj=50, seed=2, progress=False)
+                              recoil=dict(mass=math.inf), p0=0.0, ntraj=50, seed=2, progress_bar=False)
     assert res.jumps["dephase2"] + res.jumps["dephase3"] > 50
     assert res.jumps["decay2"] == res.jumps["decay3"] == 0
     assert np.all(res.final_momentum == 0)
@@ -97,7 +97,7 @@ def _total_energy_drift(dt):
     res = motion_trajectories(np.linspace(0, 100, 201), Delta2=-1.0, Delta3=0.5, Omega2=1.0, Omega3=0.7,
                               Gamma2=0.0, Gamma3=0.0, recoil=dict(k2=1.0, k3=0.8, mass=20.0),
                               p0=(3.0, 2.0), r0=(0.3, 0.2), ntraj=1, seed=0,
-                              options={"dt": dt}, progress=False)
+                              options={"dt": dt}, progress_bar=False)
     kinetic = res.kinetic_energy.sum(0)
     total = kinetic + res.internal_energy
     return np.abs(total - total[0]).max(), np.ptp(kinetic)
@@ -118,7 +118,7 @@ def test_energy_conservation_without_dissipation():
 
 def test_serial_and_parallel_identical():
     # Same seed and batch split: the maps must give bit-identical results.
-    kw = dict(nu2=0.1, nu3=0.1, recoil=dict(mass=50.0), ntraj=24, seed=123, progress=False)
+    kw = dict(nu2=0.1, nu3=0.1, recoil=dict(mass=50.0), ntraj=24, seed=123, progress_bar=False)
     tlist = np.linspace(0, 20, 11)
     a = motion_trajectories(tlist, **kw, options={"map": "serial", "batch_size": 6})
     b = motion_trajectories(tlist, **kw, options={"map": "parallel", "num_cpus": 2, "batch_size": 6})
@@ -157,13 +157,13 @@ def test_serial_and_parallel_identical():
 ])
 def test_bad_input(kwargs, exc, match):
     with pytest.raises(exc, match=match):
-        motion_trajectories(np.linspace(0, 1, 3), progress=False, **kwargs)
+        motion_trajectories(np.linspace(0, 1, 3), progress_bar=False, **kwargs)
 
 
 def test_bad_tlist_and_fraction():
     with pytest.raises(ValueError, match="tlist"):
-        motion_trajectories([0.0, 2.0, 1.0], progress=False)
-    res = motion_trajectories([0.0, 0.1], ntraj=2, seed=0, progress=False)
+        motion_trajectories([0.0, 2.0, 1.0], progress_bar=False)
+    res = motion_trajectories([0.0, 0.1], ntraj=2, seed=0, progress_bar=False)
     with pytest.raises(ValueError, match="fraction"):
         res.temperature(0.0)
 
@@ -192,7 +192,7 @@ def test_kernel_equals_numpy_oracle(rates):
     RK4 in a different summation order over ~10⁴ steps)."""
     from qutip_superrad.models.vlevel_motion import _run_batch
     seen, res = _captured_batch(tlist=np.linspace(0, 60, 7), ntraj=24, seed=11,
-                                progress=False, **rates)
+                                progress_bar=False, **rates)
     kern = _run_batch(seen["keys"], seen["tlist"], seen["steps"], seen["par"])
     ref = _run_batch(seen["keys"], seen["tlist"], seen["steps"], seen["par"], backend="numpy")
     assert np.array_equal(kern[2], ref[2]) and kern[2].sum() > 50      # jumps happened
@@ -203,8 +203,8 @@ def test_kernel_equals_numpy_oracle(rates):
 def test_results_independent_of_batches():
     """Every trajectory has its own random stream: batch size does not change anything."""
     t = np.linspace(0, 30, 4)
-    a = motion_trajectories(t, ntraj=10, seed=5, progress=False, options={"batch_size": 3})
-    b = motion_trajectories(t, ntraj=10, seed=5, progress=False, options={"batch_size": 10})
+    a = motion_trajectories(t, ntraj=10, seed=5, progress_bar=False, options={"batch_size": 3})
+    b = motion_trajectories(t, ntraj=10, seed=5, progress_bar=False, options={"batch_size": 10})
     np.testing.assert_allclose(a.final_momentum, b.final_momentum, rtol=1e-13)
     assert a.jumps == b.jumps
 

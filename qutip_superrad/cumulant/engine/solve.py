@@ -40,10 +40,10 @@ import warnings
 
 import numpy as np
 import scipy.linalg as sla
-from scipy.integrate import solve_ivp
 
+from ..._progress import Monitor
 from ..._threads import limited_blas
-from ..._validate import check_grid, check_options, check_real
+from ..._validate import TimeLimitError, check_grid, check_options, check_real
 from ...spectrum import pole_spectrum
 from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
@@ -145,12 +145,8 @@ _SS_DEFAULTS = {"t_max": None, "tol": 1e-10, "maxiter": 50, "rtol": 1e-8, "atol"
                 "y0": None, "accept": "attractor", "max_time": 600.0}
 _ACCEPT = ("attractor", "stable", "any")
 _EV_DEFAULTS = {"rtol": 1e-8, "atol": 1e-10, "method": "RK45", "max_step": np.inf,
-                "max_time": None}
+                "max_time": None, "progress_bar": None}
 _SP_DEFAULTS = {"operator": None, "state": None, "steadystate": None, "reference": None}
-
-
-class _TimeLimit(RuntimeError):
-    """A solver ran longer than its ``max_time``."""
 
 
 def _check_jump_rates(model, params, clusters, M):
@@ -325,20 +321,7 @@ class CumulantSolver:
             raise ValueError(f"y0 must have {self.n} entries, got {y0.shape}")
         n = self.n
 
-        limit = opt["max_time"]
-        if limit is not None:
-            limit = check_real("max_time", limit)
-            if limit <= 0:
-                raise ValueError(f"max_time must be > 0 seconds, got {limit}")
-        start, calls = time.perf_counter(), [0]
-
         def f(t, x):
-            calls[0] += 1
-            if limit is not None and time.perf_counter() - start > limit:
-                raise _TimeLimit(f"cumulant evolve exceeded max_time = {limit:.3g} s at t = "
-                                 f"{t:.6g} of {tlist[-1]:.6g} after {calls[0]} right-hand sides "
-                                 f"(method {opt['method']}); the equations may be stiff or "
-                                 "exploding — check the rates, or raise max_time")
             d = self.rhs(x[:n] + 1j * x[n:])
             return np.concatenate([d.real, d.imag])
 
@@ -351,13 +334,14 @@ class CumulantSolver:
                 J = self.rhs.jacobian(x[:n] + 1j * x[n:])
                 return J.toarray() if dense else J
             extra["jac"] = jac
-
-        sol = solve_ivp(f, (tlist[0], tlist[-1]), np.concatenate([y0.real, y0.imag]),
-                        t_eval=tlist, method=opt["method"], rtol=opt["rtol"],
-                        atol=opt["atol"], max_step=opt["max_step"], **extra)
-        if not sol.success:
-            raise RuntimeError(f"cumulant evolve failed: {sol.message}")
-        ys = (sol.y[:n] + 1j * sol.y[n:]).T
+        hint = (f" (method {opt['method']}); the equations may be stiff or exploding — check "
+                "the rates, or raise max_time")
+        with Monitor(f, tlist, opt["max_time"], opt["progress_bar"], "cumulant evolve",
+                     hint) as watched:
+            y = watched.solve(tlist, np.concatenate([y0.real, y0.imag]), method=opt["method"],
+                              rtol=opt["rtol"], atol=opt["atol"], max_step=opt["max_step"],
+                              **extra)
+        ys = y[:, :n] + 1j * y[:, n:]
         self._check_finite(ys, "evolve")
         return CumulantEvolution(self.system, self.M, tlist, ys)
 
@@ -522,6 +506,11 @@ class CumulantSolver:
             return False, growth, eig
         return self._unphysical(yn, positivity=accept == "any") <= 1e-8 * size, growth, eig
 
+    def _tiny_parameters(self):
+        """Parameters below 1e-9 of the largest rate: the time scales they set are beyond
+        any relaxation (an ill-posed input rather than a failure of the method)."""
+        return sorted(k for k, v in self.params.items() if 0 < abs(v) < 1e-9 * self.rate_scale)
+
     @limited_blas
     def steadystate(self, options=None):
         """Steady state by integration followed by Newton polishing.
@@ -529,7 +518,8 @@ class CumulantSolver:
         Options (dict, unknown keys rejected): ``t_max`` (integration time,
         default ``200 / min rate``), ``tol`` (residual relative to the largest
         rate, 1e-10), ``maxiter`` (Newton, 50), ``rtol``/``atol`` (ODE),
-        ``y0`` (start vector).
+        ``y0`` (start vector), ``accept`` (``"attractor"``, ``"stable"`` or ``"any"``
+        fixed point), ``max_time`` (600 s: ``TimeLimitError`` with the time reached).
 
         Returns
         -------
@@ -537,11 +527,33 @@ class CumulantSolver:
 
         Raises
         ------
+        ValueError
+            The equations have no dynamics (every parameter zero), or do not settle
+            because of parameters below 1e-9 of the largest rate (named).
         RuntimeError
             If the residual does not fall below ``tol`` (the system may have a
             limit cycle or no stable fixed point at this order).
         """
+        try:
+            return self._steadystate(options)
+        except RuntimeError as exc:
+            tiny = self._tiny_parameters()
+            if not tiny or isinstance(exc, TimeLimitError):
+                raise
+            raise ValueError(f"cumulant steady state: the parameters {tiny} are below 1e-9 of "
+                             f"the largest rate ({self.rate_scale:.3g}); the dynamics they "
+                             f"drive does not settle ({exc}); set them to 0 or rescale") from None
+
+    def _steadystate(self, options=None):
+        """The steady state of :meth:`steadystate` (without the diagnosis of tiny rates)."""
         opt = check_options(options, _SS_DEFAULTS, "cumulant steadystate")
+        if self.rate_scale <= 1e-200:
+            # no rate and no coupling: every state is stationary (a tolerance relative to a
+            # zero scale would otherwise be 1e-310 and never met)
+            zero = sorted(k for k, v in self.params.items() if v == 0)
+            raise ValueError(f"cumulant steady state: the equations have no dynamics (the "
+                             f"parameters {zero} are zero), so every state is stationary and "
+                             "the steady state is not unique; make a rate > 0")
         t0 = time.perf_counter()
         rates = [abs(v) for v in self.params.values() if v != 0]
         t_max = opt["t_max"] or 200.0 / max(min(rates) if rates else 1.0, 1e-12)
@@ -572,7 +584,7 @@ class CumulantSolver:
             left = (None if opt["max_time"] is None
                     else opt["max_time"] - (time.perf_counter() - t0))
             if left is not None and left <= 0:
-                raise _TimeLimit("cumulant steady state exceeded max_time = "
+                raise TimeLimitError("cumulant steady state exceeded max_time = "
                                  f"{opt['max_time']:.3g} s after relaxing to t = {t_done:.3g}")
             evo = self.evolve([0.0, dt], y, {"rtol": opt["rtol"], "atol": opt["atol"],
                                              "method": method, "max_time": left})

@@ -14,15 +14,18 @@ local terms, permutation-invariant Dicke basis in double precision),
 second-order cumulant equations, and the scans of :mod:`.scans`.
 """
 import functools
+import warnings
 
 import numpy as np
 
+from ..._progress import Monitor, Progress, check_progress_bar
 from ..._threads import limited_blas
-from scipy.integrate import solve_ivp
 
 from ..._validate import (check_count, check_grid, check_options, check_rate, check_real,
                           check_array)
 from ...exact import manifold as _mf
+from ...exact._common import NotUniqueError
+from ...states import dicke_index, parse_initial
 from ..._validate import renamed_attribute, renamed_keywords
 from .closed_forms import cumulant_relaxation_rate, thermal_jz, thermal_jz_variance
 from .results import PumpingEvolution, PumpingSteadyState
@@ -233,7 +236,8 @@ class CollectivePumping:
 
     # -- steady state --------------------------------------------------------
     @limited_blas
-    def steadystate(self, method="manifold", *, t=None, w=None, max_memory=None):
+    def steadystate(self, method="manifold", *, t=None, w=None, max_memory=None,
+                    progress_bar=None):
         """Steady state.
 
         Parameters
@@ -256,6 +260,9 @@ class CollectivePumping:
         max_memory : float, optional
             Bytes the ``"piqs"`` Liouvillian may take (default 8 GiB; estimated
             ≈ 100 B × (number of Dicke states)² before building it).
+        progress_bar : None, bool or str
+            QuTiP's values (None/False/"" off, True/"text", "enhanced", "tqdm"); the
+            ``"dicke"`` and ``"piqs"`` solves show their stages.
 
         Returns
         -------
@@ -266,9 +273,13 @@ class CollectivePumping:
                              f"got {method!r}")
         wv = self._rate_args(w, t)
         if method == "piqs":
-            return self._steadystate_piqs(wv, max_memory)
+            with Progress(1, "steadystate(method='piqs')", progress_bar) as bar:
+                res = self._steadystate_piqs(wv, max_memory)
+                bar.advance(1)
+            return res
         if method == "dicke":
-            return self._steadystate_dicke(wv)
+            return self._steadystate_dicke(wv, progress_bar)
+        check_progress_bar(progress_bar)
         self._manifold_only(f"steadystate(method={method!r})")
         gc = self.collective_emission
         with np.errstate(divide="ignore"):
@@ -289,12 +300,13 @@ class CollectivePumping:
         return PumpingSteadyState(jz, var, float(jpjm), p, float(beta), wv, "manifold",
                                   checks, state=_diag_qobj(p))
 
-    def _steadystate_dicke(self, wv):
+    def _steadystate_dicke(self, wv, progress_bar=None):
         from ... import solvers
         if not self.has_local_terms:
             raise ValueError("steadystate(method='dicke') needs local emission or dephasing "
                              "(without them each j block is conserved); use method='manifold'")
-        res = solvers.steadystate(self.description(w=wv), "dicke", e_ops=self.observables())
+        res = solvers.steadystate(self.description(w=wv), "dicke", e_ops=self.observables(),
+                                  progress_bar=progress_bar)
         v = res.values
         jz = float(v["jz"])
         var = float(v["jz2"]) - jz ** 2
@@ -382,7 +394,19 @@ class CollectivePumping:
         A[0, sys_["diagpos"]] = 1.0
         rhs = np.zeros(sys_["idx"].size, dtype=complex)
         rhs[0] = 1.0
-        x = spla.spsolve(sp.csc_matrix(A), rhs)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", spla.MatrixRankWarning)
+                x = spla.spsolve(sp.csc_matrix(A), rhs)
+        except (RuntimeError, spla.MatrixRankWarning):       # SuperLU: exactly singular
+            x = np.full(rhs.size, np.nan)
+        if not np.all(np.isfinite(x)):
+            zero = [k for k, v in (("collective_emission", self.collective_emission),
+                                   ("collective_pumping", wv), ("emission", self.emission),
+                                   ("dephasing", self.dephasing)) if v == 0]
+            raise NotUniqueError("steadystate(method='piqs'): the steady state is not unique "
+                                 f"(the Liouvillian is singular); the rates that are zero: "
+                                 f"{zero} — make a rate > 0")
         jz, var, jpjm = self._piqs_moments(sys_, x)
         rho = self._piqs_matrix(sys_, x)
         pops = None
@@ -436,21 +460,23 @@ class CollectivePumping:
                                         sectors)
 
     # -- dynamics ------------------------------------------------------------
+    _ACCEPTED = ("None, 'ground', 'excited', 'superradiant', 'steady', a Dicke state (N/2, m), "
+                 "a Qobj of dimension N + 1 (QuTiP order, m = N/2 first) or populations")
+
     def _initial_populations(self, initial, t0):
         N = self.N
-        if initial is None or (isinstance(initial, str) and initial == "ground"):
+        if isinstance(initial, str) and initial == "steady":
+            return _mf.steady_populations(N, self.collective_emission, self.pump_at(t0))
+        spec = parse_initial(initial, N, accepted=self._ACCEPTED)
+        if spec is not None:
+            _, j, m = (("", N / 2, -N / 2 if spec[1] == "ground" else N / 2)
+                       if spec[0] == "product" else spec)
+            if j != N / 2:
+                raise ValueError(f"initial={initial!r} has j = {j:g} < N/2, outside the "
+                                 f"symmetric manifold; method='piqs' represents it")
             p0 = np.zeros(N + 1)
-            p0[0] = 1.0
+            p0[int(round(m + N / 2))] = 1.0                  # ascending m
             return p0
-        if isinstance(initial, str):
-            if initial == "excited":
-                p0 = np.zeros(N + 1)
-                p0[-1] = 1.0
-                return p0
-            if initial == "steady":
-                return _mf.steady_populations(N, self.collective_emission, self.pump_at(t0))
-            raise ValueError("initial must be None, 'ground', 'excited', 'steady' or a "
-                             f"Qobj of dimension {N + 1}, got {initial!r}")
         import qutip
         if isinstance(initial, qutip.Qobj):
             if initial.shape[0] != N + 1:
@@ -465,7 +491,7 @@ class CollectivePumping:
         return p
 
     @limited_blas
-    def evolve(self, tlist, method="manifold", *, initial=None, options=None):
+    def evolve(self, tlist, method="manifold", *, initial=None, options=None, progress_bar=None):
         """Time evolution of ``⟨J_z⟩``, ``Var[J_z]`` and ``⟨J⁺J⁻⟩``.
 
         Parameters
@@ -483,13 +509,21 @@ class CollectivePumping:
             ground state).  ``"manifold"`` with ``options={"store_states":
             True}`` also returns ``ρ(t)``, evolving every coherence sector
             present in ``initial``.
-        initial : None, "ground", "excited", "steady", Qobj or array
-            Initial state: ground (default, all atoms in ``|g⟩``), all
-            excited, the steady state at ``w(tlist[0])``, a Qobj of dimension
-            ``N + 1`` (QuTiP ordering) or populations on ascending ``m``.
+        initial : None, "ground", "excited", "superradiant", "steady", (j, m), Qobj or array
+            Initial state: ground (default, all atoms in ``|g⟩`` = ``basis(2, 1)``;
+            QuTiP's ``basis(2, 0)`` is excited), all excited, the Dicke state
+            ``|N/2, m⟩`` of smallest ``|m|`` (``"superradiant"``), the steady state
+            at ``w(tlist[0])``, a Dicke state ``(N/2, m)``, a Qobj of dimension
+            ``N + 1`` (QuTiP ordering, ``m = N/2`` first) or populations on ascending
+            ``m``.  ``"piqs"``: the named states (any ``(j, m)``) or a Qobj in the
+            Dicke representation of :mod:`qutip.piqs` (``"steady"`` and arrays are
+            not accepted there).
         options : dict, optional
             ``rtol``, ``atol``, ``max_step``, ``method`` of the ODE solver;
             ``store_states`` (``"manifold"`` only).
+        progress_bar : None, bool or str
+            QuTiP's values (None/False/"" off, True/"text", "enhanced", "tqdm"); the
+            bar advances with the time reached (``"cumulant"``, ``"piqs"``).
 
         Returns
         -------
@@ -501,8 +535,9 @@ class CollectivePumping:
         pumpfun = (_mf._checked_pump(self._wfun) if self.time_dependent
                    else (lambda t, w=self._w: w))
         wt = np.array([pumpfun(t) for t in tlist])
+        progress_bar = check_progress_bar(progress_bar)
         if method == "piqs":
-            return self._evolve_piqs(tlist, wt, initial, options)
+            return self._evolve_piqs(tlist, wt, initial, options, progress_bar)
         self._manifold_only(f"evolve(method={method!r})")
         p0 = self._initial_populations(initial, tlist[0])
         if method == "manifold":
@@ -522,12 +557,10 @@ class CollectivePumping:
         mz, _, _ = _mf.jz_moments(p0)
         m = np.arange(self.N + 1) - self.j
         y0 = [mz, float(p0 @ m ** 2)]
-        sol = solve_ivp(lambda t, y: self.cumulant_rhs(y, pumpfun(t)), (tlist[0], tlist[-1]),
-                        y0, t_eval=tlist, rtol=opts["rtol"], atol=opts["atol"],
-                        max_step=opts["max_step"], method=opts["method"])
-        if not sol.success:
-            raise RuntimeError(f"cumulant integration failed: {sol.message}")
-        jz, jz2 = sol.y
+        with Monitor(lambda t, y: self.cumulant_rhs(y, pumpfun(t)), tlist, None, progress_bar,
+                     "evolve(method='cumulant')") as rhs:
+            jz, jz2 = rhs.solve(tlist, y0, rtol=opts["rtol"], atol=opts["atol"],
+                                max_step=opts["max_step"], method=opts["method"]).T
         C = self.j * (self.j + 1)
         return PumpingEvolution(tlist, wt, jz, jz2 - jz ** 2, C - jz2 + jz, None, "cumulant")
 
@@ -560,16 +593,12 @@ class CollectivePumping:
         d2 = (w + g) * (C - 3 * mz2) + (w - g) * (2 * C - 1) * mz - 2 * (w - g) * mz3
         return np.array([d1, d2])
 
-    def _evolve_piqs(self, tlist, wt, initial, options):
+    def _evolve_piqs(self, tlist, wt, initial, options, progress_bar=None):
         import qutip
-        if initial not in (None, "ground"):
-            raise ValueError("method='piqs' starts from the ground state; initial must be None")
         if options:
             raise ValueError("method='piqs' takes no options")
         sys_ = self._piqs_system()
-        x0 = np.zeros(sys_["idx"].size, dtype=complex)
-        # ground state m = −N/2 is the last state of the j = N/2 block
-        x0[np.nonzero(sys_["idx"] == self.N * (sys_["nds"] + 1))[0]] = 1.0
+        x0 = self._piqs_initial(sys_, initial)
         wfun = _mf._checked_pump(self._wfun) if self.time_dependent else None
         if not self.has_local_terms:
             # the j = N/2 block is a full (N+1)² matrix space: use qutip.mesolve
@@ -580,19 +609,45 @@ class CollectivePumping:
             L = qutip.QobjEvo([A, [B, wfun]]) if wfun else A + self._w * B
             rho0 = qutip.Qobj(x0.reshape(n, n, order="F"))
             res = qutip.mesolve(L, rho0, tlist, options={"store_states": True,
-                                                          "atol": 1e-10, "rtol": 1e-8})
+                                                          "atol": 1e-10, "rtol": 1e-8,
+                                                          "progress_bar": progress_bar or False})
             X = np.array([r.full().ravel(order="F") for r in res.states])
         else:
             A, B = sys_["A"], sys_["B"]
             w_of = wfun if wfun else (lambda t: self._w)
-            sol = solve_ivp(lambda t, y: A @ y + w_of(t) * (B @ y), (tlist[0], tlist[-1]),
-                            x0, t_eval=tlist, method="BDF", rtol=1e-8, atol=1e-10,
-                            jac=lambda t, y: A + w_of(t) * B)
-            if not sol.success:
-                raise RuntimeError(f"piqs-basis integration failed: {sol.message}")
-            X = sol.y.T
+            with Monitor(lambda t, y: A @ y + w_of(t) * (B @ y), tlist, None, progress_bar,
+                         "evolve(method='piqs')") as rhs:
+                X = rhs.solve(tlist, x0, method="BDF", rtol=1e-8, atol=1e-10,
+                              jac=lambda t, y: A + w_of(t) * B)
         jz, var, jpjm = self._piqs_moments(sys_, X)
         return PumpingEvolution(tlist, wt, jz, var, jpjm, None, "piqs")
+
+    def _piqs_initial(self, sys_, initial):
+        """``initial`` on the kept elements of the piqs representation (column-stacked)."""
+        import qutip
+        N, nds, idx = self.N, sys_["nds"], sys_["idx"]
+        accepted = ("None, 'ground', 'excited', 'superradiant', a Dicke state (j, m) or a Qobj "
+                    f"in the Dicke representation of qutip.piqs (dimension {nds})")
+        if isinstance(initial, qutip.Qobj):
+            rho = initial.proj() if initial.isket else initial
+            if rho.shape != (nds, nds):
+                raise ValueError(f"initial must be {accepted}; got a Qobj of shape {rho.shape}")
+            flat = rho.full().ravel(order="F")
+        else:
+            spec = parse_initial(initial, N, accepted=accepted)
+            if spec is None:
+                raise TypeError(f"initial must be {accepted}; got {type(initial).__name__}")
+            _, j, m = (("", N / 2, -N / 2 if spec[1] == "ground" else N / 2)
+                       if spec[0] == "product" else spec)
+            pos = int(dicke_index(N, int(round(N / 2 - j)), int(round(m + N / 2))))
+            flat = np.zeros(nds * nds, complex)
+            flat[pos * (nds + 1)] = 1.0
+        x0 = flat[idx].astype(complex)
+        if np.abs(flat).sum() - np.abs(x0).sum() > 1e-12 * max(np.abs(flat).sum(), 1e-300):
+            raise ValueError("initial has weight outside the blocks method='piqs' evolves (the "
+                             "block-diagonal Dicke representation; only j = N/2 without local "
+                             "terms)")
+        return x0
 
     # -- metrology -----------------------------------------------------------
     def fisher_information(self, parameter="w", kind="classical", *, w=None, t=None,

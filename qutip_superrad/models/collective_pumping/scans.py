@@ -122,6 +122,18 @@ def hysteresis_widths(N, rates, collective_emission=1.0, options=None,
                       progress_bar=False):
     """Scaled hysteresis widths ``Δw_H N/(2γ)`` for several scan rates (Fig. 4).
 
+    Parameters
+    ----------
+    N : int
+    rates : array_like
+        Scan rates ``r = ẇN/(2γ)``, ``> 0``.
+    collective_emission : float
+    options : dict, optional
+        Options of :func:`hysteresis_loop`.
+    progress_bar : None, bool or str
+        Progress over the rates, weighted by the scan duration ``∝ 1/r``: QuTiP's
+        values None/False/"" (off), True/"text", "enhanced", "tqdm".
+
     Returns
     -------
     ndarray
@@ -129,7 +141,8 @@ def hysteresis_widths(N, rates, collective_emission=1.0, options=None,
     """
     rates = check_array("rates", rates, positive=True)
     return np.array([hysteresis_loop(N, r, collective_emission, options).scaled_width
-                     for r in progress(rates, desc=f"hysteresis N={N}", enabled=progress_bar)])
+                     for r in progress(rates, desc=f"hysteresis N={N}", progress_bar=progress_bar,
+                                       weights=1.0 / rates)])     # slow scans integrate longer
 
 
 @renamed_keywords(gamma="collective_emission")

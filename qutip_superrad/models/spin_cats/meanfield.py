@@ -39,7 +39,8 @@ import time
 
 import numpy as np
 
-from ..._validate import check_int, check_rate, check_real
+from ..._progress import qutip_progress_bar
+from ..._validate import PROGRESS_RENAMES, check_int, check_rate, check_real, renamed_keywords
 
 __all__ = [
     "meanfield_rhs", "cluster_description", "identical_rhs", "identical_steady_state",
@@ -582,6 +583,7 @@ def fit_boundary(x, y):
     return dict(a=a, b=b, eta_c=2 * a, delta_c=a * b, cost=float(r.cost))
 
 
+@renamed_keywords(PROGRESS_RENAMES, category=DeprecationWarning)
 def phase_spread_map(N, delta_tilde, eta_tilde, t_final=None, map="serial", num_cpus=None,
                      progress_bar=True, tol=1e-4, max_seconds=None, store=None):
     r"""Steady phase spread ``ζ`` of two sub-ensembles ``±δ`` (seed Fig. 4, Sec. IV B).
@@ -600,8 +602,9 @@ def phase_spread_map(N, delta_tilde, eta_tilde, t_final=None, map="serial", num_
         QuTiP's map, through :func:`qutip_superrad.sweep`.
     num_cpus : int, optional
         Workers of the parallel maps.
-    progress_bar : bool or str
-        As in :func:`qutip_superrad.sweep`.
+    progress_bar : None, bool or str
+        QuTiP's values, as in :func:`qutip_superrad.sweep` (formerly ``progress``,
+        deprecated).
     tol, max_seconds : float
         Stationarity tolerance and wall-time limit per point (:func:`solve_two_ensembles`).
     store : str or Path, optional

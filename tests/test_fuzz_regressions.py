@@ -1,0 +1,184 @@
+"""Every failure the fuzz test (tests/test_fuzz.py) found, as a regression test with the
+expected message (issue 12, the standing guard)."""
+import re
+import time
+
+import numpy as np
+import pytest
+
+import qutip_superrad as qsr
+from qutip_superrad import examples
+from qutip_superrad.solvers.dicke import DickeFockSpace
+
+T = np.linspace(0.0, 1.0, 4)
+
+
+def test_undamped_atom_steady_state_is_not_unique():
+    """Found: RuntimeError 'steady state is not unique or the sector Liouvillian is singular'
+    from the sparse solve; now a ValueError naming the rates that are zero."""
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(1, g=0.0), kappa=0.1, emission=0.0,
+                                  pumping=0.0)
+    for method in ("dicke", "full"):
+        with pytest.raises(ValueError, match=re.escape(
+                f"method={method!r}: the steady state is not unique: the sector Liouvillian is "
+                "singular")) as info:
+            laser.steadystate(method, nphot=2)
+        assert "the parameters that are zero: ['cavity_dephasing', 'cavity_detuning', " \
+               "'coupling', 'dephasing', 'detuning', 'emission', 'pumping']" in str(info.value)
+
+
+def test_meanfield_without_dynamics():
+    """Found: RuntimeError 'did not converge: residual 0 (tolerance 1e-310 …)'."""
+    model = examples.driven_dicke(1, 0.0, 0.0, 0.0)[0]
+    with pytest.raises(ValueError, match=re.escape(
+            "cumulant steady state: the equations have no dynamics (the parameters "
+            "['collective_emission', 'dephasing', 'rabi'] are zero)")):
+        qsr.steadystate(model, "meanfield")
+
+
+@pytest.mark.parametrize("rabi, gc", [(0.0, 2.220446049250313e-16),
+                                      (-2.7033988043455753e-248, 0.0)])
+def test_meanfield_with_negligible_rates(rabi, gc):
+    """Found: RuntimeError 'did not converge' after t = 2e14, and LSODA's 'Unexpected
+    istate' with a rabi frequency of 1e-248; now a ValueError naming the parameters."""
+    model = examples.driven_dicke(1, rabi, gc, 0.7319757320267433)[0]
+    with pytest.raises(ValueError, match=r"cumulant steady state: the parameters \[.*\] are "
+                                         r"below 1e-9 of the largest rate"):
+        qsr.steadystate(model, "meanfield")
+
+
+def test_dicke_size_estimate_is_linear_in_memory():
+    """Found: the estimate itself allocated an N×N matrix (7.28 TiB at N = 10⁶)."""
+    for args in [(6, [3], 0, 0), (6, [3], -1, 0), (5, [2, 3], 0, 2), (5, [], 1, 2),
+                 (4, [3], 0, 1), (7, [], 0, 0, True)]:
+        assert DickeFockSpace(*args).dim == DickeFockSpace.size_estimate(*args)
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(10 ** 6), kappa=1e-9, emission=0.0,
+                                  pumping=0.0, dephasing=50.0)
+    t0 = time.perf_counter()
+    with pytest.raises(qsr.MemoryLimitError, match="the Dicke-basis Liouvillian"):
+        laser.spectrum(T, "dicke", nphot=5)
+    assert time.perf_counter() - t0 < 5
+
+
+def test_a_million_atoms_is_refused_at_once():
+    """Found: OverflowError 'cannot convert float infinity to integer' (full-space
+    estimate) and a hang of the exact count (method='auto')."""
+    model = examples.driven_dicke(10 ** 6, 0.0, 0.0, 0.0)[0]
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="method='auto': no exact method fits in max_memory"):
+        qsr.evolve(model, T, "auto")
+    with pytest.raises(qsr.MemoryLimitError, match=re.escape(
+            "the full-space Liouvillian of 1000000 atoms (Hilbert dimension above 2^64)")):
+        qsr.evolve(model, T, "full")
+    with pytest.raises(qsr.MemoryLimitError, match=re.escape(
+            "the trajectory operators (Hilbert dimension above 2^64)")):
+        qsr.evolve(model, T, "trajectories")
+    assert time.perf_counter() - t0 < 10
+
+
+def test_dipole_chain_pair_matrices_are_guarded():
+    """Found: numpy's ArrayMemoryError (21.8 TiB for the (N, N, 3) separations)."""
+    with pytest.raises(qsr.MemoryLimitError, match=re.escape(
+            "the pair couplings of 1000000 positions (N×N matrices); for identical couplings "
+            "use DipoleArray.all_to_all")):
+        qsr.DipoleArray.chain(10 ** 6, 1.0, pumping=0.0)
+
+
+def test_bad_cavity_photon_number_without_kappa_is_flagged():
+    """Found: photon_number nan without a flag (BadCavityLaser built without kappa)."""
+    laser = qsr.BadCavityLaser(qsr.Ensemble.identical(3), collective_emission=2.5,
+                               emission=1.02, pumping=50.0)
+    ev = laser.evolve(T, "dicke", initial=(0.5, 0.5))
+    ss = laser.steadystate("dicke")
+    for res in (ev, ss):
+        assert np.all(np.isnan(res.photon_number))
+        assert res.checks["photon_number"].startswith("nan: the BadCavityLaser has no kappa")
+    assert np.isfinite(ss.photon_flux)
+
+
+def test_piqs_steady_state_without_rates():
+    """Found: SuperLU's RuntimeError 'failed to factorize matrix' from inside SciPy."""
+    cp = qsr.CollectivePumping(2, 0.0, 0.0)
+    with pytest.raises(ValueError, match=re.escape(
+            "steadystate(method='piqs'): the steady state is not unique (the Liouvillian is "
+            "singular); the rates that are zero: ['collective_emission', 'collective_pumping', "
+            "'emission', 'dephasing']")):
+        cp.steadystate("piqs")
+
+
+def test_single_output_time():
+    """Found: AttributeError/TypeError from solve_ivp's result for a one-point tlist."""
+    model = examples.driven_dicke(3, 1.0, 1.0, 0.1)[0]
+    sz = model.clusters.sum(model.clusters.atom.sz)
+    assert qsr.evolve(model, [0.5], "cumulant", e_ops=[sz]).values[0] == pytest.approx([-3.0])
+    arr = qsr.DipoleArray.chain(4, 0.3, pumping=1.0)
+    assert arr.evolve([0.5], "cumulant").values["inversion"] == pytest.approx([-0.5])
+    cp = qsr.CollectivePumping(3, 1.0, 0.5)
+    assert cp.evolve([0.5], "cumulant").jz == pytest.approx([-1.5])
+    assert cp.evolve([0.5], "piqs").jz == pytest.approx([-1.5])
+
+
+def test_all_to_all_dipoles_with_negative_pair_decay():
+    """Found: 'jump rate f_pair must be a real number >= 0' for two dipoles 1.94 λ apart
+    (f_ab < 0 is physical: f stays positive semidefinite); such arrays now take the explicit
+    route (full space, per-pair equations), and the cumulants agree with the exact result."""
+    arr = qsr.DipoleArray.chain(2, 1.9421613648177818, pumping=0.5)
+    assert arr.is_all_to_all and arr.f[0, 1] < 0
+    with pytest.raises(ValueError, match=re.escape(
+            "method='dicke' needs f_ab >= 0 (here f_ab = -0.02913: f_ab D[J⁻] would have a "
+            "negative rate); use 'full'")):
+        arr.steadystate("dicke")
+    exact = arr.steadystate("auto")
+    assert exact.method == "full"
+    approx = arr.steadystate("cumulant")
+    assert approx.values["inversion"] == pytest.approx(exact.values["inversion"], abs=1e-3)
+    ev = arr.evolve(T, "cumulant", initial="excited")
+    assert ev.values["inversion"][0] == pytest.approx(0.5)
+
+
+def test_g2_of_almost_no_light():
+    """Found: ZeroDivisionError in g⁽²⁾ = ⟨J⁺J⁺J⁻J⁻⟩/⟨J⁺J⁻⟩² when ⟨J⁺J⁻⟩² underflows (a
+    pump of 1.8e-271)."""
+    laser = qsr.BadCavityLaser(qsr.Ensemble.identical(1, g=0.0), collective_emission=1.0,
+                               emission=0.0, pumping=1.7914907741982275e-271)
+    ss = laser.steadystate("dicke")
+    assert np.isnan(ss.g2) and ss.excited_population[0] == pytest.approx(0.0)
+
+
+def test_exact_steady_state_with_a_negligible_rate_is_refused():
+    """Found: a 'steady state' with eigenvalue −5.6e14 returned silently (dephasing 7.5e-259
+    is the only process that makes it unique)."""
+    cp = qsr.CollectivePumping(5, 1.0, 1.0, dephasing=7.495108587682775e-259)
+    with pytest.raises(ValueError, match=re.escape(
+            "the linear system is numerically singular; the parameters ['dephasing'] are "
+            "below 1e-9 of the largest (1): set them to 0 or rescale")):
+        cp.steadystate("dicke")
+
+
+def test_laser_cumulant_with_a_negligible_pump_does_not_hang():
+    """Found: a hang (explicit relaxation over t = 200/R = 2e15 with steps ~ 1/κ)."""
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(1, g=1.0), kappa=1.0, emission=0.0,
+                                  pumping=1e-13)
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=re.escape(
+            "emission + pumping + dephasing = 1e-13 is below 1e-9 of the largest rate (1)")):
+        laser.steadystate("cumulant")
+    assert time.perf_counter() - t0 < 10
+
+
+def test_laser_cumulant_names_initial_for_dicke_states():
+    """Found: 'cumulant state must have length M²+3M+1 = 5, got shape (2,)' for
+    initial=(1.5, -0.5)."""
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(3, g=1.0), kappa=1.0, emission=0.1,
+                                  pumping=1.0)
+    with pytest.raises(ValueError, match=re.escape(
+            "initial must be None, 'ground', 'excited', a state vector or a cumulant "
+            "SteadyStateResult for method='cumulant' (product states only")):
+        laser.evolve(T, "cumulant", initial=(1.5, -0.5))
+
+
+def test_manifold_message_uses_the_current_names():
+    """Found: 'gamma and pump are both 0' (former names) from CollectivePumping."""
+    with pytest.raises(ValueError, match=re.escape(
+            "collective_emission and collective_pumping are both 0")):
+        qsr.CollectivePumping(1, 0.0, 0.0).steadystate()
