@@ -576,15 +576,12 @@ def _map_function(name):
 
 
 def _progress_name(progress_bar):
-    """QuTiP's progress-bar names; ``True`` picks a bar on a terminal, lines otherwise."""
-    if progress_bar is None or progress_bar is False or progress_bar == "":
-        return None
-    if progress_bar is True:
-        return "enhanced" if sys.stdout.isatty() else "text"
-    if progress_bar in ("text", "enhanced", "tqdm"):
-        return progress_bar
-    raise ValueError(f"progress_bar must be True/False, '', 'text', 'enhanced' or 'tqdm', "
-                     f"got {progress_bar!r}")
+    """QuTiP's progress-bar names; ``True`` is a one-line bar with ETA on a terminal and
+    plain lines (QuTiP's ``"text"``) otherwise."""
+    from ._progress import check_progress_bar
+    if progress_bar is True and sys.stdout.isatty():
+        return "enhanced"
+    return check_progress_bar(progress_bar)
 
 
 def _check_map_kw(map_kw):
