@@ -806,6 +806,17 @@ class SweepResult:
     def complete(self):
         return all(r is not None and r["status"] == "ok" for r in self.records)
 
+    def raise_if_incomplete(self, what="sweep"):
+        """Return ``self`` if every point succeeded; else raise :class:`SweepError` naming the
+        first failed or missing point (for callers that need the whole grid)."""
+        if self.failed:
+            r = self.failed[0]
+            raise SweepError(f"{what}: point {r['params']} failed: {r['error']}", r)
+        if self.missing:
+            raise SweepError(f"{what}: point {self.missing[0]} was not computed "
+                             f"({len(self.missing)} missing)")
+        return self
+
     @property
     def wall_time(self):
         """Seconds per point (``nan`` where not run)."""

@@ -451,6 +451,24 @@ def _krylov_poles(lu, s0, v, w, q):
     return s0 - 1 / theta[keep], (left * right)[keep], m
 
 
+def _grow_until_verified(build, checkpoints, exact, tol, q_max=640):
+    """Double the reduced model's size ``q`` (from 40) until its spectrum at the checkpoints
+    agrees with the exact values to ``tol``; ``build(q)`` returns ``(poles, residues, m)``
+    (``m < q``: an invariant subspace, exact).  Returns ``poles, residues, m, error``."""
+    q = 40
+    while True:
+        poles, res, m = build(q)
+        err = float(np.max(np.abs(lorentzian_sum(checkpoints, poles, res) - exact))
+                    / np.max(np.abs(exact)))
+        if err <= tol or m < q or q >= q_max:
+            break
+        q *= 2
+    if err > tol:
+        raise RuntimeError(f"reduced-order spectrum did not converge: relative error {err:.2e} "
+                           f"with {m} Krylov vectors (tolerance {tol:g})")
+    return poles, res, m, err
+
+
 def _krylov_spectrum(L, v, w, omega, tol=1e-8):
     """Reduced-order spectrum for a large sector, verified against direct solves.
 
@@ -468,21 +486,12 @@ def _krylov_spectrum(L, v, w, omega, tol=1e-8):
     ev = Lorentzians(poles, res)
     peak, width, _, _ = spectrum_features(ev, omega, hints=poles[strong].imag)
     lu = factorize((1j * peak * eye - L).tocsc())
-    q, err = 40, np.inf
     checkpoints = np.array([peak - width / 2, peak, peak + width / 2])
     # the LU at the peak is the expansion point's: only the half maxima need new ones
     exact = np.array([_direct(L, v, w, checkpoints[0]), 2 * np.real(w @ lu.solve(v)),
                       _direct(L, v, w, checkpoints[2])])
-    while True:
-        poles, res, m = _krylov_poles(lu, 1j * peak, v, w, q)
-        approx = lorentzian_sum(checkpoints, poles, res)
-        err = float(np.max(np.abs(approx - exact)) / np.max(np.abs(exact)))
-        if err <= tol or m < q or q >= 640:
-            break
-        q *= 2
-    if err > tol:
-        raise RuntimeError(f"reduced-order spectrum did not converge: relative error {err:.2e} "
-                           f"with {m} Arnoldi vectors (tolerance {tol:g})")
+    poles, res, m, err = _grow_until_verified(
+        lambda q: _krylov_poles(lu, 1j * peak, v, w, q), checkpoints, exact, tol)
     strong = np.abs(res) > 1e-8 * np.abs(res).max()
     info = {"mode": "shift-invert Arnoldi", "dimension": n, "krylov_dimension": m,
             "verified_relative_error": err, "expansion_point": peak}
@@ -518,34 +527,30 @@ def _block_krylov_spectrum(L, v, w, omega, blocks, tol=1e-8, q_max=640, inner_to
             V[:, j] = u / norm
         lam, Z = np.linalg.eig(V.conj().T @ (L @ V))
         res = (w @ V @ Z) * np.linalg.solve(Z, V.conj().T @ v)
-        return V, Lorentzians(lam, res), lam, res
+        return V, lam, res
 
     x0 = float(omega[np.argmin(np.abs(omega - np.median(omega)))])
     gs = _BlockGaussSeidel((1j * x0 * eye - L).tocsr(), blocks)
     V0 = (v / np.linalg.norm(v))[:, None].astype(complex)
-    V, ev, lam, res = model(x0, gs, V0, 40)
+    V, lam, res = model(x0, gs, V0, 40)
     strong = np.abs(res) > 1e-6 * np.abs(res).max()
-    peak, width, _, _ = spectrum_features(ev, omega, hints=lam[strong].imag)
+    peak, width, _, _ = spectrum_features(Lorentzians(lam, res), omega, hints=lam[strong].imag)
     if abs(peak - x0) > 2 * width:                 # far from the line: new blocks at the peak
         gs = _BlockGaussSeidel((1j * peak * eye - L).tocsr(), blocks)
         V = V0
     checkpoints = np.array([peak - width / 2, peak, peak + width / 2])
     exact = np.array([2 * np.real(w @ gs.solve((1j * x * eye - L).tocsr(), v))
                       for x in checkpoints])
-    q = 40
-    while True:
-        V, ev, lam, res = model(peak, gs, V, q)
-        err = float(np.max(np.abs(lorentzian_sum(checkpoints, lam, res) - exact))
-                    / np.max(np.abs(exact)))
-        if err <= tol or V.shape[1] < q or q >= q_max:
-            break
-        q *= 2
-    if err > tol:
-        raise RuntimeError(f"reduced-order spectrum did not converge: relative error {err:.2e} "
-                           f"with {V.shape[1]} vectors (tolerance {tol:g})")
+    basis = [V]
+
+    def build(q):
+        basis[0], lam, res = model(peak, gs, basis[0], q)
+        return lam, res, basis[0].shape[1]
+    lam, res, m, err = _grow_until_verified(build, checkpoints, exact, tol, q_max)
+    ev = Lorentzians(lam, res)
     strong = np.abs(res) > 1e-8 * np.abs(res).max()
     info = {"mode": "block-preconditioned Krylov + Galerkin", "dimension": n,
-            "krylov_dimension": V.shape[1], "verified_relative_error": err,
+            "krylov_dimension": m, "verified_relative_error": err,
             "expansion_point": peak, "blocks": int(gs.starts.size)}
     return ev, lam[strong].imag, info
 

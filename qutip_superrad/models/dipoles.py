@@ -742,10 +742,7 @@ def synchronization_map(N, pumping, collective_emission, *, method="dicke", emis
     task = SweepTask("dipoles", method, observables=keys, fixed={"N": N, "emission": gam})
     swept = sweep(task, {"pumping": list(W), "collective_emission": list(fe)}, map=map,
                   map_kw={"num_cpus": num_cpus} if num_cpus else None, store=store,
-                  progress_bar=progress_bar)
-    if swept.failed or swept.missing:
-        bad = (swept.failed or [{"params": swept.missing[0], "error": "missing"}])[0]
-        raise RuntimeError(f"synchronization_map: point {bad['params']} failed: {bad['error']}")
+                  progress_bar=progress_bar).raise_if_incomplete("synchronization_map")
     res = {"pumping": W, "collective_emission": fe, "N": N, "method": method}
     res.update({k: swept[k] for k in keys})
     return res

@@ -627,10 +627,7 @@ def phase_spread_map(N, delta_tilde, eta_tilde, t_final=None, map="serial", num_
     t0 = time.perf_counter()
     res = sweep(task, {"delta_tilde": list(dt), "eta_tilde": list(et)}, map=map,
                 map_kw={"num_cpus": num_cpus} if num_cpus else None, store=store,
-                progress_bar=progress_bar)
-    if res.failed or res.missing:
-        bad = (res.failed or [{"params": res.missing[0], "error": "missing"}])[0]
-        raise RuntimeError(f"phase_spread_map: point {bad['params']} failed: {bad['error']}")
+                progress_bar=progress_bar).raise_if_incomplete("phase_spread_map")
     secs = time.perf_counter() - t0
     return PhaseSpreadMap(N, dt, et, res["zeta"], res["synchronized"].astype(bool),
                           res["converged"].astype(bool), res["A"].astype(float),
