@@ -261,3 +261,21 @@ def test_newton_above_1000_real_unknowns_uses_the_sparse_lu():
     assert hist[-1] < 1e-9 * scal["kappa"] * max(1.0, np.max(np.abs(root)))
     ref = system.solver(scal, clusters, backend="c").steadystate({"y0": y})
     assert np.max(np.abs(root - ref.y)) < 1e-7 * np.max(np.abs(ref.y))
+
+
+def test_generated_c_borrows_the_jacobian_of_a_small_lowering(monkeypatch):
+    from qutip_superrad.cumulant.engine import solve
+
+    rng = np.random.default_rng(8)
+    system, clusters = _laser(3, rng)
+    c = system.solver(SCAL, clusters, backend="c")
+    sp = system.solver(SCAL, clusters, backend="sparse")
+    assert c.rhs.backend == "c" and c.has_jacobian
+    y = 0.5 * _state(c.n, rng)
+    assert np.max(np.abs((c.jacobian(y) - sp.jacobian(y)).toarray())) == 0.0
+    monkeypatch.setattr(solve, "JACOBIAN_MAX_TERMS", 10)     # too large to lower: none
+    c2 = system.solver(SCAL, clusters, backend="c")
+    assert not c2.has_jacobian
+    with pytest.raises(ValueError, match="no analytic Jacobian"):
+        c2.jacobian(y)
+    assert not system.solver(SCAL, clusters, backend="numpy").has_jacobian   # the oracle
