@@ -451,11 +451,11 @@ def _krylov_poles(lu, s0, v, w, q):
     return s0 - 1 / theta[keep], (left * right)[keep], m
 
 
-def _grow_until_verified(build, checkpoints, exact, tol, q_max=640):
-    """Double the reduced model's size ``q`` (from 40) until its spectrum at the checkpoints
+def _grow_until_verified(build, checkpoints, exact, tol, q_max=640, q0=40):
+    """Double the reduced model's size ``q`` (from ``q0``) until its spectrum at the checkpoints
     agrees with the exact values to ``tol``; ``build(q)`` returns ``(poles, residues, m)``
     (``m < q``: an invariant subspace, exact).  Returns ``poles, residues, m, error``."""
-    q = 40
+    q = q0
     while True:
         poles, res, m = build(q)
         err = float(np.max(np.abs(lorentzian_sum(checkpoints, poles, res) - exact))
@@ -532,7 +532,7 @@ def _block_krylov_spectrum(L, v, w, omega, blocks, tol=1e-8, q_max=640, inner_to
     x0 = float(omega[np.argmin(np.abs(omega - np.median(omega)))])
     gs = _BlockGaussSeidel((1j * x0 * eye - L).tocsr(), blocks)
     V0 = (v / np.linalg.norm(v))[:, None].astype(complex)
-    V, lam, res = model(x0, gs, V0, 40)
+    V, lam, res = model(x0, gs, V0, 16)         # each vector costs a GMRES solve: start small
     strong = np.abs(res) > 1e-6 * np.abs(res).max()
     peak, width, _, _ = spectrum_features(Lorentzians(lam, res), omega, hints=lam[strong].imag)
     if abs(peak - x0) > 2 * width:                 # far from the line: new blocks at the peak
@@ -546,7 +546,7 @@ def _block_krylov_spectrum(L, v, w, omega, blocks, tol=1e-8, q_max=640, inner_to
     def build(q):
         basis[0], lam, res = model(peak, gs, basis[0], q)
         return lam, res, basis[0].shape[1]
-    lam, res, m, err = _grow_until_verified(build, checkpoints, exact, tol, q_max)
+    lam, res, m, err = _grow_until_verified(build, checkpoints, exact, tol, q_max, q0=16)
     ev = Lorentzians(lam, res)
     strong = np.abs(res) > 1e-8 * np.abs(res).max()
     info = {"mode": "block-preconditioned Krylov + Galerkin", "dimension": n,
