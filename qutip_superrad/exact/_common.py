@@ -294,6 +294,8 @@ def solve_steady(L, trace_weights, pivots=(), blocks=None, direct_limit=20000, t
     if blocks is not None and n > direct_limit:
         try:
             x, info = _aggregated_gmres(A_all, t, blocks, tol, max_time=max_time)
+        except TimeLimitError:
+            raise
         except RuntimeError:                # a singular block: the steady state is not unique
             x, info = np.full(n, np.nan), {}
         tried = []
