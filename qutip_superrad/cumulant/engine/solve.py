@@ -273,16 +273,34 @@ class CumulantSolver:
         (``a†ᵐaᵐ`` and projectors ``σ_ii``, on distinct atoms) must also be ``≥ 0``.
         """
         worst = 0.0
-        for fam, o in zip(self.system.families, self.offsets):
-            fixed, trans = fam.pattern
-            if not all(t[0] == t[1] for t in trans):
-                continue
-            vals = y[o:o + self.M ** fam.slots]
-            if _dag_fixed(fixed) == fixed:
+        for fixed, sl, adjoint in self._diagonal_families():
+            vals = y[sl]
+            if adjoint:
                 worst = max(worst, float(np.max(np.abs(vals.imag), initial=0.0)))
             if positivity and all(f[0] == f[1] for _, f in fixed):
                 worst = max(worst, float(np.max(-vals.real, initial=0.0)))
         return worst
+
+    def _diagonal_families(self):
+        """``(fixed part, slice, self-adjoint)`` of the families whose cluster transitions
+        are all ``σ_ii``."""
+        for fam, o in zip(self.system.families, self.offsets):
+            fixed, trans = fam.pattern
+            if all(t[0] == t[1] for t in trans):
+                yield fixed, slice(o, o + self.M ** fam.slots), _dag_fixed(fixed) == fixed
+
+    def physical_part(self, y):
+        """``y`` with the imaginary parts of its self-adjoint moments removed.
+
+        Those imaginary parts are conserved by the equations (``d Im⟨A⟩/dt = 0`` for
+        ``A = A†``), so a start vector that has them (a random seed) relaxes to a point
+        of a spurious continuum that :meth:`steadystate` rightly refuses.
+        """
+        y = np.array(y, dtype=complex)
+        for _, sl, adjoint in self._diagonal_families():
+            if adjoint:
+                y[sl] = y[sl].real
+        return y
 
     def _check_finite(self, y, where):
         if not np.all(np.isfinite(y)):
