@@ -460,7 +460,7 @@ class CumulantSolver:
     def _tiny_parameters(self):
         """Parameters below 1e-9 of the largest rate: the time scales they set are beyond
         any relaxation (an ill-posed input rather than a failure of the method)."""
-        return sorted(k for k, v in self.params.items() if 0 < abs(v) < 1e-9 * self.rate_scale)
+        return sorted(k for k, v in self.params.items() if 0 < abs(v) <= 1e-9 * self.rate_scale)
 
     def steadystate(self, options=None):
         """Steady state by integration followed by Newton polishing.
@@ -504,6 +504,13 @@ class CumulantSolver:
             raise ValueError(f"cumulant steady state: the equations have no dynamics (the "
                              f"parameters {zero} are zero), so every state is stationary and "
                              "the steady state is not unique; make a rate > 0")
+        if opt["t_max"] is None and self._tiny_parameters():
+            # the default relaxation time 200/min(rate) would be ≥ 2e11 of the fastest time
+            # scale: an integration that runs for hours
+            raise ValueError(f"cumulant steady state: the parameters {self._tiny_parameters()} "
+                             f"are at most 1e-9 of the largest rate ({self.rate_scale:.3g}); "
+                             "relaxing over their time scale is hopeless: set them to 0, "
+                             "rescale, or give the option t_max")
         t0 = time.perf_counter()
         rates = [abs(v) for v in self.params.values() if v != 0]
         t_max = opt["t_max"] or 200.0 / max(min(rates) if rates else 1.0, 1e-12)
