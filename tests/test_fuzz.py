@@ -12,9 +12,7 @@ example passes when it either
   parameter, from the package's own code (not from inside NumPy/SciPy);
 
 anything else — a hang past the limit, another exception, a ``nan`` without a flag, an
-error raised inside NumPy/SciPy, a NumPy floating-point warning — fails.  One known open
-finding is let through and collected in ``KNOWN``: the cumulant engine's "steady state did
-not converge" (with its diagnostics) for some stable mean-field models.
+error raised inside NumPy/SciPy, a NumPy floating-point warning — fails.
 
 Two profiles: a short one (deterministic, every run, < 60 s) and a long one on demand
 (``pytest -m slow tests/test_fuzz.py``).
@@ -50,9 +48,6 @@ NAMES = ("kappa", "emission", "pumping", "dephasing", "cavity_dephasing", "cavit
          "progress_bar", "ntraj", "spacing", "pumping", "rabi", "t", "w", "strict",
          "truncation_tol", "order", "sectors", "detunings", "couplings", "positions",
          "frequencies", "rates", "f", "e_ops", "f_pair")
-
-#: messages of the known open finding (see ``run``), collected for the report
-KNOWN = []
 
 BAD_REALS = [-1.0, -1e-300, float("nan"), float("inf"), -float("inf"), "1", None, True]
 
@@ -140,14 +135,6 @@ def run(call):
         try:
             with np.errstate(divide="warn", over="warn", invalid="warn", under="ignore"):
                 result = call()
-        except RuntimeError as exc:
-            # Known open finding (reported, not fixed): the cumulant engine's steady state of
-            # some stable mean-field models (a driven atom with weak dephasing) is not
-            # confirmed as an attractor; it raises with its diagnostics, never hangs.
-            if "cumulant steady state did not converge" not in str(exc):
-                raise
-            KNOWN.append(str(exc))
-            return None
         except (ValueError, TypeError, qsr.MemoryLimitError) as exc:
             msg = str(exc)
             assert not _raised_inside_numpy(exc), \

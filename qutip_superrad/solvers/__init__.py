@@ -23,7 +23,10 @@ import functools
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+import numpy as np
+
 from .._threads import limited_blas
+from ..exact._common import NotUniqueError
 from . import cumulant as _cumulant
 from . import dicke as _dicke
 from . import full as _full
@@ -155,6 +158,20 @@ def _check_e_ops(model, e_ops):
         model.check_operator(op, f"e_ops[{k!r}]")
 
 
+def _dissipative_or_raise(model):
+    """Refuse a steady state of a model whose jump rates are all zero (unitary dynamics: no
+    unique steady state; the relaxation of an approximate method would oscillate for ever)."""
+    M = max(model.n_clusters, 1)
+    for rate, kind, _ in model.symbolic.jump_list:
+        values = [model._bind(rate, m) for m in range(M)] if kind == "each" else [model._bind(rate)]
+        if any(v != 0 for v in values):
+            return
+    zero = sorted(k for k, v in model.parameters.items() if np.all(np.asarray(v) == 0))
+    raise NotUniqueError("steadystate: every jump rate of the model is zero (the parameters "
+                         f"that are zero: {zero}): the dynamics is unitary and has no unique "
+                         "steady state; make a rate > 0 or use evolve")
+
+
 @limited_blas
 def steadystate(model, method: str = "auto", *, e_ops=None, options: dict | None = None, **kwargs):
     """Steady state of a :class:`~qutip_superrad.Model` by any method that fits it.
@@ -188,6 +205,7 @@ def steadystate(model, method: str = "auto", *, e_ops=None, options: dict | None
     """
     _check_model(model)
     _check_e_ops(model, e_ops)
+    _dissipative_or_raise(model)
     opts = _options(options, kwargs, None)
     m, opts = _pick(model, method, "steadystate", opts)
     res = m.steadystate(model, e_ops, opts)

@@ -127,7 +127,7 @@ def _seeded(solver, seed):
     if seed:
         rng = np.random.default_rng(0)
         y = y + seed * (rng.standard_normal(y.size) + 1j * rng.standard_normal(y.size))
-    return y
+    return solver.physical_part(y)
 
 
 _ACCEPTED = "None, 'ground', 'excited', a CumulantState or a state vector of the equations"

@@ -325,16 +325,34 @@ class CumulantSolver:
         (``a†ᵐaᵐ`` and projectors ``σ_ii``, on distinct atoms) must also be ``≥ 0``.
         """
         worst = 0.0
-        for fam, o in zip(self.system.families, self.offsets):
-            fixed, trans = fam.pattern
-            if not all(t[0] == t[1] for t in trans):
-                continue
-            vals = y[o:o + self.M ** fam.slots]
-            if _dag_fixed(fixed) == fixed:
+        for fixed, sl, adjoint in self._diagonal_families():
+            vals = y[sl]
+            if adjoint:
                 worst = max(worst, float(np.max(np.abs(vals.imag), initial=0.0)))
             if positivity and all(f[0] == f[1] for _, f in fixed):
                 worst = max(worst, float(np.max(-vals.real, initial=0.0)))
         return worst
+
+    def _diagonal_families(self):
+        """``(fixed part, slice, self-adjoint)`` of the families whose cluster transitions
+        are all ``σ_ii``."""
+        for fam, o in zip(self.system.families, self.offsets):
+            fixed, trans = fam.pattern
+            if all(t[0] == t[1] for t in trans):
+                yield fixed, slice(o, o + self.M ** fam.slots), _dag_fixed(fixed) == fixed
+
+    def physical_part(self, y):
+        """``y`` with the imaginary parts of its self-adjoint moments removed.
+
+        Those imaginary parts are conserved by the equations (``d Im⟨A⟩/dt = 0`` for
+        ``A = A†``), so a start vector that has them (a random seed) relaxes to a point
+        of a spurious continuum that :meth:`steadystate` rightly refuses.
+        """
+        y = np.array(y, dtype=complex)
+        for _, sl, adjoint in self._diagonal_families():
+            if adjoint:
+                y[sl] = y[sl].real
+        return y
 
     def _check_finite(self, y, where):
         if not np.all(np.isfinite(y)):
@@ -539,7 +557,7 @@ class CumulantSolver:
     def _tiny_parameters(self):
         """Parameters below 1e-9 of the largest rate: the time scales they set are beyond
         any relaxation (an ill-posed input rather than a failure of the method)."""
-        return sorted(k for k, v in self.params.items() if 0 < abs(v) < 1e-9 * self.rate_scale)
+        return sorted(k for k, v in self.params.items() if 0 < abs(v) <= 1e-9 * self.rate_scale)
 
     @limited_blas
     def steadystate(self, options=None):
@@ -584,6 +602,13 @@ class CumulantSolver:
             raise ValueError(f"cumulant steady state: the equations have no dynamics (the "
                              f"parameters {zero} are zero), so every state is stationary and "
                              "the steady state is not unique; make a rate > 0")
+        if opt["t_max"] is None and self._tiny_parameters():
+            # the default relaxation time 200/min(rate) would be ≥ 2e11 of the fastest time
+            # scale: an integration that runs for hours
+            raise ValueError(f"cumulant steady state: the parameters {self._tiny_parameters()} "
+                             f"are at most 1e-9 of the largest rate ({self.rate_scale:.3g}); "
+                             "relaxing over their time scale is hopeless: set them to 0, "
+                             "rescale, or give the option t_max")
         t0 = time.perf_counter()
         rates = [abs(v) for v in self.params.values() if v != 0]
         t_max = opt["t_max"] or 200.0 / max(min(rates) if rates else 1.0, 1e-12)
