@@ -7,6 +7,7 @@ and stops them on exit (also on errors).
 import contextlib
 import multiprocessing as mp
 import os
+import time
 
 
 def _spin():
@@ -26,3 +27,24 @@ def busy_cores(enabled=True, n=None):
     finally:
         for p in procs:
             p.terminate()
+
+
+def best_of(fn, repeat=1):
+    """``(best wall time of repeat calls, last result)``."""
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def run_with_load(ap, measure, argv=None):
+    """Add ``--loaded`` to the parser ``ap``, parse, and run ``measure(args)`` with every core
+    busy when it is given."""
+    ap.add_argument("--loaded", action="store_true",
+                    help="keep every core busy (one spinning process per core) while measuring")
+    args = ap.parse_args(argv)
+    with busy_cores(args.loaded):
+        return measure(args)
+

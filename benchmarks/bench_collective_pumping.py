@@ -21,7 +21,6 @@ Rates: ``collective_emission = γ``, ``collective_pumping = w`` (``emission``,
 import argparse
 import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -33,16 +32,7 @@ from qutip import piqs                                         # noqa: E402
 
 from qutip_superrad.models.collective_pumping import (         # noqa: E402
     CollectivePumping, hysteresis_loop)
-from _load import busy_cores                                   # noqa: E402
-
-
-def best_of(fn, repeat=3):
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+from _load import best_of, run_with_load                                   # noqa: E402
 
 
 def piqs_block(N, collective_emission, w):
@@ -58,11 +48,7 @@ def piqs_block(N, collective_emission, w):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
-    ap.add_argument("--loaded", action="store_true",
-                    help="keep every core busy (one spinning process per core) while measuring")
-    args = ap.parse_args()
-    with busy_cores(args.loaded):
-        measure(args)
+    run_with_load(ap, measure)
 
 
 def measure(args):

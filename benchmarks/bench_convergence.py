@@ -29,7 +29,7 @@ import numpy as np       # noqa: E402
 
 import qutip_superrad as qsr                                   # noqa: E402
 from qutip_superrad.convergence import converge_clusters      # noqa: E402
-from _load import busy_cores                                   # noqa: E402
+from _load import run_with_load                                   # noqa: E402
 
 SIGMA = 0.1
 PUMP_RANGE = (1e-5, 2.0)
@@ -107,11 +107,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small smoke run")
     ap.add_argument("--parts", default="rc,smooth,cost",
                     help="comma-separated subset of rc, smooth, cost (default: all)")
-    ap.add_argument("--loaded", action="store_true",
-                    help="keep every core busy (one spinning process per core) while measuring")
-    args = ap.parse_args()
-    with busy_cores(args.loaded):
-        measure(args)
+    run_with_load(ap, measure)
 
 
 def measure(args):

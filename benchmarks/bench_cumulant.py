@@ -24,7 +24,7 @@ import numpy as np       # noqa: E402
 
 import qutip_superrad as qsr                      # noqa: E402
 from qutip_superrad.cumulant import laser as cl   # noqa: E402
-from _load import busy_cores                                   # noqa: E402
+from _load import run_with_load                                   # noqa: E402
 
 
 def seed_laser(M, pumping=0.01):
@@ -78,11 +78,7 @@ def bench_solve(Ms, omega):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="small sizes only")
-    ap.add_argument("--loaded", action="store_true",
-                    help="keep every core busy (one spinning process per core) while measuring")
-    args = ap.parse_args(argv)
-    with busy_cores(args.loaded):
-        measure(args)
+    run_with_load(ap, measure, argv)
 
 
 def measure(args):

@@ -37,7 +37,6 @@ dt = time.perf_counter() - t0
 print(json.dumps({"time": dt, "n": float(r.photon_number),
                   "top": r.checks["truncation"]["top_fock_population"],
                   "iterations": r.checks["solver"].get("iterations"),
-                  "dim": r.stats["dimension"] if hasattr(r, "stats") else None,
                   "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20}))
 """
 

@@ -16,7 +16,6 @@ processes keep every core busy.
 Run:  python benchmarks/bench_dipole_trajectories.py [--ntraj 4] [--t-final 1.0] [--N 12]
 """
 import argparse
-import os
 import time
 
 import numpy as np

@@ -20,7 +20,7 @@ import numpy as np
 import qutip
 
 import qutip_superrad as qsr
-from _load import busy_cores
+from _load import run_with_load
 
 
 def timed(fn):
@@ -35,11 +35,7 @@ def main():
     ap.add_argument("--budget", type=float, default=60.0, help="time budget for (b), seconds")
     ap.add_argument("--only", choices=["a", "b", "c"], nargs="*", default=["a", "b", "c"],
                     help="run only these parts")
-    ap.add_argument("--loaded", action="store_true",
-                    help="keep every core busy (one spinning process per core) while measuring")
-    args = ap.parse_args()
-    with busy_cores(args.loaded):
-        measure(args)
+    run_with_load(ap, measure)
 
 
 def measure(args):

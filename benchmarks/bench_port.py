@@ -26,7 +26,6 @@ import os
 import platform
 import subprocess
 import sys
-import textwrap
 
 from _load import busy_cores
 

@@ -11,24 +11,14 @@ Usage: ``python benchmarks/bench_spin_cats.py [--realizations R] [--tmax T] [--n
 """
 import argparse
 import os
-import time
 
 import numpy as np
-from _load import busy_cores
+from _load import best_of, busy_cores
 import qutip
 
 from qutip_superrad.models.spin_cats import TwoBodyLossSpins, sample_detunings
 from qutip_superrad.models.spin_cats.exact import (
     _detuning_operator, cat_fidelity_dynamics, manifold_steady_state, stabilised_cat)
-
-
-def timed(f, repeat=1):
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = f()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def plain_fig2(N, eta, widths, tlist, R, seed=0):
@@ -50,14 +40,14 @@ def plain_fig2(N, eta, widths, tlist, R, seed=0):
 
 def run(label, R, tlist):
     print(f"--- {label} ---")
-    t, ss = timed(lambda: manifold_steady_state(100, 5.0), repeat=3)
+    t, ss = best_of(lambda: manifold_steady_state(100, 5.0), repeat=3)
     print(f"manifold N=100 steady state (eta=5): {t:.3f} s  |<a>| = {abs(ss.a):.4f}")
     x = np.linspace(-8, 8, 121)
-    t, _ = timed(lambda: ss.wigner(x, x), repeat=3)
+    t, _ = best_of(lambda: ss.wigner(x, x), repeat=3)
     print(f"Wigner 121x121 (boson dim 101):      {t:.3f} s")
     widths = (1e-3, 1e-2)
-    t_ours, res = timed(lambda: cat_fidelity_dynamics(8, 0.2, 1.0, widths, tlist, R, 0))
-    t_plain, plain = timed(lambda: plain_fig2(8, 0.2, widths, tlist, R))
+    t_ours, res = best_of(lambda: cat_fidelity_dynamics(8, 0.2, 1.0, widths, tlist, R, 0))
+    t_plain, plain = best_of(lambda: plain_fig2(8, 0.2, widths, tlist, R))
     print(f"Fig. 2 (N=8, {R} real. x 2 parities x 2 widths, {len(tlist)} times to "
           f"{tlist[-1]:g}): cat_fidelity_dynamics {t_ours:.2f} s, plain mesolve {t_plain:.2f} s, "
           f"ratio plain/ours = {t_plain / t_ours:.2f}; max |dF| = "

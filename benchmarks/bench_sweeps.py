@@ -13,12 +13,11 @@ Run:  python benchmarks/bench_sweeps.py [--quick]
 import os
 import sys
 import tempfile
-import time
 
 import numpy as np
 
 import qutip_superrad as qsr
-from _load import busy_cores
+from _load import best_of, busy_cores
 
 
 def trivial(x):
@@ -29,12 +28,6 @@ def laser_grid(n):
     return {"pumping": list(np.linspace(0.5, 3.0, n)), "coupling": list(np.linspace(0.5, 1.5, n))}
 
 
-def timed(fn):
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
-
-
 def main(quick=False):
     os.environ.pop("OPENBLAS_NUM_THREADS", None)
     n = 4 if quick else 8
@@ -43,8 +36,8 @@ def main(quick=False):
     print(f"1. {n * n} Dicke steady states, laser N = 20, nphot = 16")
     for loaded in (False, True):
         with busy_cores(loaded):
-            ts, rs = timed(lambda: qsr.sweep(task, laser_grid(n), progress_bar=False))
-            tp, rp = timed(lambda: qsr.sweep(task, laser_grid(n), map="parallel",
+            ts, rs = best_of(lambda: qsr.sweep(task, laser_grid(n), progress_bar=False))
+            tp, rp = best_of(lambda: qsr.sweep(task, laser_grid(n), map="parallel",
                                              map_kw={"num_cpus": 2}, progress_bar=False))
         assert np.array_equal(rs["photon_number"], rp["photon_number"])
         print(f"   {'loaded' if loaded else 'idle  '}: serial {ts:6.2f} s, 2 workers {tp:6.2f} s, "
@@ -53,16 +46,16 @@ def main(quick=False):
     m = 500 if quick else 2000
     with tempfile.TemporaryDirectory() as d:
         grid = {"x": list(np.arange(float(m)))}
-        t_mem, _ = timed(lambda: qsr.sweep(trivial, grid, progress_bar=False))
-        t_db, _ = timed(lambda: qsr.sweep(trivial, grid, store=os.path.join(d, "a.sqlite"),
+        t_mem, _ = best_of(lambda: qsr.sweep(trivial, grid, progress_bar=False))
+        t_db, _ = best_of(lambda: qsr.sweep(trivial, grid, store=os.path.join(d, "a.sqlite"),
                                           progress_bar=False))
         print(f"2. store overhead: {1e3 * (t_db - t_mem) / m:.3f} ms per point "
               f"({m} points: {t_mem:.2f} s in memory, {t_db:.2f} s with the store)")
 
         big = {"x": list(np.arange(10000.0))}
         path = os.path.join(d, "big.sqlite")
-        t_fill, _ = timed(lambda: qsr.sweep(trivial, big, store=path, progress_bar=False))
-        t_res, res = timed(lambda: qsr.sweep(trivial, big, store=path, progress_bar=False))
+        t_fill, _ = best_of(lambda: qsr.sweep(trivial, big, store=path, progress_bar=False))
+        t_res, res = best_of(lambda: qsr.sweep(trivial, big, store=path, progress_bar=False))
         assert res.complete
         print(f"3. resume of a finished 10 000-point store: {t_res:.2f} s (filling it: "
               f"{t_fill:.1f} s)")

@@ -11,7 +11,6 @@ Run:  python benchmarks/bench_threads.py
 import os
 import subprocess
 import sys
-import time
 
 from _load import busy_cores
 

@@ -105,7 +105,7 @@ def _task(args, flags):
 
 
 def run_model_sweep(args, flags, out=None, err=None):
-    """Run the sweep described by the parsed flags; returns ``(report, exit status)``."""
+    """Run the sweep described by the parsed flags; returns ``(report, SweepResult, exit status)``."""
     import qutip_superrad as qsr
     out, err = out or sys.stdout, err or sys.stderr
     if not args.grid:

@@ -275,8 +275,6 @@ def _observe(res, name):
 
 def _plain(value, name):
     """A JSON-able number or nested list; real when the imaginary part is round-off."""
-    if callable(value):
-        value = value()
     arr = np.asarray(value)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
                                    or arr.dtype == bool):
