@@ -422,15 +422,19 @@ class WignerResult:
 @limited_blas
 def hp_wigner(N=100, etas=(5.0, 12.0), Gamma2=1.0, xvec=None, yvec=None, *, t_obs=None):
     """Wigner functions (``qutip.wigner``, ``α = (x + ip)/√2``) of the steady HP boson states."""
-    N = check_int("N", N, minimum=1)
     xvec = np.linspace(-8, 8, 121) if xvec is None else _grid("xvec", xvec)
     yvec = xvec if yvec is None else _grid("yvec", yvec)
+    N, etas, states = _steady_states(N, etas, Gamma2, t_obs)
+    return WignerResult(N, etas, xvec, yvec, [s.wigner(xvec, yvec) for s in states], states)
+
+
+def _steady_states(N, etas, Gamma2, t_obs):
+    """``(N, etas, [ManifoldSteadyState, ...])`` of the Wigner figures."""
+    N = check_int("N", N, minimum=1)
     etas = tuple(float(e) for e in np.atleast_1d(etas))
     if not etas:
         raise ValueError("etas must not be empty")
-    states = [manifold_steady_state(N, e, Gamma2, t_obs=t_obs) for e in etas]
-    W = [s.wigner(xvec, yvec) for s in states]
-    return WignerResult(N, etas, xvec, yvec, W, states)
+    return N, etas, [manifold_steady_state(N, e, Gamma2, t_obs=t_obs) for e in etas]
 
 
 @dataclass
@@ -481,13 +485,9 @@ def sphere_wigner(N=100, etas=(5.0, 12.0), Gamma2=1.0, theta=None, phi=None, *, 
     -------
     SphereWignerResult
     """
-    N = check_int("N", N, minimum=1)
     theta = np.linspace(0, np.pi, 91) if theta is None else _grid("theta", theta)
     phi = np.linspace(-np.pi, np.pi, 181) if phi is None else _grid("phi", phi)
-    etas = tuple(float(e) for e in np.atleast_1d(etas))
-    if not etas:
-        raise ValueError("etas must not be empty")
-    states = [manifold_steady_state(N, e, Gamma2, t_obs=t_obs) for e in etas]
+    N, etas, states = _steady_states(N, etas, Gamma2, t_obs)
     return SphereWignerResult(N, etas, theta, phi, [s.spin_wigner(theta, phi) for s in states],
                               states)
 
