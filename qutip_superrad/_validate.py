@@ -25,6 +25,12 @@ class MemoryLimitError(MemoryError):
     """Raised when a representation would exceed the configured memory limit."""
 
 
+class ConvergenceError(RuntimeError):
+    """Raised when a solver stops without converging; the message carries the diagnostics
+    (residual, iterations, what was tried) and what to try next.  A physical outcome such
+    as a limit cycle (no stable steady state) ends here too."""
+
+
 class TimeLimitError(RuntimeError):
     """Raised when an iterative or integrating solver exceeds its ``max_time`` or step
     limit; the message says where it stopped (time reached, iterations, residual)."""

@@ -49,7 +49,7 @@ import scipy.sparse as sp
 
 from .. import _kernels
 from .._progress import Monitor, Progress
-from .._validate import check_grid, check_int, check_options, check_real
+from .._validate import ConvergenceError, check_grid, check_int, check_options, check_real
 from ..results import EvolutionResult, SteadyStateResult
 from ..spectrum import pole_spectrum
 
@@ -691,7 +691,7 @@ def _steadystate(laser, opt):
                "'photon_number_spread' of the evolution seed) — try evolve() to inspect the "
                "dynamics")
         if opt["strict"]:
-            raise RuntimeError(msg)
+            raise ConvergenceError(msg)
         warnings.warn(msg, RuntimeWarning, stacklevel=2)
     x = red.full_state(y)
     F = rhs(x, par, backend=opt["backend"])
@@ -701,7 +701,7 @@ def _steadystate(laser, opt):
         checks["converged"] = False
         msg = f"cumulant steady state residual {checks['residual']:.3g} above residual_tol"
         if opt["strict"]:
-            raise RuntimeError(msg)
+            raise ConvergenceError(msg)
         warnings.warn(msg, RuntimeWarning, stacklevel=2)
     if n_seeds > 1:
         distinct = [y]

@@ -839,7 +839,7 @@ class PairCumulants:
         while not converged:
             elapsed = time.perf_counter() - start
             if it >= opts["maxiter"] or (limit is not None and elapsed > limit):
-                raise RuntimeError(
+                raise V.ConvergenceError(
                     f"PairCumulants.steadystate (order 2, N = {N}) did not converge: residual "
                     f"max|dy/dt|/rate = {r:.3g} (tol {tol:.3g}) after {it} steps and "
                     f"{elapsed:.3g} s (max_time {limit}, maxiter {opts['maxiter']}); "
@@ -999,7 +999,7 @@ class PairCumulants:
                     return PairState(1, x[2 * N:3 * N].copy(), sm=x[:N] + 1j * x[N:2 * N],
                                      frequency=float(x[3 * N]), stats=stats)
             if t_done >= t_relax:
-                raise RuntimeError(
+                raise V.ConvergenceError(
                     f"PairCumulants.steadystate (order 1, N = {N}) found no rotating steady "
                     f"state: last Newton residual {last} after relaxing to t = {t_done:.3g} "
                     f"({time.perf_counter() - start:.3g} s; order parameter {abs(Zc):.3g}, "

@@ -9,7 +9,8 @@ from scipy.sparse import linalg as spla
 from ..results import SpectrumResult
 from ..spectrum import Lorentzians, lorentzian_sum, spectrum_features
 from .._progress import Progress
-from .._validate import TimeLimitError, check_grid, check_int, check_real, check_time_limit
+from .._validate import (ConvergenceError, TimeLimitError, check_grid, check_int, check_real,
+                         check_time_limit)
 
 __all__ = ["TruncationWarning", "solve_steady", "check_truncation", "check_steady_options",
            "check_evolve_options", "qrt_spectrum", "propagate", "STEADY_OPTIONS", "EVOLVE_OPTIONS"]
@@ -101,7 +102,7 @@ class _BlockGaussSeidel:
         y, info = spla.gmres(A, b, M=M, rtol=tol, atol=0.0, restart=restart, maxiter=maxiter,
                              callback=tick, callback_type="pr_norm")
         if info != 0:
-            raise RuntimeError(f"block-preconditioned GMRES did not converge in {count[0]} "
+            raise ConvergenceError(f"block-preconditioned GMRES did not converge in {count[0]} "
                                f"iterations (dimension {A.shape[0]}, tolerance {tol:g})")
         return y
 
@@ -310,7 +311,7 @@ def solve_steady(L, trace_weights, pivots=(), blocks=None, direct_limit=20000, t
     residual = float(np.max(np.abs(L @ x)))
     scale = float(abs(L).max()) * float(np.max(np.abs(x)))
     if info.get("gmres_info", 0) != 0 and residual / scale > 1e-10:
-        raise RuntimeError(f"iterative steady-state solve did not converge: {info}, "
+        raise ConvergenceError(f"iterative steady-state solve did not converge: {info}, "
                            f"relative residual {residual / scale:.2e}")
     return x, residual / scale, info
 
@@ -466,7 +467,7 @@ def _grow_until_verified(build, checkpoints, exact, tol, q_max=640, q0=40):
             break
         q *= 2
     if err > tol:
-        raise RuntimeError(f"reduced-order spectrum did not converge: relative error {err:.2e} "
+        raise ConvergenceError(f"reduced-order spectrum did not converge: relative error {err:.2e} "
                            f"with {m} Krylov vectors (tolerance {tol:g})")
     return poles, res, m, err
 

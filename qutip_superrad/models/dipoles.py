@@ -47,7 +47,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._progress import qutip_progress_bar
-from .._validate import PROGRESS_RENAMES, check_int, check_rate, check_real, renamed_keywords
+from .._validate import (PROGRESS_RENAMES, ConvergenceError, check_int, check_rate, check_real,
+                         renamed_keywords)
 
 __all__ = ["DipoleArray", "dipolar_couplings", "chain_positions", "square_lattice_positions",
            "power_law_decay", "MAGIC_ANGLE", "mean_field_order_parameter",
@@ -883,7 +884,7 @@ def pair_decay_rates(N, pumping, collective_emission, *, method="dicke", emissio
             if done:
                 break
         else:
-            raise RuntimeError(f"pair_decay_rates: the fitted γ did not settle at W = {w:g} "
+            raise ConvergenceError(f"pair_decay_rates: the fitted γ did not settle at W = {w:g} "
                                f"(last {rate:.6g})")
         if abs(z[0]) <= 1e-12:
             out["gamma"][i], out["residual"][i], out["defined"][i] = np.nan, np.nan, False

@@ -251,7 +251,7 @@ class DickeFockSpace:
         self.N = sum(self.counts)
         self.cutoffs = tuple(int(c) for c in cutoffs)
         self.sector, self.modulus, self.symmetric = int(sector), int(modulus), bool(symmetric)
-        K, C = len(self.cutoffs), len(self.counts)
+        K = len(self.cutoffs)
         self._radix = self.cutoffs + tuple(n + 1 for n in self.counts)
         self._S = int(np.prod(self._radix, dtype=float))
         self._block_radix = tuple(1 if symmetric else n // 2 + 1 for n in self.counts)

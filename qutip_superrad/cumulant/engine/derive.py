@@ -218,8 +218,9 @@ class Model:
                 subs.update(s for s in f.subsystems if not hasattr(s, "clusters"))
         self.parameter_names = {n for n in names if "[" not in n}
         if len(found) > 1:
-            raise ValueError("a model may use one Clusters object (got "
-                             f"{len(found)})")
+            raise ValueError(f"a model may use one Clusters object (got {len(found)}); two "
+                             "species with the same levels are two clusters of one Clusters, "
+                             "their couplings per-cluster parameters (zero on the other)")
         self.clusters = next(iter(found)) if found else None
         self.subsystems = sorted(subs) + ([self.clusters.atom] if self.clusters else [])
 

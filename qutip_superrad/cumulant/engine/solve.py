@@ -43,7 +43,7 @@ import scipy.linalg as sla
 
 from ..._progress import Monitor
 from ..._threads import limited_blas
-from ..._validate import TimeLimitError, check_grid, check_options, check_real
+from ..._validate import ConvergenceError, TimeLimitError, check_grid, check_options, check_real
 from ...spectrum import pole_spectrum
 from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
@@ -679,7 +679,7 @@ class CumulantSolver:
         if not ok:
             extra = (f"; Newton found only unstable fixed points (growth rate {unstable:.3g})"
                      if unstable is not None else "")
-            raise RuntimeError(f"cumulant steady state did not converge: residual {res:.3g} "
+            raise ConvergenceError(f"cumulant steady state did not converge: residual {res:.3g} "
                                f"(tolerance {opt['tol'] * self.rate_scale:.3g}, relative to "
                                f"the largest moment) after t = {t_done:.3g}{extra}; the "
                                "dynamics may oscillate (limit cycle) or the truncation may have "
