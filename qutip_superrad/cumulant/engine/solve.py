@@ -40,6 +40,7 @@ import warnings
 
 import numpy as np
 import scipy.linalg as sla
+import scipy.sparse as sp
 
 from ..._progress import Monitor
 from ..._threads import limited_blas
@@ -49,6 +50,7 @@ from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
 from .ir import (ClosedEquations, _NotClosed, _Vanishes, _dag_fixed, _family_terms, _make_family, _slotify,
                  _split, cumulant_expansion, moment_order)
+from .regression import DENSE_EIG_MAX, Resolvent, propagate, regression_modes
 
 __all__ = ["CumulantSolver", "CumulantState", "CumulantEvolution"]
 
@@ -146,7 +148,9 @@ _SS_DEFAULTS = {"t_max": None, "tol": 1e-10, "maxiter": 50, "rtol": 1e-8, "atol"
 _ACCEPT = ("attractor", "stable", "any")
 _EV_DEFAULTS = {"rtol": 1e-8, "atol": 1e-10, "method": "RK45", "max_step": np.inf,
                 "max_time": None, "progress_bar": None}
-_SP_DEFAULTS = {"operator": None, "state": None, "steadystate": None, "reference": None}
+_SP_DEFAULTS = {"operator": None, "state": None, "steadystate": None, "reference": None,
+                "method": "poles"}
+_SP_METHODS = ("poles", "resolvent")
 
 
 JACOBIAN_MAX_TERMS = 50_000
@@ -520,8 +524,6 @@ class CumulantSolver:
         Chain rule through :meth:`_reduction`: kept rows, and the columns of a
         mirrored entry ``z[dst] = conj(z[src])`` added to those of ``src``.
         """
-        import scipy.sparse as sp
-
         N, n = self.n, keep.size
         col = np.full(N, -1)
         col[keep] = np.arange(n)
@@ -701,8 +703,14 @@ class CumulantSolver:
     def _qrt(self, operator):
         cache = self._qrt_cache
         if operator not in cache:
+            from .lower import MAX_CONCRETE_TERMS, concrete_term_count
+
             qs = qrt_system(self.system, operator)
-            r = make_rhs(qs, self.M, "numpy")
+            # the sparse lowering gives the regression matrix analytically (one Jacobian
+            # evaluation); NumPy column by column only beyond the lowering's limit
+            backend = "sparse" if concrete_term_count(qs, self.M) <= MAX_CONCRETE_TERMS \
+                else "numpy"
+            r = make_rhs(qs, self.M, backend)
             r.bind(_pack_params(qs, self.params, self.clusters, self.M))
             cache[operator] = (qs, r)
         return cache[operator]
@@ -713,36 +721,75 @@ class CumulantSolver:
 
         ``S(ω) = 2 Re ∫₀^∞ e^{−iωτ} ⟨δB†(τ) δB(0)⟩ dτ`` with ``δB = B − ⟨B⟩``
         (coherent part removed; its weight ``|⟨B⟩|²`` is in
-        ``checks["coherent"]``).  Options: ``operator`` (``B``, default the
-        annihilation operator of the model's mode), ``state`` (a
-        :class:`CumulantState`), ``steadystate`` (options for it).
+        ``checks["coherent"]``).
+
+        Parameters
+        ----------
+        omega : array_like
+            Increasing frequencies.
+        options : dict, optional
+            ``operator`` (``B``, default the annihilation operator of the model's
+            mode), ``state`` (a :class:`CumulantState`), ``steadystate`` (options
+            for it), ``reference`` (see :meth:`qrt_matrix`), ``method``:
+            ``"poles"`` (default: poles and residues of the regression matrix, so
+            the cost does not grow with ``len(omega)``; falls back to the
+            resolvent when the eigenvectors are ill-conditioned, the reason in
+            ``checks["fallback"]``) or ``"resolvent"`` (one sparse solve per
+            frequency: the oracle).
 
         Returns
         -------
         SpectrumResult
+            ``checks["spectrum_method"]`` is the method used; ``checks["eigvec_rcond"]``
+            and ``checks["probe_error"]`` the conditioning checks of the poles.
         """
         opt = check_options(options, _SP_DEFAULTS, "cumulant spectrum")
         omega = check_grid("omega", omega)
-        ss, lam, res, coherent, size = self._qrt_modes(opt)
-        out = pole_spectrum(omega, lam, res, "cumulant-engine",
-                            hints=lam.imag[np.argsort(-lam.real)[:5]],
-                            checks={"coherent": coherent, "qrt_size": size},
-                            scale=abs(coherent))
-        out.steady_state = ss
+        q = self._qrt_modes(opt, probes=omega[[0, omega.size // 2, -1]])
+        checks = {"coherent": q["coherent"], "qrt_size": q["size"],
+                  "spectrum_method": q["method"], "fallback": q["fallback"],
+                  "eigvec_rcond": q["eigvec_rcond"], "probe_error": q["probe_error"]}
+        lam = q["poles"]
+        hints = lam.imag[np.argsort(-lam.real)[:5]] if lam is not None else ()
+        if q["method"] == "poles":
+            out = pole_spectrum(omega, lam, q["residues"], "cumulant-engine", hints=hints,
+                                checks=checks, scale=abs(q["coherent"]))
+        else:
+            out = pole_spectrum(omega, np.zeros(0) if lam is None else lam, q["du"],
+                                "cumulant-engine", hints=hints, checks=checks,
+                                scale=abs(q["coherent"]),
+                                evaluate=Resolvent(q["A"], q["e"], q["du"]))
+        out.steady_state = q["state"]
         return out
 
-    def _qrt_modes(self, opt):
-        """Steady state, poles ``λ_k`` and residues ``c_k`` of ``⟨δB†(τ)δB(0)⟩ = Σ c_k e^{λ_k τ}``."""
+    def _qrt_modes(self, opt, probes=()):
+        """Regression data of ``⟨δB†(τ)δB(0)⟩ = Σ c_k e^{λ_k τ}``: a dict with the steady
+        ``state``, ``A``, ``e``, ``du`` (``u0 − u∞``), ``coherent``, ``size``, ``poles``,
+        ``residues`` and ``method`` (``"poles"``, or ``"resolvent"`` with the
+        ``fallback`` reason when the residues are not trusted)."""
+        method = opt["method"]
+        if method not in _SP_METHODS:
+            raise ValueError(f"option 'method' must be one of {_SP_METHODS}, got {method!r}")
         ss = opt["state"] or self.steadystate(opt["steadystate"])
         if not isinstance(ss, CumulantState):
             raise TypeError("option 'state' must be a CumulantState of this solver")
         A, u0, uinf, e, _ = self.qrt_matrix(ss, opt["operator"], opt["reference"])
-        lam, V = np.linalg.eig(A)
-        if np.any(lam.real >= 0):
+        q = {"state": ss, "A": A, "e": e, "du": u0 - uinf, "coherent": complex(e @ uinf),
+             "size": A.shape[0], "fallback": None, "eigvec_rcond": float("nan"),
+             "probe_error": float("nan"), "residues": None}
+        if method == "poles":
+            lam, res, info = regression_modes(A, q["du"], e, probes)
+            q.update(info)
+        else:
+            lam = (np.linalg.eigvals(A.toarray()) if A.shape[0] <= DENSE_EIG_MAX else None)
+        if lam is not None and np.any(lam.real >= 0):
             raise ValueError(f"regression matrix has a non-decaying pole (max Re λ = "
                              f"{lam.real.max():.3g}); the correlation does not decay")
-        res = (e @ V) * np.linalg.solve(V, u0 - uinf)
-        return ss, lam, res, complex(e @ uinf), A.shape[0]
+        if method == "poles" and q["fallback"] is None:
+            q.update(poles=lam, residues=res, method="poles")
+        else:
+            q.update(poles=lam, method="resolvent")
+        return q
 
     @limited_blas
     def correlation(self, taulist, options=None):
@@ -753,7 +800,9 @@ class CumulantSolver:
         taulist : array_like
             Non-negative delays.
         options : dict, optional
-            As for :meth:`spectrum` (``operator``, ``state``, ``steadystate``).
+            As for :meth:`spectrum` (``operator``, ``state``, ``steadystate``,
+            ``reference``, ``method``; ``"resolvent"`` and the fallback of
+            ``"poles"`` propagate with sparse matrix exponentials instead).
 
         Returns
         -------
@@ -765,13 +814,19 @@ class CumulantSolver:
         tau = np.asarray(taulist, dtype=float)
         if tau.ndim != 1 or not np.all(np.isfinite(tau)) or np.any(tau < 0):
             raise ValueError("taulist must be a 1-D array of finite delays >= 0")
-        _, lam, res, coherent, _ = self._qrt_modes(opt)
-        return coherent + np.exp(np.outer(tau, lam)) @ res
+        q = self._qrt_modes(opt)
+        if q["method"] == "poles":
+            return q["coherent"] + np.exp(np.outer(tau, q["poles"])) @ q["residues"]
+        return q["coherent"] + propagate(q["A"], q["du"], q["e"], tau)
 
     def qrt_matrix(self, state, operator=None, reference=None):
         """``(A, u0, u∞, e, system)`` of ``d/dτ u = A u + b`` for ``u = ⟨Y(τ)B⟩``.
 
-        ``e`` selects ``Y = B†``; ``u∞ = −A⁻¹b`` is the ``τ → ∞`` limit.
+        ``A`` is a ``scipy.sparse`` CSR matrix: the analytic derivative of the
+        sparse lowering of the regression equations (column by column from the
+        NumPy right-hand side when they are too large to lower,
+        :meth:`_qrt_matrix_columns`).  ``e`` selects ``Y = B†``; ``u∞ = −A⁻¹b``
+        is the ``τ → ∞`` limit.
 
         ``reference = {"rate": ν, "charges": {subsystem: charge(s)}}`` measures the
         correlation against a stable reference instead of the model's rotating
@@ -784,6 +839,8 @@ class CumulantSolver:
         ``ν`` is a number or the name of a model parameter.  The coherent part
         ``⟨B†⟩⟨B⟩`` is kept as in the model's frame.
         """
+        from scipy.sparse.linalg import splu
+
         qs, r = self._qrt(operator)
         M = self.M
         offs, ntot = layout(qs, M)
@@ -792,14 +849,11 @@ class CumulantSolver:
         base[:nss] = state.y
         b = r(base)[nss:]
         m = ntot - nss
-        A = np.empty((m, m), complex)
-        for j in range(m):
-            v = base.copy()
-            v[nss + j] = 1.0
-            A[:, j] = r(v)[nss:] - b
+        A = self._qrt_matrix_lowered(r, base, nss, m) if hasattr(r, "wirtinger") else \
+            self._qrt_matrix_columns(r, base, nss, m)
         if reference is not None:
-            A += np.diag(self._reference_shift(qs, offs, nss, m, reference))
-        uinf = -np.linalg.solve(A, b) if np.any(b) else np.zeros(m, complex)
+            A = (A + sp.diags(self._reference_shift(qs, offs, nss, m, reference))).tocsr()
+        uinf = -splu(A.tocsc()).solve(b) if np.any(b) else np.zeros(m, complex)
         # u0 = ⟨Y B⟩ at equal times
         u0 = np.zeros(m, complex)
         for fam in qs.families[len(self.system.families):]:
@@ -810,6 +864,27 @@ class CumulantSolver:
         fam, _, _ = qs.lookup_corr(next(iter(qs.B.dag().terms)))
         e[offs[fam.index] - nss] = 1.0
         return A, u0, uinf, e, qs
+
+    @staticmethod
+    def _qrt_matrix_lowered(r, base, nss, m):
+        """Regression matrix from the Wirtinger derivatives of the lowered equations."""
+        rows, cols, dy, dyc = r.wirtinger(base)
+        sel = (rows >= nss) & (cols >= nss)
+        if np.any(dyc[sel]):
+            raise RuntimeError("regression equations depend on conjugated correlations")
+        return sp.csr_matrix((dy[sel], (rows[sel] - nss, cols[sel] - nss)), shape=(m, m))
+
+    @staticmethod
+    def _qrt_matrix_columns(r, base, nss, m):
+        """Regression matrix column by column from the right-hand side (the oracle of
+        :meth:`_qrt_matrix_lowered`; ``m + 1`` evaluations)."""
+        b = r(base)[nss:]
+        A = np.empty((m, m), complex)
+        for j in range(m):
+            v = base.copy()
+            v[nss + j] = 1.0
+            A[:, j] = r(v)[nss:] - b
+        return sp.csr_matrix(A)
 
     def _reference_shift(self, qs, offs, nss, m, reference):
         """Diagonal ``ν (m m₀ − ½ m₀²)`` per regression family (see :meth:`qrt_matrix`)."""
