@@ -146,6 +146,7 @@ class CumulantEvolution(_Values):
 _SS_DEFAULTS = {"t_max": None, "tol": 1e-10, "maxiter": 50, "rtol": 1e-8, "atol": 1e-10,
                 "y0": None, "accept": "attractor", "max_time": 600.0}
 _ACCEPT = ("attractor", "stable", "any")
+_SSG_DEFAULTS = dict(_SS_DEFAULTS, continuation=True, progress_bar=None)
 _EV_DEFAULTS = {"rtol": 1e-8, "atol": 1e-10, "method": "RK45", "max_step": np.inf,
                 "max_time": None, "progress_bar": None}
 _SP_DEFAULTS = {"operator": None, "state": None, "steadystate": None, "reference": None,
@@ -243,17 +244,29 @@ class CumulantSolver:
         _check_jump_rates(system.model, params, clusters, M)
         self.system = system
         self.M = M
-        self.params = params
         self.clusters = clusters
-        self.pvec = _pack_params(system, params, clusters, M)
         self.rhs = make_rhs(system, M, backend)
-        self.rhs.bind(self.pvec)
         self.offsets, self.n = layout(system, M)
         self._qrt_cache = {}
         self._jac_rhs = None
-        self.rate_scale = max([abs(v) for v in params.values()]
+        self._bind(params)
+
+    def _bind(self, params):
+        """Bind scalar parameter values (validated) to every evaluator of this solver.
+
+        The lowered or compiled equations are kept; only their coefficients change
+        (what :meth:`steadystate_grid` and :meth:`evolve_grid` rely on).
+        """
+        self.params = dict(params)
+        self.pvec = _pack_params(self.system, self.params, self.clusters, self.M)
+        self.rhs.bind(self.pvec)
+        if self._jac_rhs:
+            self._jac_rhs.bind(self.pvec)
+        for qs, r in self._qrt_cache.values():
+            r.bind(_pack_params(qs, self.params, self.clusters, self.M))
+        self.rate_scale = max([abs(v) for v in self.params.values()]
                               + [float(np.max(np.abs(np.asarray(v, float))))
-                                 for k, v in clusters.items() if k != "N"] + [1e-300])
+                                 for k, v in self.clusters.items() if k != "N"] + [1e-300])
         if self.rate_scale <= 1e-200 and self.n:
             # every rate is a plain number of the equations (no named parameters): take
             # the scale from the right-hand side itself (a finite-difference Jacobian norm)
@@ -594,6 +607,110 @@ class CumulantSolver:
                              f"the largest rate ({self.rate_scale:.3g}); the dynamics they "
                              f"drive does not settle ({exc}); set them to 0 or rescale") from None
 
+    @limited_blas
+    def steadystate_grid(self, params_grid, options=None):
+        """Steady states on a grid of scalar parameters, with one lowered system.
+
+        Parameters
+        ----------
+        params_grid : dict
+            ``{name: 1-D values}`` of scalar parameters; the grid is their
+            Cartesian product (axes in the order given).  The other parameters
+            and the clusters keep this solver's values.  Unknown names,
+            non-finite values and jump rates that are negative at some point
+            raise ``ValueError`` naming the parameter, before any solve.
+        options : dict, optional
+            Those of :meth:`steadystate` (for every point), and
+            ``continuation`` (default ``True``: Newton from the steady state of
+            the previous point, a grid neighbour; accepted under the same
+            residual, stability and physicality conditions, otherwise the point
+            is solved from scratch) and ``progress_bar`` (QuTiP's values).
+
+        Returns
+        -------
+        CumulantGrid
+            ``grid["a† a"]`` shaped like the grid; per-point ``status``,
+            ``errors``, ``newton_iterations``, ``continued``, ``wall_time``
+            (see :mod:`.grid`).  A point that fails does not stop the grid.
+
+        Notes
+        -----
+        Continuation follows a branch of fixed points: in a bistable region it
+        keeps the attractor connected to the previous point.  Above 1000 real
+        unknowns the stability of a continued root is not checked (as after a
+        relaxation in :meth:`steadystate`).
+        """
+        from .grid import run_grid
+
+        opt = check_options(options, _SSG_DEFAULTS, "cumulant steadystate_grid")
+        if opt["accept"] not in _ACCEPT:
+            raise ValueError(f"option 'accept' must be one of {_ACCEPT}, got {opt['accept']!r}")
+        if not isinstance(opt["continuation"], bool):
+            raise TypeError(f"option 'continuation' must be True or False, got "
+                            f"{opt['continuation']!r}")
+        single = {k: opt[k] for k in _SS_DEFAULTS}
+
+        def work(idx, params, previous):
+            spent = 0
+            if opt["continuation"] and previous is not None:
+                state, spent = self._continue(previous.y, single)
+                if state is not None:
+                    return state, spent, True
+            state = self.steadystate(single)
+            return state, spent + state.info["newton_iterations"], False
+
+        return run_grid(self, "steadystate", params_grid, work, opt["progress_bar"])
+
+    def _continue(self, y, opt):
+        """``(state or None, Newton iterations)``: Newton from a neighbour's steady state
+        ``y``, accepted as :meth:`steadystate` accepts a root."""
+        if self.rate_scale <= 1e-200 or (opt["t_max"] is None and self._tiny_parameters()):
+            return None, 0
+        yn, hist, J = self._newton(y, opt["tol"], opt["maxiter"])
+        good, growth, _ = self._verdict(yn, J, opt["tol"], opt["accept"])
+        if not good:
+            return None, len(hist) - 1
+        info = {"t_relax": 0.0, "newton_residuals": hist, "converged": True,
+                "max_growth_rate": growth, "newton_iterations": len(hist) - 1,
+                "continued": True}
+        return (CumulantState(self.system, self.M, yn, float(np.max(np.abs(self.rhs(yn)))),
+                              info), len(hist) - 1)
+
+    @limited_blas
+    def evolve_grid(self, tlist, params_grid, y0=None, options=None):
+        """Evolutions on a grid of scalar parameters, with one lowered system.
+
+        Parameters
+        ----------
+        tlist : array_like
+            Times (as for :meth:`evolve`).
+        params_grid : dict
+            As for :meth:`steadystate_grid` (validated before any work).
+        y0 : array_like, optional
+            Start vector of every point (default :meth:`initial_state`).
+        options : dict, optional
+            Those of :meth:`evolve`; ``progress_bar`` counts grid points.
+
+        Returns
+        -------
+        CumulantGrid
+            ``grid["a† a"]`` has shape ``grid.shape + (len(tlist),)``.
+        """
+        from .grid import run_grid
+
+        opt = check_options(options, _EV_DEFAULTS, "cumulant evolve_grid")
+        tlist = check_grid("tlist", tlist)
+        if y0 is not None:
+            y0 = np.asarray(y0, complex)
+            if y0.shape != (self.n,):
+                raise ValueError(f"y0 must have {self.n} entries, got {y0.shape}")
+        single = dict(opt, progress_bar=None)
+
+        def work(idx, params, previous):
+            return self.evolve(tlist, y0, single), -1, False
+
+        return run_grid(self, "evolve", params_grid, work, opt["progress_bar"])
+
     def _steadystate(self, options=None):
         """The steady state of :meth:`steadystate` (without the diagnosis of tiny rates)."""
         opt = check_options(options, _SS_DEFAULTS, "cumulant steadystate")
@@ -628,11 +745,13 @@ class CumulantSolver:
         if accept not in _ACCEPT:
             raise ValueError(f"option 'accept' must be one of {_ACCEPT}, got {accept!r}")
         t_done, ok, unstable, candidate, growth = 0.0, False, None, None, float("nan")
+        iterations = 0                                  # Newton iterations, all attempts
         if accept != "attractor" and 2 * self.n <= 1000:
             # pseudo-transient continuation from the start: follows the damped dynamics
             # without resolving its oscillations (which cost time integration dearly)
             yn, hist, J = self._newton(y, opt["tol"], max(opt["maxiter"], 500),
                                        ptc=1.0 / self.rate_scale)
+            iterations += len(hist) - 1
             verdict = self._verdict(yn, J, opt["tol"], accept)
             if verdict[0]:
                 y, ok, growth = yn, True, verdict[1]
@@ -652,6 +771,7 @@ class CumulantSolver:
             if 2 * self.n > 1000 and not small:
                 continue   # large systems: stability is certified by the relaxation itself
             yn, hist, J = self._newton(y, opt["tol"], opt["maxiter"])
+            iterations += len(hist) - 1
             good, growth, eig = self._verdict(yn, J, opt["tol"], accept)
             if not good:
                 if growth is not None and growth > 1e-8 * self.rate_scale:
@@ -688,7 +808,7 @@ class CumulantSolver:
                                "no stable fixed point at this order — try evolve(), a larger "
                                "t_max or another order")
         info = {"t_relax": t_done, "newton_residuals": hist, "converged": ok,
-                "max_growth_rate": growth}
+                "max_growth_rate": growth, "newton_iterations": iterations}
         return CumulantState(self.system, self.M, y, res, info)
 
     # ------------------------------------------------------------------
