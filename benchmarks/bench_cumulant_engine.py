@@ -595,9 +595,14 @@ def bench_spectrum(loaded=False, M=SPECTRUM_M):
     return out
 
 
+def _section(rows, title):
+    """Print the heading ``title`` (formatted with the first row) and return that row."""
+    print("\n## " + title.format(**rows[0][1]) + "\n")
+    return rows[0][1]
+
+
 def report_spectrum(rows):
-    r0 = rows[0][1]
-    print(f"\n## (v) Issue 16 item 4: spectra of a {r0['m']}-equation regression system\n")
+    r0 = _section(rows, "(v) Issue 16 item 4: spectra of a {m}-equation regression system")
     print(f"Cluster laser (seed 000 conventions), M = {r0['M']} clusters: {r0['m']} regression "
           f"equations ⟨a†(τ)a⟩, ⟨σ⁺_m(τ)a⟩ ({r0['nnz']} nonzeros in A); steady state from the hand "
           "kernel (not timed).  \"poles\" is the default: analytic sparse regression matrix, "
@@ -664,8 +669,7 @@ def bench_grid(loaded=False, M=GRID_M, size=GRID_SIZE):
 
 
 def report_grid(rows):
-    r0 = rows[0][1]
-    print(f"\n## (vi) Issue 16 item 5: a {r0['size']} × {r0['size']} grid of steady states\n")
+    r0 = _section(rows, "(vi) Issue 16 item 5: a {size} × {size} grid of steady states")
     print(f"Cluster laser (seed-000-like, M = {r0['M']} clusters, {r0['unknowns']} complex "
           f"unknowns; κ = 20, Γ = 0.1, ν = 0.1, ξ = 0.2, δc = 0.4 as in the engine tests), "
           f"grid R ∈ [0.1, 5] (geometric) × κ ∈ [5, 40]: ⟨a†a⟩ from "

@@ -13,19 +13,7 @@ Continuation follows a branch: where the model is bistable, it keeps the
 attractor connected to the previous point (``continuation=False`` solves every
 point from the default start, as a loop of ``steadystate()`` calls).
 
->>> import numpy as np
->>> from qutip_superrad.cumulant.engine import Clusters, Mode, Model, parameters
->>> a = Mode("a"); atoms = Clusters("s"); s = atoms.atom
->>> kappa, R = parameters("kappa R"); g, = atoms.parameters("g")
->>> model = Model(atoms.sum(g * (a.a * s.sp + a.adag * s.sm)),
-...               [(kappa, a.a), (R, atoms.each(s.sp))])
->>> solver = model.close(2, phase_charges={a: 1, atoms: (0, 1)}).solver(
-...     params={"kappa": 10.0, "R": 1.0}, clusters={"N": [20], "g": [1.0]})
->>> grid = solver.steadystate_grid({"kappa": [5.0, 10.0], "R": [0.5, 1.0, 2.0]})
->>> grid.shape, bool(np.all(grid.status == "ok"))
-((2, 3), True)
->>> round(float(grid["a† a"][1, 1].real), 4)         # the point kappa = 10, R = 1
-0.9244
+The example of :mod:`.solve` ends with a grid.
 """
 from __future__ import annotations
 

@@ -18,6 +18,11 @@ True
 >>> sp = solver.spectrum(np.linspace(-2, 2, 201))  # QRT, S(ω) = 2 Re ∫ e^{−iωτ}⟨a†(τ)a(0)⟩dτ
 >>> round(sp.linewidth, 4)
 0.3718
+>>> grid = solver.steadystate_grid({"kappa": [5.0, 10.0], "R": [0.5, 1.0, 2.0]})
+>>> grid.shape, bool(np.all(grid.status == "ok"))  # one lowered system, 6 points
+((2, 3), True)
+>>> round(float(grid["a† a"][1, 1].real), 4)         # the point kappa = 10, R = 1
+0.9244
 
 Steady state (:meth:`CumulantSolver.steadystate`): relax by integration
 (``scipy.integrate.solve_ivp``: LSODA up to 500 complex unknowns, explicit
