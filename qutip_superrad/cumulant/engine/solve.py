@@ -880,10 +880,12 @@ class CumulantSolver:
             out = pole_spectrum(omega, lam, q["residues"], "cumulant-engine", hints=hints,
                                 checks=checks, scale=abs(q["coherent"]))
         else:
+            # δu = 0 means nothing is emitted (dark); the residues themselves are not used
             out = pole_spectrum(omega, np.zeros(0) if lam is None else lam, q["du"],
                                 "cumulant-engine", hints=hints, checks=checks,
                                 scale=abs(q["coherent"]),
                                 evaluate=Resolvent(q["A"], q["e"], q["du"]))
+            out.checks["residues"] = None
         out.steady_state = q["state"]
         return out
 
