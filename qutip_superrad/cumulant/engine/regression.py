@@ -12,7 +12,9 @@ affine, ``u' = A u + b``; with ``δu = u(0) − u(∞)`` and ``e`` selecting
 With ``A = V Λ V⁻¹`` both become sums over the poles ``λ_k`` with residues
 ``c_k = (e^T V)_k (V⁻¹ δu)_k``: one eigendecomposition, after which a
 spectrum on 10 000 frequencies costs as much as on 10
-(:func:`regression_modes`).  When ``V`` is ill-conditioned (a defective or
+(:func:`regression_modes`); above :data:`DENSE_EIG_MAX` equations, Ritz poles
+of a shift-invert Krylov model verified at the line (:func:`krylov_modes`).
+When ``V`` is ill-conditioned (a defective or
 nearly defective ``A``: coalescing poles, strongly non-normal matrices) the
 residues lose digits; then the spectrum is taken frequency by frequency from
 the resolvent (:class:`Resolvent`, one sparse LU per frequency) and the
@@ -26,8 +28,8 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.sparse.linalg import expm_multiply, splu
 
-__all__ = ["Resolvent", "regression_modes", "propagate", "DENSE_EIG_MAX", "RCOND_MIN",
-           "POLE_RTOL"]
+__all__ = ["Resolvent", "regression_modes", "krylov_modes", "propagate", "DENSE_EIG_MAX",
+           "RCOND_MIN", "POLE_RTOL"]
 
 DENSE_EIG_MAX = 3000
 """Largest regression system given a dense eigendecomposition (m = 1000: 2 s, one thread)."""
@@ -105,6 +107,7 @@ def regression_modes(A, du, e, probes=()):
     if m > DENSE_EIG_MAX:
         info["fallback"] = (f"{m} regression equations: above {DENSE_EIG_MAX}, no dense "
                             "eigendecomposition")
+        info["too_large"] = True
         return None, None, info
     Ad = A.toarray() if sp.issparse(A) else np.asarray(A, dtype=complex)
     lam, V = np.linalg.eig(Ad)
@@ -130,6 +133,32 @@ def regression_modes(A, du, e, probes=()):
                                 "at the probe frequencies")
             return lam, None, info
     return lam, res, info
+
+
+def krylov_modes(A, du, e, omega):
+    """Ritz poles and residues of a regression system too large for a dense eigensolver.
+
+    Shift-invert Arnoldi around the line, the exact solver's method
+    (:func:`qutip_superrad.exact._common._krylov_spectrum`): grown until the pole
+    sum matches sparse direct solves at the peak and both half maxima to 1e-8.
+
+    Returns
+    -------
+    poles, residues : ndarray
+    info : dict
+        Krylov dimension, verified error, expansion point.
+
+    Raises
+    ------
+    RuntimeError
+        If the reduced model does not converge.
+    """
+    from ...exact._common import _krylov_spectrum
+
+    ev, _, info = _krylov_spectrum(sp.csc_matrix(A, dtype=complex),
+                                   np.asarray(du, dtype=complex),
+                                   np.asarray(e, dtype=complex), omega)
+    return ev.poles, ev.residues, info
 
 
 def propagate(A, du, e, tau):

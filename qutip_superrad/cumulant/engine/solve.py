@@ -55,7 +55,7 @@ from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
 from .ir import (ClosedEquations, _NotClosed, _Vanishes, _dag_fixed, _family_terms, _make_family, _slotify,
                  _split, cumulant_expansion, moment_order)
-from .regression import DENSE_EIG_MAX, Resolvent, propagate, regression_modes
+from .regression import DENSE_EIG_MAX, Resolvent, krylov_modes, propagate, regression_modes
 
 __all__ = ["CumulantSolver", "CumulantState", "CumulantEvolution"]
 
@@ -857,7 +857,9 @@ class CumulantSolver:
             mode), ``state`` (a :class:`CumulantState`), ``steadystate`` (options
             for it), ``reference`` (see :meth:`qrt_matrix`), ``method``:
             ``"poles"`` (default: poles and residues of the regression matrix, so
-            the cost does not grow with ``len(omega)``; falls back to the
+            the cost does not grow with ``len(omega)``; above 3000 equations Ritz
+            poles of a shift-invert Krylov model verified at the line,
+            ``checks["spectrum_method"] == "krylov"``; falls back to the
             resolvent when the eigenvectors are ill-conditioned, the reason in
             ``checks["fallback"]``) or ``"resolvent"`` (one sparse solve per
             frequency: the oracle).
@@ -870,13 +872,14 @@ class CumulantSolver:
         """
         opt = check_options(options, _SP_DEFAULTS, "cumulant spectrum")
         omega = check_grid("omega", omega)
-        q = self._qrt_modes(opt, probes=omega[[0, omega.size // 2, -1]])
+        q = self._qrt_modes(opt, probes=omega[[0, omega.size // 2, -1]], omega=omega)
         checks = {"coherent": q["coherent"], "qrt_size": q["size"],
                   "spectrum_method": q["method"], "fallback": q["fallback"],
-                  "eigvec_rcond": q["eigvec_rcond"], "probe_error": q["probe_error"]}
+                  "eigvec_rcond": q["eigvec_rcond"], "probe_error": q["probe_error"],
+                  "krylov": q.get("krylov")}
         lam = q["poles"]
         hints = lam.imag[np.argsort(-lam.real)[:5]] if lam is not None else ()
-        if q["method"] == "poles":
+        if q["method"] != "resolvent":
             out = pole_spectrum(omega, lam, q["residues"], "cumulant-engine", hints=hints,
                                 checks=checks, scale=abs(q["coherent"]))
         else:
@@ -889,10 +892,11 @@ class CumulantSolver:
         out.steady_state = q["state"]
         return out
 
-    def _qrt_modes(self, opt, probes=()):
+    def _qrt_modes(self, opt, probes=(), omega=None):
         """Regression data of ``⟨δB†(τ)δB(0)⟩ = Σ c_k e^{λ_k τ}``: a dict with the steady
         ``state``, ``A``, ``e``, ``du`` (``u0 − u∞``), ``coherent``, ``size``, ``poles``,
-        ``residues`` and ``method`` (``"poles"``, or ``"resolvent"`` with the
+        ``residues`` and ``method`` (``"poles"``; ``"krylov"`` for a spectrum of more than
+        :data:`~.regression.DENSE_EIG_MAX` equations; or ``"resolvent"`` with the
         ``fallback`` reason when the residues are not trusted)."""
         method = opt["method"]
         if method not in _SP_METHODS:
@@ -906,14 +910,22 @@ class CumulantSolver:
              "probe_error": float("nan"), "residues": None}
         if method == "poles":
             lam, res, info = regression_modes(A, q["du"], e, probes)
+            too_large = info.pop("too_large", False)
             q.update(info)
+            if too_large and omega is not None:
+                # a spectrum of a large system: Ritz poles verified at the line
+                try:
+                    lam, res, q["krylov"] = krylov_modes(A, q["du"], e, omega)
+                    q["fallback"], method = None, "krylov"
+                except RuntimeError as exc:
+                    q["fallback"] += f"; shift-invert Krylov did not converge ({exc})"
         else:
             lam = (np.linalg.eigvals(A.toarray()) if A.shape[0] <= DENSE_EIG_MAX else None)
         if lam is not None and np.any(lam.real >= 0):
             raise ValueError(f"regression matrix has a non-decaying pole (max Re λ = "
                              f"{lam.real.max():.3g}); the correlation does not decay")
-        if method == "poles" and q["fallback"] is None:
-            q.update(poles=lam, residues=res, method="poles")
+        if method != "resolvent" and q["fallback"] is None:
+            q.update(poles=lam, residues=res, method=method)
         else:
             q.update(poles=lam, method="resolvent")
         return q

@@ -4,7 +4,8 @@ The pole sum ``2 Re Σ c_k/(iω − λ_k)`` and the per-frequency solve
 ``2 Re eᵀ(iω − A)⁻¹δu`` are the same function; they must agree to 1e-10 of the
 maximum on the laser (M = 1, 31), the seed-002 V-level laser and a 4-site Ising
 chain.  The regression matrix from the sparse lowering must equal the one built
-column by column from the NumPy right-hand side.  A defective matrix (Jordan
+column by column from the NumPy right-hand side.  Above the dense limit, verified
+Krylov poles.  A defective matrix (Jordan
 block) must be refused by the poles and answered by the resolvent and the
 propagation, against the closed form.
 """
@@ -104,6 +105,25 @@ def test_ill_conditioned_eigenvectors_fall_back(monkeypatch):
     assert "ill-conditioned" in sp.checks["fallback"]
     assert np.max(np.abs(sp.S - ref.S)) < 1e-10 * np.max(ref.S)
     assert sp.linewidth == pytest.approx(ref.linewidth, rel=1e-8)
+
+
+def test_large_systems_take_verified_krylov_poles(monkeypatch):
+    """Above DENSE_EIG_MAX equations (lowered here to 10 for the 100 of laser M = 99): Ritz
+    poles of shift-invert Arnoldi (40 vectors), verified at the line (1e-8), against the
+    dense poles on the whole grid; the correlation propagates."""
+    sol, ss = _laser_state(99)
+    omega = np.linspace(-3, 3, 201)
+    ref = sol.spectrum(omega, {"state": ss})
+    g_ref = sol.correlation([0.0, 0.5, 2.0], {"state": ss})
+    monkeypatch.setattr(regression, "DENSE_EIG_MAX", 10)
+    sp = sol.spectrum(omega, {"state": ss})
+    assert sp.checks["spectrum_method"] == "krylov" and sp.checks["fallback"] is None
+    assert sp.checks["krylov"]["verified_relative_error"] <= 1e-8
+    assert sp.checks["krylov"]["krylov_dimension"] < sp.checks["qrt_size"]    # reduced
+    assert np.max(np.abs(sp.S - ref.S)) < 1e-8 * np.max(ref.S)
+    assert sp.linewidth == pytest.approx(ref.linewidth, rel=1e-7)
+    g = sol.correlation([0.0, 0.5, 2.0], {"state": ss})
+    assert np.max(np.abs(g - g_ref)) < 1e-10 * abs(g_ref[0])
 
 
 def test_jordan_block():
