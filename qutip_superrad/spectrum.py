@@ -74,7 +74,7 @@ def dark_spectrum(omega, method, checks=None):
 
 
 def pole_spectrum(omega, poles, residues, method, *, hints=(), checks=None, shift=0.0,
-                  scale=1.0, prominence=None):
+                  scale=1.0, prominence=None, evaluate=None):
     """``SpectrumResult`` of ``S(ω) = 2 Re Σ_k c_k / (i(ω − shift) − λ_k)``.
 
     Peak, FWHM and number of peaks are refined on the exact sum
@@ -83,6 +83,9 @@ def pole_spectrum(omega, poles, residues, method, *, hints=(), checks=None, shif
     ``checks`` get ``poles``, ``residues``, ``dark`` and ``peak_prominence`` (the
     relative prominence threshold of ``n_peaks``; ``prominence`` as in
     :func:`spectrum_features`, default :data:`DEFAULT_PROMINENCE`).
+    ``evaluate`` replaces the pole sum by another evaluator of the same spectrum
+    (e.g. a resolvent when the residues are not accurate; ``residues`` then only
+    decide whether the system is dark).
     """
     from .results import SpectrumResult
 
@@ -92,7 +95,8 @@ def pole_spectrum(omega, poles, residues, method, *, hints=(), checks=None, shif
     checks = dict(checks or {}, poles=poles, residues=residues, peak_prominence=prominence)
     if not np.any(np.abs(residues) > 1e-13 * max(1.0, scale)):
         return dark_spectrum(omega, method, checks)
-    evaluate = Lorentzians(poles, residues, shift)
+    if evaluate is None:
+        evaluate = Lorentzians(poles, residues, shift)
     peak, width, npk, S = spectrum_features(evaluate, omega, hints=hints, prominence=prominence)
     return SpectrumResult(omega=omega, S=S, linewidth=width, peak=peak, n_peaks=npk,
                           method=method, evaluate=evaluate, checks=dict(checks, dark=False))

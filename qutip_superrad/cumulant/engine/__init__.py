@@ -14,6 +14,7 @@ from .derive import Model, Equation, heisenberg_rhs, derive_equations
 from .clusters import Clusters, IndexedOperator
 from .closure import close, ClosedSystem, Family, cumulant_expansion
 from .solve import CumulantSolver, CumulantState, CumulantEvolution, qrt_system
+from . import regression  # noqa: F401  (engine.regression: poles, resolvent)
 
 __all__ = [
     "Coeff", "parameter", "parameters", "Mode", "Atom", "Operator",

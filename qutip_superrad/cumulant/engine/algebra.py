@@ -311,7 +311,7 @@ def parameters(names):
 # --------------------------------------------------------------------------
 
 def _natural(name):
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p)
+    return tuple((0, int(p), "") if p.isdecimal() else (1, 0, p)
                  for p in re.split(r"(\d+)", name) if p)
 
 

@@ -669,6 +669,14 @@ class SparseRHS(_RHS):
             self._kernel.rhs(y, out)
         return out
 
+    def wirtinger(self, y):
+        """``(rows, cols, ∂dy/∂y, ∂dy/∂ȳ)`` at ``y``: the complex derivatives on the
+        sparsity pattern of the lowered equations (arrays of equal length)."""
+        y, _ = self._io(y, self._W)
+        self._kernel.jacobian_weights(y, self._W)
+        rows, cols = self.lowered.pattern
+        return rows, cols, self._W[0::2].copy(), self._W[1::2].copy()
+
     def jacobian(self, y):
         """Real Jacobian ``∂[Re dy, Im dy]/∂[Re y, Im y]`` at ``y`` (``scipy.sparse`` CSR)."""
         y, _ = self._io(y, self._W)

@@ -383,6 +383,11 @@ class Term:
         return vs
 
 
+def _param_terms(c):
+    """``[(params, number)]`` of a :class:`Coeff`, parameters as :class:`Term` stores them."""
+    return [(tuple(_parse_param(n) + (p,) for n, p in mono), num) for mono, num in c.terms.items()]
+
+
 def _family_terms(model, fam, order, lookup, expand=None):
     """Closed right-hand side of ``fam`` as a list of :class:`Term`.
 
@@ -402,6 +407,7 @@ def _family_terms(model, fam, order, lookup, expand=None):
         fresh_vars = [f"c{t}" for t in range(nf)]
         weights = _weight_choices(fresh_vars, slot_vars) if nf else [(Coeff(1), {})]
         for key, coeff in opr.terms.items():
+            scaled = None                 # per weight: (parameter tuples, numbers), once per key
             for blocks, cnum in expand(key).items():
                 factors = []
                 for b in blocks:
@@ -410,12 +416,16 @@ def _family_terms(model, fam, order, lookup, expand=None):
                         break
                     factors.append(r)
                 else:
-                    for wc, vm in weights:
-                        total = rename_coeff(coeff, vm) * wc * cnum
+                    if scaled is None:
+                        scaled = [_param_terms(rename_coeff(coeff, vm) * wc) for wc, vm in weights]
+                    for (_, vm), monos in zip(weights, scaled):
                         fs = tuple(sorted((f.index, tuple(vm.get(v, v) for v in vs), cj)
                                           for f, vs, cj in factors))
-                        for mono, num in total.terms.items():
-                            params = tuple(_parse_param(n) + (p,) for n, p in mono)
+                        for params, num in monos:
+                            # (c·w)·cnum as Coeff multiplication would give, term by term
+                            num = num * complex(cnum)
+                            if num == 0:
+                                continue
                             k = (params, fs)
                             acc[k] = acc.get(k, 0) + num
     terms = [Term(v, k[0], k[1]) for k, v in acc.items() if abs(v) > 0]

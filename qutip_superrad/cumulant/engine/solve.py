@@ -18,6 +18,11 @@ True
 >>> sp = solver.spectrum(np.linspace(-2, 2, 201))  # QRT, S(ω) = 2 Re ∫ e^{−iωτ}⟨a†(τ)a(0)⟩dτ
 >>> round(sp.linewidth, 4)
 0.3718
+>>> grid = solver.steadystate_grid({"kappa": [5.0, 10.0], "R": [0.5, 1.0, 2.0]})
+>>> grid.shape, bool(np.all(grid.status == "ok"))  # one lowered system, 6 points
+((2, 3), True)
+>>> round(float(grid["a† a"][1, 1].real), 4)         # the point kappa = 10, R = 1
+0.9244
 
 Steady state (:meth:`CumulantSolver.steadystate`): relax by integration
 (``scipy.integrate.solve_ivp``: LSODA up to 500 complex unknowns, explicit
@@ -40,6 +45,7 @@ import warnings
 
 import numpy as np
 import scipy.linalg as sla
+import scipy.sparse as sp
 
 from ..._progress import Monitor
 from ..._threads import limited_blas
@@ -49,6 +55,7 @@ from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
 from .ir import (ClosedEquations, _NotClosed, _Vanishes, _dag_fixed, _family_terms, _make_family, _slotify,
                  _split, cumulant_expansion, moment_order)
+from .regression import DENSE_EIG_MAX, Resolvent, krylov_modes, propagate, regression_modes
 
 __all__ = ["CumulantSolver", "CumulantState", "CumulantEvolution"]
 
@@ -144,9 +151,12 @@ class CumulantEvolution(_Values):
 _SS_DEFAULTS = {"t_max": None, "tol": 1e-10, "maxiter": 50, "rtol": 1e-8, "atol": 1e-10,
                 "y0": None, "accept": "attractor", "max_time": 600.0}
 _ACCEPT = ("attractor", "stable", "any")
+_SSG_DEFAULTS = dict(_SS_DEFAULTS, continuation=True, progress_bar=None)
 _EV_DEFAULTS = {"rtol": 1e-8, "atol": 1e-10, "method": "RK45", "max_step": np.inf,
                 "max_time": None, "progress_bar": None}
-_SP_DEFAULTS = {"operator": None, "state": None, "steadystate": None, "reference": None}
+_SP_DEFAULTS = {"operator": None, "state": None, "steadystate": None, "reference": None,
+                "method": "poles"}
+_SP_METHODS = ("poles", "resolvent")
 
 
 JACOBIAN_MAX_TERMS = 50_000
@@ -239,17 +249,29 @@ class CumulantSolver:
         _check_jump_rates(system.model, params, clusters, M)
         self.system = system
         self.M = M
-        self.params = params
         self.clusters = clusters
-        self.pvec = _pack_params(system, params, clusters, M)
         self.rhs = make_rhs(system, M, backend)
-        self.rhs.bind(self.pvec)
         self.offsets, self.n = layout(system, M)
         self._qrt_cache = {}
         self._jac_rhs = None
-        self.rate_scale = max([abs(v) for v in params.values()]
+        self._bind(params)
+
+    def _bind(self, params):
+        """Bind scalar parameter values (validated) to every evaluator of this solver.
+
+        The lowered or compiled equations are kept; only their coefficients change
+        (what :meth:`steadystate_grid` and :meth:`evolve_grid` rely on).
+        """
+        self.params = dict(params)
+        self.pvec = _pack_params(self.system, self.params, self.clusters, self.M)
+        self.rhs.bind(self.pvec)
+        if self._jac_rhs:
+            self._jac_rhs.bind(self.pvec)
+        for qs, r in self._qrt_cache.values():
+            r.bind(_pack_params(qs, self.params, self.clusters, self.M))
+        self.rate_scale = max([abs(v) for v in self.params.values()]
                               + [float(np.max(np.abs(np.asarray(v, float))))
-                                 for k, v in clusters.items() if k != "N"] + [1e-300])
+                                 for k, v in self.clusters.items() if k != "N"] + [1e-300])
         if self.rate_scale <= 1e-200 and self.n:
             # every rate is a plain number of the equations (no named parameters): take
             # the scale from the right-hand side itself (a finite-difference Jacobian norm)
@@ -520,8 +542,6 @@ class CumulantSolver:
         Chain rule through :meth:`_reduction`: kept rows, and the columns of a
         mirrored entry ``z[dst] = conj(z[src])`` added to those of ``src``.
         """
-        import scipy.sparse as sp
-
         N, n = self.n, keep.size
         col = np.full(N, -1)
         col[keep] = np.arange(n)
@@ -592,6 +612,110 @@ class CumulantSolver:
                              f"the largest rate ({self.rate_scale:.3g}); the dynamics they "
                              f"drive does not settle ({exc}); set them to 0 or rescale") from None
 
+    @limited_blas
+    def steadystate_grid(self, params_grid, options=None):
+        """Steady states on a grid of scalar parameters, with one lowered system.
+
+        Parameters
+        ----------
+        params_grid : dict
+            ``{name: 1-D values}`` of scalar parameters; the grid is their
+            Cartesian product (axes in the order given).  The other parameters
+            and the clusters keep this solver's values.  Unknown names,
+            non-finite values and jump rates that are negative at some point
+            raise ``ValueError`` naming the parameter, before any solve.
+        options : dict, optional
+            Those of :meth:`steadystate` (for every point), and
+            ``continuation`` (default ``True``: Newton from the steady state of
+            the previous point, a grid neighbour; accepted under the same
+            residual, stability and physicality conditions, otherwise the point
+            is solved from scratch) and ``progress_bar`` (QuTiP's values).
+
+        Returns
+        -------
+        CumulantGrid
+            ``grid["a† a"]`` shaped like the grid; per-point ``status``,
+            ``errors``, ``newton_iterations``, ``continued``, ``wall_time``
+            (see :mod:`.grid`).  A point that fails does not stop the grid.
+
+        Notes
+        -----
+        Continuation follows a branch of fixed points: in a bistable region it
+        keeps the attractor connected to the previous point.  Above 1000 real
+        unknowns the stability of a continued root is not checked (as after a
+        relaxation in :meth:`steadystate`).
+        """
+        from .grid import run_grid
+
+        opt = check_options(options, _SSG_DEFAULTS, "cumulant steadystate_grid")
+        if opt["accept"] not in _ACCEPT:
+            raise ValueError(f"option 'accept' must be one of {_ACCEPT}, got {opt['accept']!r}")
+        if not isinstance(opt["continuation"], bool):
+            raise TypeError(f"option 'continuation' must be True or False, got "
+                            f"{opt['continuation']!r}")
+        single = {k: opt[k] for k in _SS_DEFAULTS}
+
+        def work(idx, params, previous):
+            spent = 0
+            if opt["continuation"] and previous is not None:
+                state, spent = self._continue(previous.y, single)
+                if state is not None:
+                    return state, spent, True
+            state = self.steadystate(single)
+            return state, spent + state.info["newton_iterations"], False
+
+        return run_grid(self, "steadystate", params_grid, work, opt["progress_bar"])
+
+    def _continue(self, y, opt):
+        """``(state or None, Newton iterations)``: Newton from a neighbour's steady state
+        ``y``, accepted as :meth:`steadystate` accepts a root."""
+        if self.rate_scale <= 1e-200 or (opt["t_max"] is None and self._tiny_parameters()):
+            return None, 0
+        yn, hist, J = self._newton(y, opt["tol"], opt["maxiter"])
+        good, growth, _ = self._verdict(yn, J, opt["tol"], opt["accept"])
+        if not good:
+            return None, len(hist) - 1
+        info = {"t_relax": 0.0, "newton_residuals": hist, "converged": True,
+                "max_growth_rate": growth, "newton_iterations": len(hist) - 1,
+                "continued": True}
+        return (CumulantState(self.system, self.M, yn, float(np.max(np.abs(self.rhs(yn)))),
+                              info), len(hist) - 1)
+
+    @limited_blas
+    def evolve_grid(self, tlist, params_grid, y0=None, options=None):
+        """Evolutions on a grid of scalar parameters, with one lowered system.
+
+        Parameters
+        ----------
+        tlist : array_like
+            Times (as for :meth:`evolve`).
+        params_grid : dict
+            As for :meth:`steadystate_grid` (validated before any work).
+        y0 : array_like, optional
+            Start vector of every point (default :meth:`initial_state`).
+        options : dict, optional
+            Those of :meth:`evolve`; ``progress_bar`` counts grid points.
+
+        Returns
+        -------
+        CumulantGrid
+            ``grid["a† a"]`` has shape ``grid.shape + (len(tlist),)``.
+        """
+        from .grid import run_grid
+
+        opt = check_options(options, _EV_DEFAULTS, "cumulant evolve_grid")
+        tlist = check_grid("tlist", tlist)
+        if y0 is not None:
+            y0 = np.asarray(y0, complex)
+            if y0.shape != (self.n,):
+                raise ValueError(f"y0 must have {self.n} entries, got {y0.shape}")
+        single = dict(opt, progress_bar=None)
+
+        def work(idx, params, previous):
+            return self.evolve(tlist, y0, single), -1, False
+
+        return run_grid(self, "evolve", params_grid, work, opt["progress_bar"])
+
     def _steadystate(self, options=None):
         """The steady state of :meth:`steadystate` (without the diagnosis of tiny rates)."""
         opt = check_options(options, _SS_DEFAULTS, "cumulant steadystate")
@@ -626,11 +750,13 @@ class CumulantSolver:
         if accept not in _ACCEPT:
             raise ValueError(f"option 'accept' must be one of {_ACCEPT}, got {accept!r}")
         t_done, ok, unstable, candidate, growth = 0.0, False, None, None, float("nan")
+        iterations = 0                                  # Newton iterations, all attempts
         if accept != "attractor" and 2 * self.n <= 1000:
             # pseudo-transient continuation from the start: follows the damped dynamics
             # without resolving its oscillations (which cost time integration dearly)
             yn, hist, J = self._newton(y, opt["tol"], max(opt["maxiter"], 500),
                                        ptc=1.0 / self.rate_scale)
+            iterations += len(hist) - 1
             verdict = self._verdict(yn, J, opt["tol"], accept)
             if verdict[0]:
                 y, ok, growth = yn, True, verdict[1]
@@ -650,6 +776,7 @@ class CumulantSolver:
             if 2 * self.n > 1000 and not small:
                 continue   # large systems: stability is certified by the relaxation itself
             yn, hist, J = self._newton(y, opt["tol"], opt["maxiter"])
+            iterations += len(hist) - 1
             good, growth, eig = self._verdict(yn, J, opt["tol"], accept)
             if not good:
                 if growth is not None and growth > 1e-8 * self.rate_scale:
@@ -686,7 +813,7 @@ class CumulantSolver:
                                "no stable fixed point at this order — try evolve(), a larger "
                                "t_max or another order")
         info = {"t_relax": t_done, "newton_residuals": hist, "converged": ok,
-                "max_growth_rate": growth}
+                "max_growth_rate": growth, "newton_iterations": iterations}
         return CumulantState(self.system, self.M, y, res, info)
 
     # ------------------------------------------------------------------
@@ -701,8 +828,14 @@ class CumulantSolver:
     def _qrt(self, operator):
         cache = self._qrt_cache
         if operator not in cache:
+            from .lower import MAX_CONCRETE_TERMS, concrete_term_count
+
             qs = qrt_system(self.system, operator)
-            r = make_rhs(qs, self.M, "numpy")
+            # the sparse lowering gives the regression matrix analytically (one Jacobian
+            # evaluation); NumPy column by column only beyond the lowering's limit
+            backend = "sparse" if concrete_term_count(qs, self.M) <= MAX_CONCRETE_TERMS \
+                else "numpy"
+            r = make_rhs(qs, self.M, backend)
             r.bind(_pack_params(qs, self.params, self.clusters, self.M))
             cache[operator] = (qs, r)
         return cache[operator]
@@ -713,36 +846,89 @@ class CumulantSolver:
 
         ``S(ω) = 2 Re ∫₀^∞ e^{−iωτ} ⟨δB†(τ) δB(0)⟩ dτ`` with ``δB = B − ⟨B⟩``
         (coherent part removed; its weight ``|⟨B⟩|²`` is in
-        ``checks["coherent"]``).  Options: ``operator`` (``B``, default the
-        annihilation operator of the model's mode), ``state`` (a
-        :class:`CumulantState`), ``steadystate`` (options for it).
+        ``checks["coherent"]``).
+
+        Parameters
+        ----------
+        omega : array_like
+            Increasing frequencies.
+        options : dict, optional
+            ``operator`` (``B``, default the annihilation operator of the model's
+            mode), ``state`` (a :class:`CumulantState`), ``steadystate`` (options
+            for it), ``reference`` (see :meth:`qrt_matrix`), ``method``:
+            ``"poles"`` (default: poles and residues of the regression matrix, so
+            the cost does not grow with ``len(omega)``; above 3000 equations Ritz
+            poles of a shift-invert Krylov model verified at the line,
+            ``checks["spectrum_method"] == "krylov"``; falls back to the
+            resolvent when the eigenvectors are ill-conditioned, the reason in
+            ``checks["fallback"]``) or ``"resolvent"`` (one sparse solve per
+            frequency: the oracle).
 
         Returns
         -------
         SpectrumResult
+            ``checks["spectrum_method"]`` is the method used; ``checks["eigvec_rcond"]``
+            and ``checks["probe_error"]`` the conditioning checks of the poles.
         """
         opt = check_options(options, _SP_DEFAULTS, "cumulant spectrum")
         omega = check_grid("omega", omega)
-        ss, lam, res, coherent, size = self._qrt_modes(opt)
-        out = pole_spectrum(omega, lam, res, "cumulant-engine",
-                            hints=lam.imag[np.argsort(-lam.real)[:5]],
-                            checks={"coherent": coherent, "qrt_size": size},
-                            scale=abs(coherent))
-        out.steady_state = ss
+        q = self._qrt_modes(opt, probes=omega[[0, omega.size // 2, -1]], omega=omega)
+        checks = {"coherent": q["coherent"], "qrt_size": q["size"],
+                  "spectrum_method": q["method"], "fallback": q["fallback"],
+                  "eigvec_rcond": q["eigvec_rcond"], "probe_error": q["probe_error"],
+                  "krylov": q.get("krylov")}
+        lam = q["poles"]
+        hints = lam.imag[np.argsort(-lam.real)[:5]] if lam is not None else ()
+        if q["method"] != "resolvent":
+            out = pole_spectrum(omega, lam, q["residues"], "cumulant-engine", hints=hints,
+                                checks=checks, scale=abs(q["coherent"]))
+        else:
+            # δu = 0 means nothing is emitted (dark); the residues themselves are not used
+            out = pole_spectrum(omega, np.zeros(0) if lam is None else lam, q["du"],
+                                "cumulant-engine", hints=hints, checks=checks,
+                                scale=abs(q["coherent"]),
+                                evaluate=Resolvent(q["A"], q["e"], q["du"]))
+            out.checks["residues"] = None
+        out.steady_state = q["state"]
         return out
 
-    def _qrt_modes(self, opt):
-        """Steady state, poles ``λ_k`` and residues ``c_k`` of ``⟨δB†(τ)δB(0)⟩ = Σ c_k e^{λ_k τ}``."""
+    def _qrt_modes(self, opt, probes=(), omega=None):
+        """Regression data of ``⟨δB†(τ)δB(0)⟩ = Σ c_k e^{λ_k τ}``: a dict with the steady
+        ``state``, ``A``, ``e``, ``du`` (``u0 − u∞``), ``coherent``, ``size``, ``poles``,
+        ``residues`` and ``method`` (``"poles"``; ``"krylov"`` for a spectrum of more than
+        :data:`~.regression.DENSE_EIG_MAX` equations; or ``"resolvent"`` with the
+        ``fallback`` reason when the residues are not trusted)."""
+        method = opt["method"]
+        if method not in _SP_METHODS:
+            raise ValueError(f"option 'method' must be one of {_SP_METHODS}, got {method!r}")
         ss = opt["state"] or self.steadystate(opt["steadystate"])
         if not isinstance(ss, CumulantState):
             raise TypeError("option 'state' must be a CumulantState of this solver")
         A, u0, uinf, e, _ = self.qrt_matrix(ss, opt["operator"], opt["reference"])
-        lam, V = np.linalg.eig(A)
-        if np.any(lam.real >= 0):
+        q = {"state": ss, "A": A, "e": e, "du": u0 - uinf, "coherent": complex(e @ uinf),
+             "size": A.shape[0], "fallback": None, "eigvec_rcond": float("nan"),
+             "probe_error": float("nan"), "residues": None}
+        if method == "poles":
+            lam, res, info = regression_modes(A, q["du"], e, probes)
+            too_large = info.pop("too_large", False)
+            q.update(info)
+            if too_large and omega is not None:
+                # a spectrum of a large system: Ritz poles verified at the line
+                try:
+                    lam, res, q["krylov"] = krylov_modes(A, q["du"], e, omega)
+                    q["fallback"], method = None, "krylov"
+                except RuntimeError as exc:
+                    q["fallback"] += f"; shift-invert Krylov did not converge ({exc})"
+        else:
+            lam = (np.linalg.eigvals(A.toarray()) if A.shape[0] <= DENSE_EIG_MAX else None)
+        if lam is not None and np.any(lam.real >= 0):
             raise ValueError(f"regression matrix has a non-decaying pole (max Re λ = "
                              f"{lam.real.max():.3g}); the correlation does not decay")
-        res = (e @ V) * np.linalg.solve(V, u0 - uinf)
-        return ss, lam, res, complex(e @ uinf), A.shape[0]
+        if method != "resolvent" and q["fallback"] is None:
+            q.update(poles=lam, residues=res, method=method)
+        else:
+            q.update(poles=lam, method="resolvent")
+        return q
 
     @limited_blas
     def correlation(self, taulist, options=None):
@@ -753,7 +939,9 @@ class CumulantSolver:
         taulist : array_like
             Non-negative delays.
         options : dict, optional
-            As for :meth:`spectrum` (``operator``, ``state``, ``steadystate``).
+            As for :meth:`spectrum` (``operator``, ``state``, ``steadystate``,
+            ``reference``, ``method``; ``"resolvent"`` and the fallback of
+            ``"poles"`` propagate with sparse matrix exponentials instead).
 
         Returns
         -------
@@ -765,13 +953,19 @@ class CumulantSolver:
         tau = np.asarray(taulist, dtype=float)
         if tau.ndim != 1 or not np.all(np.isfinite(tau)) or np.any(tau < 0):
             raise ValueError("taulist must be a 1-D array of finite delays >= 0")
-        _, lam, res, coherent, _ = self._qrt_modes(opt)
-        return coherent + np.exp(np.outer(tau, lam)) @ res
+        q = self._qrt_modes(opt)
+        if q["method"] == "poles":
+            return q["coherent"] + np.exp(np.outer(tau, q["poles"])) @ q["residues"]
+        return q["coherent"] + propagate(q["A"], q["du"], q["e"], tau)
 
     def qrt_matrix(self, state, operator=None, reference=None):
         """``(A, u0, u∞, e, system)`` of ``d/dτ u = A u + b`` for ``u = ⟨Y(τ)B⟩``.
 
-        ``e`` selects ``Y = B†``; ``u∞ = −A⁻¹b`` is the ``τ → ∞`` limit.
+        ``A`` is a ``scipy.sparse`` CSR matrix: the analytic derivative of the
+        sparse lowering of the regression equations (column by column from the
+        NumPy right-hand side when they are too large to lower,
+        :meth:`_qrt_matrix_columns`).  ``e`` selects ``Y = B†``; ``u∞ = −A⁻¹b``
+        is the ``τ → ∞`` limit.
 
         ``reference = {"rate": ν, "charges": {subsystem: charge(s)}}`` measures the
         correlation against a stable reference instead of the model's rotating
@@ -784,6 +978,8 @@ class CumulantSolver:
         ``ν`` is a number or the name of a model parameter.  The coherent part
         ``⟨B†⟩⟨B⟩`` is kept as in the model's frame.
         """
+        from scipy.sparse.linalg import splu
+
         qs, r = self._qrt(operator)
         M = self.M
         offs, ntot = layout(qs, M)
@@ -792,14 +988,11 @@ class CumulantSolver:
         base[:nss] = state.y
         b = r(base)[nss:]
         m = ntot - nss
-        A = np.empty((m, m), complex)
-        for j in range(m):
-            v = base.copy()
-            v[nss + j] = 1.0
-            A[:, j] = r(v)[nss:] - b
+        A = self._qrt_matrix_lowered(r, base, nss, m) if hasattr(r, "wirtinger") else \
+            self._qrt_matrix_columns(r, base, nss, m)
         if reference is not None:
-            A += np.diag(self._reference_shift(qs, offs, nss, m, reference))
-        uinf = -np.linalg.solve(A, b) if np.any(b) else np.zeros(m, complex)
+            A = (A + sp.diags(self._reference_shift(qs, offs, nss, m, reference))).tocsr()
+        uinf = -splu(A.tocsc()).solve(b) if np.any(b) else np.zeros(m, complex)
         # u0 = ⟨Y B⟩ at equal times
         u0 = np.zeros(m, complex)
         for fam in qs.families[len(self.system.families):]:
@@ -810,6 +1003,27 @@ class CumulantSolver:
         fam, _, _ = qs.lookup_corr(next(iter(qs.B.dag().terms)))
         e[offs[fam.index] - nss] = 1.0
         return A, u0, uinf, e, qs
+
+    @staticmethod
+    def _qrt_matrix_lowered(r, base, nss, m):
+        """Regression matrix from the Wirtinger derivatives of the lowered equations."""
+        rows, cols, dy, dyc = r.wirtinger(base)
+        sel = (rows >= nss) & (cols >= nss)
+        if np.any(dyc[sel]):
+            raise RuntimeError("regression equations depend on conjugated correlations")
+        return sp.csr_matrix((dy[sel], (rows[sel] - nss, cols[sel] - nss)), shape=(m, m))
+
+    @staticmethod
+    def _qrt_matrix_columns(r, base, nss, m):
+        """Regression matrix column by column from the right-hand side (the oracle of
+        :meth:`_qrt_matrix_lowered`; ``m + 1`` evaluations)."""
+        b = r(base)[nss:]
+        A = np.empty((m, m), complex)
+        for j in range(m):
+            v = base.copy()
+            v[nss + j] = 1.0
+            A[:, j] = r(v)[nss:] - b
+        return sp.csr_matrix(A)
 
     def _reference_shift(self, qs, offs, nss, m, reference):
         """Diagonal ``ν (m m₀ − ½ m₀²)`` per regression family (see :meth:`qrt_matrix`)."""
