@@ -232,7 +232,7 @@ def evolve(model, tlist, initial=None, e_ops=None, options=None, *, phase_filter
                       stats={"equations": solver.n, "order": system.order})
 
 
-_SP_DEFAULTS = dict(_DEFAULTS, reference=None, state=None)
+_SP_DEFAULTS = dict(_DEFAULTS, reference=None, state=None, regression="poles")
 
 
 def spectrum(model, omega, operator, options=None, *, phase_filter=True, name="cumulant"):
@@ -245,7 +245,10 @@ def spectrum(model, omega, operator, options=None, *, phase_filter=True, name="c
     As for :func:`steadystate`, and ``state`` (a ``Result`` of this method whose
     steady state is reused) and ``reference`` (a stable reference frame for a model
     whose frame follows a diffusing laser phase, see
-    :meth:`~qutip_superrad.cumulant.engine.CumulantSolver.qrt_matrix`).
+    :meth:`~qutip_superrad.cumulant.engine.CumulantSolver.qrt_matrix`), and
+    ``regression``: ``"poles"`` (default: poles and residues of the regression matrix,
+    cost independent of the number of frequencies) or ``"resolvent"`` (one sparse solve
+    per frequency); see :meth:`~qutip_superrad.cumulant.engine.CumulantSolver.spectrum`.
     """
     opts = V.check_options(options, _SP_DEFAULTS, f"spectrum(method={name!r})")
     _, solver = _solver(model, opts, phase_filter)
@@ -257,8 +260,12 @@ def spectrum(model, omega, operator, options=None, *, phase_filter=True, name="c
         if not isinstance(state, CumulantState) or state.y.shape != (solver.n,):
             raise TypeError("option 'state' must be a cumulant Result (or CumulantState) of "
                             "this model")
+    if opts["regression"] not in ("poles", "resolvent"):
+        raise ValueError(f"option 'regression' must be 'poles' or 'resolvent', got "
+                         f"{opts['regression']!r}")
     res = solver.spectrum(omega, {"operator": operator, "steadystate": opts["steadystate"],
-                                  "reference": opts["reference"], "state": state})
+                                  "reference": opts["reference"], "state": state,
+                                  "method": opts["regression"]})
     res.method = name
     return res
 

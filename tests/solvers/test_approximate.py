@@ -165,3 +165,15 @@ def test_meanfield_laser_above_the_lorenz_haken_threshold_has_no_steady_state():
     # far below the second threshold the same laser has its lasing fixed point
     calm = model.with_values(coupling=0.6)
     assert qsr.steadystate(calm, "meanfield", e_ops={"n": model.modes[0].num()}).values["n"] > 0.1
+
+
+def test_cumulant_spectrum_regression_option_through_the_description():
+    """``regression="resolvent"`` (one solve per frequency) equals the default poles and
+    residues to 1e-10 relative (same linear system, two algorithms)."""
+    model, ops = examples.superradiant_laser(6, 0.3, 2.0, 0.05, 0.5)
+    om = np.linspace(-1, 1, 21)
+    a = qsr.spectrum(model, om, "cumulant").S
+    b = qsr.spectrum(model, om, "cumulant", regression="resolvent").S
+    assert np.max(np.abs(a - b)) <= 1e-10 * np.max(np.abs(b))
+    with pytest.raises(ValueError, match="regression"):
+        qsr.spectrum(model, om, "cumulant", regression="eig")
