@@ -39,6 +39,7 @@ import numpy as np
 from .cumulant.engine.algebra import Atom, Coeff, Mode, Operator, to_qobj
 from .cumulant.engine.clusters import ClusterAtom, Clusters, Each, IndexedOperator, substitute_atoms
 from .cumulant.engine.derive import Model as SymbolicModel
+from ._validate import real_array
 
 __all__ = ["Model", "pair_sum", "correlated_decay"]
 
@@ -291,7 +292,7 @@ class Model:
         values = {}
         for k, v in parameters.items():
             if k in indexed:
-                arr = np.atleast_1d(np.asarray(v, dtype=float))
+                arr = np.atleast_1d(real_array(f"parameter {k!r}", v))
                 if arr.shape != (M,):
                     raise ValueError(f"per-cluster parameter {k!r} needs {M} values (one per "
                                      f"cluster), got shape {arr.shape}")

@@ -216,3 +216,82 @@ def test_steady_state_of_a_unitary_model_is_refused():
                 "steadystate: every jump rate of the model is zero (the parameters that are "
                 "zero: ['collective_emission', 'dephasing']): the dynamics is unitary")):
             qsr.steadystate(model, method)
+
+
+@pytest.mark.parametrize("build, name", [
+    (lambda d: qsr.Ensemble.atoms(d), "detunings"),
+    (lambda d: qsr.Ensemble([1, 1], detunings=d), "detunings"),
+    (lambda d: qsr.Ensemble([1, 1], couplings=d), "couplings"),
+    (lambda d: qsr.DipoleArray(np.eye(2), pumping=1.0, detunings=d), "detunings"),
+    (lambda d: qsr.TwoBodyLossSpins(2, 0.5, detunings=d), "detunings"),
+    (lambda d: qsr.TwoBodyLossSpins(2, 0.5).with_detunings(d), "detunings")])
+def test_string_detunings_are_refused(build, name):
+    """Found: detunings=["1", "2"] accepted through NumPy's string conversion."""
+    with pytest.raises(TypeError, match=rf"^{name} must be (a )?real number"):
+        build(["1", "2"])
+    with pytest.raises(TypeError, match=name):
+        build(np.array(["1", "2"]))
+    build([1.0, 2.0])                                  # numbers still pass
+
+
+def test_string_per_cluster_parameter_is_refused():
+    """The same through a per-cluster parameter of a Model."""
+    atoms = qsr.Clusters("s")
+    delta = atoms.parameter("delta")
+    H = atoms.sum(delta * atoms.atom.sz)
+    jumps = [(1.0, atoms.each(atoms.atom.sm))]
+    with pytest.raises(TypeError, match="parameter 'delta' must be real numbers"):
+        qsr.Model(H, jumps, parameters={"delta": ["1", "2"]}, N=[1, 1])
+
+
+@pytest.mark.parametrize("rabi, gc, dephasing, sz", [
+    (1.0, 0.0, 2e-9, 0.0),          # dephasing only: the maximally mixed state
+    (1.0, 0.0, 5e-7, 0.0),
+    (0.0, 1.0, 3e-9, -1.0)])        # decay only: the ground state
+def test_meanfield_with_rates_just_above_the_cutoff_is_fast(rabi, gc, dephasing, sz):
+    """Found: dephasing 2e-9 of the Rabi frequency, just above the 1e-9 cut-off of
+    ``_tiny_parameters``, relaxed over t = 200/2e-9 (> 30 s, an hour by extrapolation).
+    A relaxation over more than MAX_RELAXATION_SPAN of the fastest time goes to Newton
+    alone; the fixed point is the exact steady state (closed form, 1e-9)."""
+    model = examples.driven_dicke(1, rabi, gc, dephasing)[0]
+    op = model.clusters.sum(model.clusters.atom.sz)
+    for method in ("meanfield", "cumulant"):
+        t0 = time.perf_counter()
+        res = qsr.steadystate(model, method, e_ops=[op])
+        assert time.perf_counter() - t0 < 5
+        assert res.values[0] == pytest.approx(sz, abs=1e-9)
+        assert "pseudo-transient Newton" in res.checks["solver"]["route"]
+
+
+def test_slow_relaxation_without_a_stable_fixed_point_is_a_clear_error(monkeypatch):
+    """When Newton finds no stable fixed point the slow parameters are named at once."""
+    from qutip_superrad.cumulant.engine import solve
+    model = examples.driven_dicke(1, 1.0, 0.0, 2e-9)[0]
+    monkeypatch.setattr(solve.CumulantSolver, "_verdict",
+                        lambda self, *a, **k: (False, 1.0, None))
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=re.escape(
+            "cumulant steady state: the parameters ['dephasing'] are at most 1e-06 of the "
+            "largest rate (1): relaxing over their time scale")):
+        qsr.steadystate(model, "meanfield")
+    assert time.perf_counter() - t0 < 5
+
+
+@pytest.mark.parametrize("method", ["dicke", "full"])
+def test_tiny_coupling_evolves_without_scipy_warnings(method):
+    """Found: 'overflow encountered in divide' from SciPy's expm_multiply (its 1-norm
+    estimate divides subnormal numbers) at g = 3.9e-168.  Entries of L below 1e-30 of the
+    largest are dropped: the evolution equals that at g = 0 to rounding."""
+    def run(g):
+        laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(1, g=g), kappa=1.0,
+                                      emission=50.0, pumping=1.0, dephasing=50.0)
+        return laser.evolve(np.array([0.0, 0.3, 2.0]), method, nphot=3)
+    import warnings
+    with warnings.catch_warnings(), np.errstate(all="raise", under="ignore"):
+        warnings.simplefilter("error")
+        tiny = run(3.9e-168)
+    zero = run(0.0)
+    np.testing.assert_allclose(tiny.excited_population, zero.excited_population,
+                               atol=1e-14, rtol=0)
+    # a population that actually moves: the test would see a broken propagation
+    assert np.ptp(np.ravel(zero.excited_population)) > 1e-3

@@ -360,6 +360,29 @@ def check_evolve_options(opts):
     return opts
 
 
+#: Liouvillian entries below this fraction of the largest are dropped before propagating
+NEGLIGIBLE = 1e-30
+
+
+def negligible_entries_dropped(L):
+    """``L`` without the entries below :data:`NEGLIGIBLE` of its largest one.
+
+    A coupling such as ``g = 4e-168`` beside rates of order 1 changes ``exp(Lt)ρ`` by
+    less than rounding for any ``t‖L‖ < 10¹⁴``, but its powers underflow to subnormal
+    numbers inside SciPy's norm estimates of ``expm_multiply`` (an overflow in
+    ``x / |x|``).  Such entries are treated as zero.
+    """
+    L = sp.csc_matrix(L)
+    if L.nnz:
+        data = np.abs(L.data)
+        small = data < NEGLIGIBLE * data.max()
+        if np.any(small):
+            L = L.copy()
+            L.data[small] = 0.0
+            L.eliminate_zeros()
+    return L
+
+
 def propagate(L, rho0, tlist, options=None):
     """``exp(L t) ρ₀`` on ``tlist``.
 
@@ -370,11 +393,13 @@ def propagate(L, rho0, tlist, options=None):
     ``rtol=1e-6``, ``nsteps=2500`` internal steps at most between two output times).
     ``max_time`` (seconds) bounds the wall time and ``progress_bar`` shows the time
     reached; exceeding either limit raises :class:`~qutip_superrad.TimeLimitError`.
+    Entries of ``L`` below :data:`NEGLIGIBLE` of the largest are treated as zero
+    (:func:`negligible_entries_dropped`).
     """
     opts = dict(EVOLVE_OPTIONS, **(options or {}))
     out = np.empty((len(tlist), rho0.size), complex)
     v, t_prev = rho0.astype(complex), tlist[0]
-    L = sp.csc_matrix(L)
+    L = negligible_entries_dropped(sp.csc_matrix(L))
     steps = np.diff(tlist)
     ode = any(opts[k] is not None for k in ("atol", "rtol", "nsteps"))
     limit, start = opts["max_time"], time.perf_counter()

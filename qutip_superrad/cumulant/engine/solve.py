@@ -144,6 +144,9 @@ class CumulantEvolution(_Values):
 _SS_DEFAULTS = {"t_max": None, "tol": 1e-10, "maxiter": 50, "rtol": 1e-8, "atol": 1e-10,
                 "y0": None, "accept": "attractor", "max_time": 600.0}
 _ACCEPT = ("attractor", "stable", "any")
+#: a default relaxation ``t_max = 200/min(rate)`` longer than this many times the fastest time
+#: scale (a rate below 1e-6 of the largest) is not integrated: Newton alone, or a ValueError
+MAX_RELAXATION_SPAN = 2e8
 _EV_DEFAULTS = {"rtol": 1e-8, "atol": 1e-10, "method": "RK45", "max_step": np.inf,
                 "max_time": None, "progress_bar": None}
 _SP_DEFAULTS = {"operator": None, "state": None, "steadystate": None, "reference": None}
@@ -592,6 +595,31 @@ class CumulantSolver:
                              f"the largest rate ({self.rate_scale:.3g}); the dynamics they "
                              f"drive does not settle ({exc}); set them to 0 or rescale") from None
 
+    def _slow_steadystate(self, y, t_max, opt):
+        """Steady state when relaxing would span more than :data:`MAX_RELAXATION_SPAN`
+        of the fastest time scale (a rate barely above the 1e-9 cut-off integrates for
+        hours): pseudo-transient Newton only, accepting a linearly stable physical fixed
+        point; otherwise a ``ValueError`` naming the slow parameters."""
+        slow = sorted(k for k, v in self.params.items()
+                      if 0 < abs(v) <= 200.0 / MAX_RELAXATION_SPAN * self.rate_scale)
+        if 2 * self.n <= 1000:
+            yn, hist, J = self._newton(y, opt["tol"], max(opt["maxiter"], 500),
+                                       ptc=1.0 / self.rate_scale)
+            good, growth, _ = self._verdict(yn, J, opt["tol"], "stable")
+            if good:
+                self._check_finite(yn, "steadystate")
+                info = {"t_relax": 0.0, "newton_residuals": hist, "converged": True,
+                        "max_growth_rate": growth, "route": "pseudo-transient Newton (the "
+                        f"slow parameters {slow} make a relaxation hopeless)"}
+                return CumulantState(self.system, self.M, yn,
+                                     float(np.max(np.abs(self.rhs(yn)))), info)
+        raise ValueError(f"cumulant steady state: the parameters {slow} are at most "
+                         f"{200.0 / MAX_RELAXATION_SPAN:.0e} of the largest rate "
+                         f"({self.rate_scale:.3g}): relaxing over their time scale (t = "
+                         f"{t_max:.3g}, {t_max * self.rate_scale:.2g} times the fastest) is "
+                         "hopeless and Newton found no stable fixed point without it; set "
+                         "them to 0, rescale, or give the option t_max")
+
     def _steadystate(self, options=None):
         """The steady state of :meth:`steadystate` (without the diagnosis of tiny rates)."""
         opt = check_options(options, _SS_DEFAULTS, "cumulant steadystate")
@@ -616,6 +644,8 @@ class CumulantSolver:
         y = self.initial_state() if opt["y0"] is None else np.asarray(opt["y0"], complex)
         if y.shape != (self.n,):
             raise ValueError(f"y0 must have {self.n} entries, got {y.shape}")
+        if opt["t_max"] is None and t_max * self.rate_scale > MAX_RELAXATION_SPAN:
+            return self._slow_steadystate(y, t_max, opt)
         # Relax over geometrically growing chunks and try Newton after each; accept a root
         # only if it is a *stable* fixed point (a laser also has the unstable dark one).
         # Small stiff systems: LSODA (stiff/non-stiff switching; BDF with its finite-difference

@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from ..._validate import check_int, check_rate, check_real
+from ..._validate import check_int, check_rate, check_real, real_array
 
 __all__ = ["TwoBodyLossSpins", "sample_detunings"]
 
@@ -83,7 +83,7 @@ class TwoBodyLossSpins:
         if isinstance(detunings, numbers.Real) and not isinstance(detunings, bool):
             det = np.full(self.N, check_real("detunings", detunings))
         else:
-            det = np.asarray(detunings, dtype=float)
+            det = real_array("detunings", detunings)
         if det.shape != (self.N,):
             raise ValueError(f"detunings must be a number or have shape ({self.N},), "
                              f"got {det.shape}")
