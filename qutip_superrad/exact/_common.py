@@ -582,7 +582,8 @@ def _block_krylov_spectrum(L, v, w, omega, blocks, tol=1e-8, q_max=640, inner_to
     return ev, lam[strong].imag, info
 
 
-def qrt_spectrum(L, v, w, omega, method, checks=None, blocks=None, direct_limit=20000):
+def qrt_spectrum(L, v, w, omega, method, checks=None, blocks=None, direct_limit=20000,
+                 prominence=None):
     """``S(ω) = 2 Re wᵀ(iω − L)⁻¹ v``: quantum regression on one sector.
 
     The sector is reduced by shift-invert Arnoldi (:func:`_krylov_spectrum`,
@@ -592,10 +593,13 @@ def qrt_spectrum(L, v, w, omega, method, checks=None, blocks=None, direct_limit=
     the line.  (A dense eigendecomposition was tried first and dropped: the
     eigenvectors of these non-normal matrices are too ill-conditioned.)  Sectors larger
     than ``direct_limit`` with ``blocks`` (total-spin blocks) use
-    :func:`_block_krylov_spectrum` instead of LUs of the whole sector.
+    :func:`_block_krylov_spectrum` instead of LUs of the whole sector.  ``n_peaks``
+    counts maxima above the relative ``prominence`` (:func:`~qutip_superrad.spectrum.
+    count_peaks`, default 1e-3), recorded in ``checks["peak_prominence"]``.
     """
+    from ..spectrum import check_prominence
     omega = check_grid("omega", omega)
-    checks = dict(checks or {})
+    checks = dict(checks or {}, peak_prominence=check_prominence(prominence))
     if not np.any(np.abs(np.asarray(v)) > 1e-13):        # δBρ = 0: nothing is emitted
         from ..spectrum import dark_spectrum
         return dark_spectrum(omega, method, checks)
@@ -606,6 +610,7 @@ def qrt_spectrum(L, v, w, omega, method, checks=None, blocks=None, direct_limit=
         evaluate, hints, checks["qrt"] = _block_krylov_spectrum(L, v, w, omega, blocks)
     else:
         evaluate, hints, checks["qrt"] = _krylov_spectrum(L, v, w, omega)
-    peak, width, npk, S = spectrum_features(evaluate, omega, hints=hints)
+    peak, width, npk, S = spectrum_features(evaluate, omega, hints=hints,
+                                            prominence=checks["peak_prominence"])
     return SpectrumResult(omega=omega, S=S, linewidth=width, peak=peak, n_peaks=npk,
                           method=method, evaluate=evaluate, checks=checks)
