@@ -269,10 +269,12 @@ def converge_clusters(model, observables=("photon_number",), *, tol: float = 1e-
         For a product ensemble, ``M`` counts the frequency clusters.
     M_max : int
         Largest ``M`` allowed (>= ``M_start``).
-    placement : {"bins", "hermite", "legendre", "quadrature"}, optional
+    placement : {"bins", "hermite", "legendre", "quantiles", "quadrature"}, optional
         Cluster placement for a model with a recorded distribution (default: its
-        own; ``"quadrature"`` is ``"legendre"``, the Gauss quadrature of the same
-        truncated distribution as the bins).  Not allowed with a factory.
+        own; those of its kind, :data:`~qutip_superrad.ensemble.PLACEMENTS_BY_KIND`:
+        ``"quadrature"`` is ``"legendre"`` — the Gauss quadrature of the same truncated
+        distribution as the bins — for a Gaussian or uniform distribution and
+        ``"quantiles"`` for samples).  Not allowed with a factory.
     omega : array_like
         Frequency grid of the spectra (needed by ``linewidth``, ``peak``,
         ``n_peaks``, ``critical_pump``); it must resolve the cluster lines.
@@ -369,8 +371,7 @@ def converge_clusters(model, observables=("photon_number",), *, tol: float = 1e-
                              "no distribution to refine: build it with Ensemble.gaussian / "
                              "standing_wave / product, or pass a factory M -> model")
         if placement is not None:
-            from .ensemble import _check_placement
-            placement = _check_placement(placement)
+            placement = dist.check_placement(placement)
         else:
             placement = dist.placement
         M0 = dist.n_clusters if M_start is None else check_int("M_start", M_start, minimum=1)

@@ -329,3 +329,56 @@ def test_generic_bad_input():
         converge_clusters(same, "n", M_start=3)
     with pytest.raises(TypeError, match="expected a laser, a Model or a pair"):
         converge_clusters(lambda M: 42, "n", M_start=3)
+
+
+# -- uniform and empirical distributions --------------------------------------------------
+def _laser_of(ens):
+    return qsr.SuperradiantLaser(ens, kappa=1.0, emission=1e-3, pumping=0.05)
+
+
+def test_uniform_and_samples_converge_alike_bins_and_quadrature():
+    """Converged ⟨a†a⟩ agrees between equal bins and quadrature (Gauss–Legendre for the
+    uniform distribution, equal-count quantiles for samples) within tol = 1e-3; the
+    quadrature needs fewer clusters.  For samples the continuum is the samples themselves:
+    one cluster per sample gives the converged value within tol."""
+    tol = 1e-3
+    uni = {p: converge_clusters(_laser_of(qsr.Ensemble.uniform(1e4, 0.2, 11, g=1e-3,
+                                                              integer=False, placement=p)),
+                                "photon_number", tol=tol, progress_bar=False)
+           for p in ("bins", "legendre")}
+    assert all(c.converged for c in uni.values())
+    assert uni["bins"].value["photon_number"] == pytest.approx(
+        uni["legendre"].value["photon_number"], rel=tol)
+    x = np.random.default_rng(7).normal(0.0, SIGMA, 300)
+    smp = {p: converge_clusters(_laser_of(qsr.Ensemble.from_samples(x, 5, g=1e-3, N=1e4,
+                                                                   placement=p)),
+                                "photon_number", tol=tol, M_max=300, progress_bar=False)
+           for p in ("bins", "quantiles")}
+    assert all(c.converged for c in smp.values())
+    assert smp["quantiles"].M_reached < smp["bins"].M_reached
+    exact = _laser_of(qsr.Ensemble.from_samples(x, 300, g=1e-3, N=1e4,
+                                                placement="quantiles")).steadystate("cumulant")
+    for c in smp.values():
+        assert c.value["photon_number"] == pytest.approx(exact.photon_number, rel=2 * tol)
+
+
+def test_narrow_uniform_and_samples_recover_one_cluster():
+    """Spread → 0: M clusters reproduce the identical-atom (M = 1) photon number."""
+    one = _laser_of(qsr.Ensemble.identical(1e4, g=1e-3)).steadystate("cumulant").photon_number
+    narrow = [qsr.Ensemble.uniform(1e4, 1e-9, 5, g=1e-3, integer=False, placement="legendre"),
+              qsr.Ensemble.from_samples(1e-9 * np.random.default_rng(0).normal(size=200), 5,
+                                        g=1e-3, N=1e4)]
+    for ens in narrow:
+        conv = converge_clusters(_laser_of(ens), "photon_number", tol=1e-8, M_max=40,
+                                 progress_bar=False)
+        assert conv.converged
+        assert conv.value["photon_number"] == pytest.approx(one, rel=1e-6)
+
+
+def test_samples_without_spread_and_wrong_placement():
+    same = _laser_of(qsr.Ensemble.from_samples(np.full(50, 0.01), 5, g=1e-3, N=1e4))
+    with pytest.raises(ValueError, match="no spread"):
+        converge_clusters(same, "photon_number")
+    uni = _laser_of(qsr.Ensemble.uniform(1e4, 0.2, 5, g=1e-3, integer=False))
+    with pytest.raises(ValueError, match=r"placement must be one of \('bins', 'legendre'\)"):
+        converge_clusters(uni, "photon_number", placement="hermite")
