@@ -28,6 +28,7 @@ from . import examples
 from . import states
 from .solvers.dicke import DickeFockState
 from . import quantum_info
+from .phase_space import spin_wigner
 from .sweeps import sweep, SweepTask, SweepResult, SweepError, load_sweep
 
 __all__ = ["Ensemble", "SuperradiantLaser", "BadCavityLaser", "VLevelLaser", "DipoleArray", "TwoBodyLossSpins", "SteadyStateResult",
@@ -35,5 +36,6 @@ __all__ = ["Ensemble", "SuperradiantLaser", "BadCavityLaser", "VLevelLaser", "Di
            "CollectivePumping", "cross_validate", "CrossValidationReport", "converge_clusters", "ClusterConvergence", "critical_pump",
            "cumulant", "Mode", "Atom", "Clusters", "parameter", "parameters", "Model", "pair_sum", "correlated_decay",
            "Result", "TimeResult", "steadystate", "evolve", "spectrum", "correlation", "methods", "examples", "quantum_info", "states", "DickeFockState",
+           "spin_wigner",
            "sweep", "SweepTask", "SweepResult", "SweepError", "load_sweep",
            "__version__"]

@@ -318,6 +318,16 @@ class Model:
                 values[k] = float(v)
         self.parameters = values
         self._check_rates()
+        for _, _, placeholders in self.symbolic.sum_terms():
+            self._check_cluster_index(placeholders, "H or a jump")
+
+    def _check_cluster_index(self, placeholders, what):
+        M = self.n_clusters
+        for p in placeholders:
+            if getattr(p, "cluster", None) is not None and p.cluster >= M:
+                raise ValueError(f"{what} sums over cluster {p.cluster} (Clusters.sum(..., "
+                                 f"cluster={p.cluster})), but the model has {M} cluster"
+                                 f"{'s' if M != 1 else ''} (0 … {M - 1})")
 
     def _indexed_names(self):
         out = set()
@@ -455,6 +465,9 @@ class Model:
                             f"got {type(op).__name__}")
         terms = ([f for f in [op]] if isinstance(op, Operator) else
                  [f for _, fs, _ in op.terms for f in fs])
+        if isinstance(op, IndexedOperator):
+            for _, _, ph in op.terms:
+                self._check_cluster_index(ph, what)
         known = set(self.modes) | set(self.atoms)
         for f in terms:
             for s in f.subsystems:
@@ -503,6 +516,9 @@ class Model:
             if any(p.clusters is not self.clusters for p in phs):
                 raise ValueError("the operator sums over Clusters that are not the model's")
             for choice in _product(len(atoms), len(phs)):
+                if any(p.cluster is not None and atoms[i][1] != p.cluster
+                       for p, i in zip(phs, choice)):
+                    continue                     # a sum restricted to another cluster
                 atommap = {p: atoms[i][0] for p, i in zip(phs, choice)}
                 pvals = {p.var: atoms[i][1] for p, i in zip(phs, choice)}
                 term = Operator({(): Coeff(self._bind_indexed(c, pvals))})

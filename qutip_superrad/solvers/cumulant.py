@@ -41,7 +41,10 @@ _DEFAULTS = {"order": 2, "backend": "auto", "steadystate": None, "evolve": None,
 
 
 def supports(model):
-    """``None``: the cumulant engine reads every model of the description."""
+    """``None`` if the cumulant engine reads the model, else the reason."""
+    if model.symbolic.restricted_sums():
+        return ("H or a jump sums over one cluster only (Clusters.sum(op, cluster=k)); give "
+                "that cluster its own parameters instead")
     return None
 
 
@@ -108,6 +111,12 @@ def collective_value(model, system, state, op):
                 prod = prod * substitute_atoms(f, atommap, {})
             labels = list(np.indices((M,) * len(blocks))) if blocks else []
             weight = _falling(counts, labels)
+            for b, blk in enumerate(blocks):      # sums restricted to one cluster
+                pins = {phs[i].cluster for i in blk} - {None}
+                if len(pins) > 1:                 # one atom in two different clusters
+                    weight = weight * 0
+                elif pins:
+                    weight = weight * (labels[b] == pins.pop())
             for key, v in prod.terms.items():
                 used = sorted({s.var for s, _ in key if isinstance(s, ClusterAtom)})
                 # rename the slots that occur to i0, i1, … (what _operator_value expects)

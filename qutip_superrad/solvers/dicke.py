@@ -40,6 +40,7 @@ Manifold
 """
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
@@ -66,12 +67,15 @@ EXACT = True
 _DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY, **STEADY_OPTIONS,
              "linear_solver": "auto"}
 _EVOLVE_DEFAULTS = {"nphot": 10, "max_memory": DEFAULT_MAX_MEMORY, **EVOLVE_OPTIONS}
-#: sector size above which ``linear_solver="auto"`` goes iterative
+#: sector size above which ``linear_solver="auto"`` goes iterative (one cluster; several
+#: clusters fill a sector LU far more — 54 s direct against 5 s iterative at N = [5, 5],
+#: 17 644 elements — and go iterative beyond a tenth of it)
 DIRECT_LIMIT = 20000
 
 
-def _direct_limit(opts):
-    return {"auto": DIRECT_LIMIT, "direct": np.inf, "iterative": 0}[opts["linear_solver"]]
+def _direct_limit(opts, space):
+    auto = DIRECT_LIMIT if len(space.counts) == 1 else DIRECT_LIMIT // 10
+    return {"auto": auto, "direct": np.inf, "iterative": 0}[opts["linear_solver"]]
 
 
 # ----------------------------------------------------------------------------
@@ -99,16 +103,14 @@ def _cg(j1, J, M, s):
 def supports(model, symmetric_only=False):
     """``None`` if the model fits the Dicke basis, else the reason."""
     if model.atoms:
-        return ("needs identical atoms in one Clusters object; the model has explicit atoms "
+        return ("needs identical atoms in a Clusters object; the model has explicit atoms "
                 f"{[a.name for a in model.atoms]}")
     if model.clusters is None:
         return "needs atoms in a Clusters object"
     if model.clusters.levels != 2:
         return f"needs two-level atoms (the Clusters have {model.clusters.levels} levels)"
-    if model.n_clusters != 1:
-        return f"needs identical atoms: one cluster (the model has {model.n_clusters})"
     if not model.is_integer:
-        return f"needs an integer number of atoms (N={model.N})"
+        return f"needs an integer number of atoms per cluster (N={model.counts.tolist()})"
     for rate, kind, c in model.symbolic.jump_list:
         if kind == "each" and any(s.kind == "mode" for s in c.op.subsystems):
             return "a local jump (Clusters.each) may act on the atom only, not on a mode"
@@ -126,55 +128,67 @@ def words(model, op):
     """``[(coefficient, ops), ...]``: the operator as a sum of collective monomials.
 
     ``ops`` is a tuple of elementary operators in product order, each
-    ``("J", i, j)`` (``Σ_a σ^a_ij``) or ``("a", k, p, q)`` (``a_k†^p a_k^q``).
+    ``("J", c, i, j)`` (``Σ_{a ∈ cluster c} σ^a_ij``) or ``("a", k, p, q)``
+    (``a_k†^p a_k^q``).  A sum over the atoms is split over the clusters, with the
+    per-cluster parameters of each.
     """
     modes = {m: k for k, m in enumerate(model.modes)}
-    N = float(model.counts[0]) if model.counts is not None else 0.0
+    counts = [] if model.counts is None else [float(n) for n in model.counts]
 
-    def monomial(key):
-        ops, atom = [], False
+    def monomial(key, cluster_of):
+        ops, touched = [], set()
         for s, f in key:
             if s.kind == "mode":
                 ops.append(("a", modes[s], f[0], f[1]))
             elif isinstance(s, ClusterAtom):
-                ops.append(("J", f[0], f[1]))
-                atom = True
+                ops.append(("J", cluster_of[s.var], f[0], f[1]))
+                touched.add(s.var)
             else:
                 raise ValueError(f"the Dicke basis has no explicit atom {s.name!r}")
-        return tuple(ops), atom
+        return tuple(ops), touched
 
     if isinstance(op, Operator):
         out = []
         for key, c in op.terms.items():
-            ops, atom = monomial(key)
-            if atom:
+            if any(isinstance(s, ClusterAtom) for s, _ in key):
                 raise ValueError("an operator on one atom of the Clusters is not permutation "
                                  "invariant; write it as a Clusters.sum(...)")
-            out.append((model._bind_indexed(c, {}), ops))
+            out.append((model._bind_indexed(c, {}), monomial(key, {})[0]))
         return out
     if not isinstance(op, IndexedOperator):
         raise TypeError(f"expected an Operator or a Clusters sum, got {type(op).__name__}")
     out = []
     for c, factors, phs in op.terms:
-        zero = {p.var: 0 for p in phs}
-        combos = [(model._bind_indexed(c, zero), (), 0)]
-        for f in factors:
-            nxt = []
-            for key, fc in f.terms.items():
-                ops, atom = monomial(key)
-                v = model._bind_indexed(fc, zero)
-                nxt += [(cc * v, w + ops, n + atom) for cc, w, n in combos]
-            combos = nxt
-        # a sum whose monomial does not touch its atom counts the atoms: Σ_a 1 = N
-        out += [(cc * N ** (len(phs) - n), w) for cc, w, n in combos]
+        for choice in itertools.product(*(_clusters_of(p, len(counts)) for p in phs)):
+            cluster_of = {p.var: m for p, m in zip(phs, choice)}
+            combos = [(model._bind_indexed(c, cluster_of), (), frozenset())]
+            for f in factors:
+                nxt = []
+                for key, fc in f.terms.items():
+                    ops, touched = monomial(key, cluster_of)
+                    v = model._bind_indexed(fc, cluster_of)
+                    nxt += [(cc * v, w + ops, t | touched) for cc, w, t in combos]
+                combos = nxt
+            for cc, w, t in combos:
+                # a sum whose monomial does not touch its atom counts the atoms: Σ_a 1 = N_c
+                for p, m in zip(phs, choice):
+                    if p.var not in t:
+                        cc = cc * counts[m]
+                out.append((cc, w))
     return [(c, w) for c, w in out if c != 0]
+
+
+def _clusters_of(placeholder, n_clusters):
+    """Clusters a summation index runs over (one when the sum is restricted to a cluster)."""
+    pinned = getattr(placeholder, "cluster", None)
+    return range(n_clusters) if pinned is None else (pinned,)
 
 
 def _dag(word):
     c, ops = word
     out = []
     for o in reversed(ops):
-        out.append(("J", o[2], o[1]) if o[0] == "J" else ("a", o[1], o[3], o[2]))
+        out.append(("J", o[1], o[3], o[2]) if o[0] == "J" else ("a", o[1], o[3], o[2]))
     return np.conj(c), tuple(out)
 
 
@@ -197,56 +211,95 @@ def _pair_count(h, sector, modulus):
 
 
 class DickeFockSpace:
-    """Weighted Dicke ⊗ Fock elements ``(j, n, e; n′, e′)`` of one symmetry sector.
+    """Weighted Dicke ⊗ Fock elements of one symmetry sector, for one or several clusters.
+
+    With several clusters of identical atoms (sizes ``N_c``) every cluster has its own
+    total spin ``j_c`` and excitation ``e_c``: the space is the product of the clusters'
+    Dicke spaces, an element is ``(j_1…j_C, n, e_1…e_C; n′, e′_1…e′_C)``, weighted by
+    ``Π_c d_{j_c}`` (the multiplicities of the clusters).
 
     Parameters
     ----------
-    N : int
-        Number of atoms.
+    N : int or sequence of int
+        Number of atoms, or atoms per cluster.
     cutoffs : sequence of int
         Fock states of each mode (empty without modes).
     sector : int, default 0
-        Excitation difference ``k = (Σn + e) − (Σn′ + e′)``.
+        Excitation difference ``k = (Σn + Σe) − (Σn′ + Σe′)``.
     modulus : int, default 0
         ``0``: ``k`` exactly (U(1)); ``2``: ``k`` modulo 2 (parity); ``1``: all elements.
     symmetric : bool, default False
-        Keep only ``j = N/2`` (the symmetric manifold).
+        Keep only ``j_c = N_c/2`` (the symmetric manifold of every cluster).
 
     Attributes
     ----------
-    jj, e, e2 : ndarray
-        ``N/2 − j`` and the excitations of ket and bra of every element.
+    counts : tuple of int
+        Atoms per cluster; ``N`` is their sum.
+    block : ndarray
+        Label of the total-spin block ``(j_1 … j_C)`` of every element (elements are
+        sorted by it); with one cluster it is ``jj = N/2 − j``.
+    jjs, es, e2s : ndarray, shape (clusters, dim)
+        ``N_c/2 − j_c`` and the excitations of ket and bra in every cluster.
+    e, e2 : ndarray
+        Total atomic excitations of ket and bra.
     n, n2 : ndarray, shape (modes, dim)
         Photon numbers of ket and bra.
     """
 
     def __init__(self, N, cutoffs=(), sector=0, modulus=0, symmetric=False):
-        self.N, self.cutoffs = int(N), tuple(int(c) for c in cutoffs)
+        self.counts = tuple(int(c) for c in np.atleast_1d(N))
+        self.N = sum(self.counts)
+        self.cutoffs = tuple(int(c) for c in cutoffs)
         self.sector, self.modulus, self.symmetric = int(sector), int(modulus), bool(symmetric)
-        K = len(self.cutoffs)
-        self._radix = self.cutoffs + (self.N + 1,)
-        self._S = int(np.prod(self._radix))
+        K, C = len(self.cutoffs), len(self.counts)
+        self._radix = self.cutoffs + tuple(n + 1 for n in self.counts)
+        self._S = int(np.prod(self._radix, dtype=float))
+        self._block_radix = tuple(1 if symmetric else n // 2 + 1 for n in self.counts)
+        if float(self._S) ** 2 * float(np.prod(self._block_radix, dtype=float)) >= 2.0 ** 62:
+            raise ValueError(f"the Dicke ⊗ Fock labels of N={list(self.counts)}, cutoffs "
+                             f"{list(self.cutoffs)} overflow 64-bit keys; use fewer clusters "
+                             "or photon states")
         parts = []
-        for jj in self._blocks():
-            kets = self._kets(jj)                    # (K+1, S_jj): photon numbers, e
-            x = kets.sum(axis=0)
-            a, b = self._pairs(x)
+        for bid, jjs in enumerate(np.ndindex(*self._block_radix)):
+            kets = self._kets(jjs)                   # (K+C, S_b): photon numbers, e_c
+            a, b = self._pairs(kets.sum(axis=0))
             flat = self._flat(kets)
-            parts.append(np.stack([np.full(a.size, jj), flat[a], flat[b]]))
-        jj, ka, kb = np.concatenate(parts, axis=1).astype(np.int64)
-        self.keys = (jj * self._S + ka) * self._S + kb
+            parts.append(np.stack([np.full(a.size, bid), flat[a], flat[b]]))
+        block, ka, kb = np.concatenate(parts, axis=1).astype(np.int64)
+        self.keys = (block * self._S + ka) * self._S + kb
         order = np.argsort(self.keys)
         self.keys = self.keys[order]
-        self.jj = jj[order]
+        self.block = block[order]
+        self.jjs = self._unflat_block(self.block)
         ket, bra = self._unflat(ka[order]), self._unflat(kb[order])
-        self.n, self.e = ket[:K], ket[K]
-        self.n2, self.e2 = bra[:K], bra[K]
+        self.n, self.es = ket[:K], ket[K:]
+        self.n2, self.e2s = bra[:K], bra[K:]
+        self.e, self.e2 = self.es.sum(axis=0), self.e2s.sum(axis=0)
 
-    def _blocks(self):
-        return range(1 if self.symmetric else self.N // 2 + 1)
+    @property
+    def jj(self):
+        """``N/2 − j`` of every element (one cluster; with several see :attr:`jjs`)."""
+        if len(self.counts) != 1:
+            raise AttributeError(f"a space of {len(self.counts)} clusters has one total spin "
+                                 "per cluster: use jjs (or block)")
+        return self.jjs[0]
 
-    def _kets(self, jj):
-        axes = [np.arange(c) for c in self.cutoffs] + [np.arange(jj, self.N - jj + 1)]
+    def _unflat_block(self, block):
+        out = []
+        for r in reversed(self._block_radix):
+            out.append(block % r)
+            block = block // r
+        return np.stack(out[::-1]).astype(np.int64)
+
+    def _flat_block(self, jjs):
+        out = np.zeros(np.shape(jjs)[1:], dtype=np.int64)
+        for r, v in zip(self._block_radix, jjs):
+            out = out * r + v
+        return out
+
+    def _kets(self, jjs):
+        axes = [np.arange(c) for c in self.cutoffs]
+        axes += [np.arange(jj, n - jj + 1) for jj, n in zip(jjs, self.counts)]
         grids = np.meshgrid(*axes, indexing="ij")
         return np.stack([g.ravel() for g in grids])
 
@@ -284,45 +337,57 @@ class DickeFockSpace:
         return np.stack(out[::-1])
 
     @staticmethod
-    def size_estimate(N, cutoffs, sector=0, modulus=0, symmetric=False, cap=None):
-        """Number of elements, counted without building them (``O(N)`` memory per block).
+    def size_estimate(N, cutoffs, sector=0, modulus=0, symmetric=False):
+        """Number of elements, counted in ``O(N)`` without building them.
 
-        Counting stops once the total exceeds ``cap`` (the result is then a lower bound
-        above ``cap``): at N = 10⁶ the exact count alone would take hours.
+        The pairs of a block with excitation histogram ``h`` number the autocorrelation
+        of ``h`` at lag ``k``; ``h`` is a convolution (photons, clusters) and the
+        autocorrelation of a convolution is the convolution of the autocorrelations, so
+        the sum over the blocks factorises per cluster.
         """
         photons = np.ones(1)
         for c in cutoffs:
             photons = np.convolve(photons, np.ones(c))
-        blocks = 1 if symmetric else int(N) // 2 + 1
-        # the populations alone: Σ_jj (N − 2jj + 1) per photon state
-        lower = float(photons.sum()) * (blocks * (int(N) + 1) - blocks * (blocks - 1))
-        if cap is not None and lower > cap:
-            return lower
-        total = 0.0
-        for jj in range(blocks):
-            h = np.convolve(photons, np.ones(int(N) - 2 * jj + 1))   # histogram of Σn + e − jj
-            total += _pair_count(h, sector, modulus)
-            if cap is not None and total > cap:
-                break
-        return int(total)
+        total = np.correlate(photons, photons, "full")          # lags −(P−1) … P−1
+        for n in np.atleast_1d(N).astype(int):
+            n = int(n)
+            d = np.abs(np.arange(-n, n + 1))
+            top = n + 1 - d                                  # pairs of the block jj = 0
+            # Σ_jj max(top − 2jj, 0) over jj = 0 … J: an arithmetic series
+            terms = np.minimum(0 if symmetric else n // 2, (top - 1) // 2) + 1
+            tri = terms * top - terms * (terms - 1)
+            total = (np.convolve(total, tri) if total.size * tri.size < 5e7
+                     else np.rint(_fftconvolve(total, tri)))
+        lags = np.arange(total.size) - (total.size - 1) // 2
+        if modulus == 1:
+            return int(round(float(total.sum())))
+        keep = lags == sector if modulus == 0 else (lags - sector) % modulus == 0
+        return int(round(float(total[keep].sum())))
 
     @property
     def dim(self):
         return self.keys.size
 
-    def index(self, jj, n, e, n2, e2):
-        """Positions of elements (``-1`` for elements outside the space or the sector)."""
-        K = len(self.cutoffs)
-        ok = (jj >= 0) & (e >= jj) & (e <= self.N - jj) & (e2 >= jj) & (e2 <= self.N - jj)
-        ok &= jj < (1 if self.symmetric else self.N // 2 + 1)
+    def index(self, jjs, n, es, n2, e2s):
+        """Positions of elements (``-1`` for elements outside the space or the sector).
+
+        ``jjs``, ``es``, ``e2s`` have one row per cluster (a 1-D array for one cluster).
+        """
+        K, C = len(self.cutoffs), len(self.counts)
+        L = np.size(es) // C
+        jjs, es, e2s = (np.reshape(x, (C, L)) for x in (jjs, es, e2s))
+        ok = np.ones(L, bool)
+        for c, N in enumerate(self.counts):
+            ok &= (jjs[c] >= 0) & (jjs[c] < self._block_radix[c])
+            ok &= (es[c] >= jjs[c]) & (es[c] <= N - jjs[c])
+            ok &= (e2s[c] >= jjs[c]) & (e2s[c] <= N - jjs[c])
+        n, n2 = np.reshape(n, (K, L)), np.reshape(n2, (K, L))
         for k in range(K):
             ok &= (n[k] >= 0) & (n[k] < self.cutoffs[k]) & (n2[k] >= 0) & (n2[k] < self.cutoffs[k])
-        L = np.size(e)
-        ket = np.concatenate([np.reshape(n, (K, L)), np.reshape(e, (1, L))])
-        bra = np.concatenate([np.reshape(n2, (K, L)), np.reshape(e2, (1, L))])
-        ket = np.where(ok, ket, 0)
-        bra = np.where(ok, bra, 0)
-        key = (np.where(ok, jj, 0) * self._S + self._flat(ket)) * self._S + self._flat(bra)
+        ket = np.where(ok, np.concatenate([n, es]), 0)
+        bra = np.where(ok, np.concatenate([n2, e2s]), 0)
+        block = self._flat_block(np.where(ok, jjs, 0))
+        key = (block * self._S + self._flat(ket)) * self._S + self._flat(bra)
         pos = np.minimum(np.searchsorted(self.keys, key), self.dim - 1)
         ok &= self.keys[pos] == key
         return np.where(ok, pos, -1)
@@ -330,21 +395,21 @@ class DickeFockSpace:
     @property
     def diagonal(self):
         """Mask of the populations (ket = bra)."""
-        return (self.e == self.e2) & np.all(self.n == self.n2, axis=0)
+        return np.all(self.es == self.e2s, axis=0) & np.all(self.n == self.n2, axis=0)
 
     def swap(self):
         """Position of the conjugate partner ``(bra, ket)`` of every element."""
-        return self.index(self.jj, self.n2, self.e2, self.n, self.e)
+        return self.index(self.jjs, self.n2, self.e2s, self.n, self.es)
 
-    def apply(self, ops, jj, n, e):
-        """Apply a word to states ``(jj, n, e)``; returns ``(n′, e′, coefficient)``.
+    def apply(self, ops, jjs, n, es):
+        """Apply a word to states ``(jjs, n, es)``; returns ``(n′, es′, coefficient)``.
 
         The coefficient is 0 where the result leaves the space (truncated modes).
         """
         n = np.array(n, dtype=np.int64, copy=True)
-        e = np.array(e, dtype=np.int64, copy=True)
-        c = np.ones(e.shape)
-        N = self.N
+        es = np.array(es, dtype=np.int64, copy=True).reshape(len(self.counts), -1)
+        jjs = np.reshape(jjs, es.shape)
+        c = np.ones(es.shape[1])
         for o in reversed(ops):
             if o[0] == "a":
                 _, k, p, q = o
@@ -358,7 +423,8 @@ class DickeFockSpace:
                                             - gammaln(low + 1.0)), 0.0)
                 n[k] = np.where(ok, top, nk)
             else:
-                _, i, j = o
+                _, cl, i, j = o
+                N, jj, e = self.counts[cl], jjs[cl], es[cl]
                 if (i, j) == (2, 1):
                     c = c * np.sqrt(np.clip((N - jj - e) * (e - jj + 1.0), 0, None))
                     e = e + 1
@@ -371,8 +437,13 @@ class DickeFockSpace:
                     c = c * (N - e)
                 bad = (e < jj) | (e > N - jj)
                 c = np.where(bad, 0.0, c)
-                e = np.where(bad, jj, e)
-        return n, e, c
+                es[cl] = np.where(bad, jj, e)
+        return n, es, c
+
+
+def _fftconvolve(a, b):
+    from scipy.signal import fftconvolve
+    return fftconvolve(a, b)
 
 
 class _Builder:
@@ -401,8 +472,8 @@ def _left(space, b, wordlist, factor):
     s = space
     src = np.arange(s.dim)
     for c, ops in wordlist:
-        n, e, a = s.apply(ops, s.jj, s.n, s.e)
-        b.add(src, s.index(s.jj, n, e, s.n2, s.e2), factor * c * a)
+        n, e, a = s.apply(ops, s.jjs, s.n, s.es)
+        b.add(src, s.index(s.jjs, n, e, s.n2, s.e2s), factor * c * a)
 
 
 def _right(space, b, wordlist, factor):
@@ -411,8 +482,8 @@ def _right(space, b, wordlist, factor):
     src = np.arange(s.dim)
     for c, ops in wordlist:
         _, dops = _dag((c, ops))
-        n2, e2, a = s.apply(dops, s.jj, s.n2, s.e2)
-        b.add(src, s.index(s.jj, s.n, s.e, n2, e2), factor * c * a)
+        n2, e2, a = s.apply(dops, s.jjs, s.n2, s.e2s)
+        b.add(src, s.index(s.jjs, s.n, s.es, n2, e2), factor * c * a)
 
 
 def _sandwich(space, b, wordlist, rate):
@@ -420,20 +491,21 @@ def _sandwich(space, b, wordlist, rate):
     s = space
     src = np.arange(s.dim)
     for c1, o1 in wordlist:
-        n, e, a1 = s.apply(o1, s.jj, s.n, s.e)
+        n, e, a1 = s.apply(o1, s.jjs, s.n, s.es)
         for c2, o2 in wordlist:
-            n2, e2, a2 = s.apply(o2, s.jj, s.n2, s.e2)
-            b.add(src, s.index(s.jj, n, e, n2, e2), rate * c1 * np.conj(c2) * a1 * a2)
+            n2, e2, a2 = s.apply(o2, s.jjs, s.n2, s.e2s)
+            b.add(src, s.index(s.jjs, n, e, n2, e2), rate * c1 * np.conj(c2) * a1 * a2)
 
 
 _SPIN = {1: -0.5, 2: 0.5}                     # level 1 = ground = spin down
 
 
-def _local_matrix(model, op):
-    """2×2 matrix ``A[i−1, j−1]`` of a single-atom operator written with the template atom."""
+def _local_matrix(model, op, cluster=0):
+    """2×2 matrix ``A[i−1, j−1]`` of a single-atom operator written with the template atom
+    (per-cluster parameters of ``cluster``)."""
     A = np.zeros((2, 2), complex)
     for key, c in op.terms.items():
-        v = model._bind_indexed(c, {"@": 0})
+        v = model._bind_indexed(c, {"@": cluster})
         if not key:
             A += v * np.eye(2)
         else:
@@ -442,21 +514,23 @@ def _local_matrix(model, op):
     return A
 
 
-def _local_sandwich(space, b, rate, A):
-    """``rate · Σ_a A_a ρ A_a†`` through the Clebsch–Gordan coefficients of ``j₁ ⊗ ½``.
+def _local_sandwich(space, b, rate, A, cluster=0):
+    """``rate · Σ_{a ∈ cluster} A_a ρ A_a†`` through the Clebsch–Gordan coefficients of ``j₁ ⊗ ½``.
 
     With ``A = Σ A[i, j] |i⟩⟨j|`` this is ``Σ A[i,j] A[i′,j′]* Σ_a |i⟩⟨j|_a ρ |j′⟩⟨i′|_a``;
     each pair of transitions moves weight from ``σ_j(m, m′)`` to
     ``σ_{j′}(m − s + s₂, m′ − r + r₂)`` with
-    ``N Σ_{j₁} (d^{(N−1)}_{j₁}/d^{(N)}_j) ⟨j′μ; j₁|A|j m; j₁⟩⟨j′μ′; j₁|A′|j m′; j₁⟩``.
+    ``N Σ_{j₁} (d^{(N−1)}_{j₁}/d^{(N)}_j) ⟨j′μ; j₁|A|j m; j₁⟩⟨j′μ′; j₁|A′|j m′; j₁⟩``
+    (``N``, ``j``, ``m`` those of the cluster; the other clusters are spectators).
     """
     s = space
-    N = s.N
+    N = s.counts[cluster]
     src = np.arange(s.dim)
-    j = N / 2 - s.jj
-    m, m2 = s.e - N / 2, s.e2 - N / 2
+    j = N / 2 - s.jjs[cluster]
+    m, m2 = s.es[cluster] - N / 2, s.e2s[cluster] - N / 2
     logd = log_degeneracy(N, j)
     trans = [((i, jx), A[i - 1, jx - 1]) for i in (1, 2) for jx in (1, 2) if A[i - 1, jx - 1] != 0]
+    jjs, es, e2s = s.jjs.copy(), s.es.copy(), s.e2s.copy()
     for dj1 in (0.5, -0.5):
         j1 = j + dj1
         ok1 = (j1 >= 0) & (j1 <= (N - 1) / 2)
@@ -465,25 +539,26 @@ def _local_sandwich(space, b, rate, A):
         for dj2 in (0.5, -0.5):
             jp = j1 + dj2
             okp = ok1 & (jp >= 0) & (jp <= N / 2)
-            jjp = np.rint(N / 2 - jp).astype(np.int64)
+            jjs[cluster] = np.rint(N / 2 - jp).astype(np.int64)
             for (i, jx), c1 in trans:
                 s_in, s_out = _SPIN[jx], _SPIN[i]
                 mu = m - s_in + s_out
                 k1 = _cg(j1, j, m, s_in) * _cg(j1, jp, mu, s_out)
+                es[cluster] = np.rint(mu + N / 2).astype(np.int64)
                 for (i2, jx2), c2 in trans:
                     r_in, r_out = _SPIN[jx2], _SPIN[i2]
                     mu2 = m2 - r_in + r_out
                     k2 = _cg(j1, j, m2, r_in) * _cg(j1, jp, mu2, r_out)
                     val = np.where(okp, rate * c1 * np.conj(c2) * N * ratio * k1 * k2, 0.0)
-                    tgt = s.index(jjp, s.n, np.rint(mu + N / 2).astype(np.int64), s.n2,
-                                  np.rint(mu2 + N / 2).astype(np.int64))
-                    b.add(src, tgt, val)
+                    e2s[cluster] = np.rint(mu2 + N / 2).astype(np.int64)
+                    b.add(src, s.index(jjs, s.n, es, s.n2, e2s), val)
 
 
-def _local_count(A):
-    """Words of ``Σ_a A_a† A_a`` (a single-atom operator summed over the atoms)."""
+def _local_count(A, cluster=0):
+    """Words of ``Σ_{a ∈ cluster} A_a† A_a`` (a single-atom operator summed over the atoms)."""
     B = A.conj().T @ A
-    return [(B[i - 1, j - 1], (("J", i, j),)) for i in (1, 2) for j in (1, 2) if B[i - 1, j - 1] != 0]
+    return [(B[i - 1, j - 1], (("J", cluster, i, j),)) for i in (1, 2) for j in (1, 2)
+            if B[i - 1, j - 1] != 0]
 
 
 def liouvillian(model, space):
@@ -494,19 +569,22 @@ def liouvillian(model, space):
     _right(space, b, H, 1j)
     for rate, kind, c in model.symbolic.jump_list:
         if kind == "each":
-            r = model._bind(rate, 0).real
-            if r == 0:
-                continue
-            A = _local_matrix(model, c.op)
-            _local_sandwich(space, b, r, A)
-            count = _local_count(A)
-        else:
-            r = model._bind(rate).real
-            if r == 0:
-                continue
-            C = words(model, c)
-            _sandwich(space, b, C, r)
-            count = _product([_dag(w) for w in C], C)
+            for cl in range(len(space.counts)):
+                r = model._bind(rate, cl).real
+                if r == 0:
+                    continue
+                A = _local_matrix(model, c.op, cl)
+                _local_sandwich(space, b, r, A, cl)
+                count = _local_count(A, cl)
+                _left(space, b, count, -0.5 * r)
+                _right(space, b, count, -0.5 * r)
+            continue
+        r = model._bind(rate).real
+        if r == 0:
+            continue
+        C = words(model, c)
+        _sandwich(space, b, C, r)
+        count = _product([_dag(w) for w in C], C)
         _left(space, b, count, -0.5 * r)
         _right(space, b, count, -0.5 * r)
     return b.matrix()
@@ -528,17 +606,20 @@ def estimate(model, options, symmetric=False):
     n_words = sum(len(words(model, c)) ** 2 + 2 * len(words(model, c)) ** 2
                   for _, kind, c in model.symbolic.jump_list if kind != "each")
     n_words += 2 * len(words(model, model.symbolic.H_indexed)) + 1
-    n_words += 16 * model.has_local_jumps()
+    n_words += 16 * model.has_local_jumps() * max(model.n_clusters, 1)
     # assembly triplets and CSR (64 B per entry), LU fill of the j blocks (12 B per entry;
     # measured 140 per element at 8.8e4 elements, growing like dim^0.22: laser N = 30, 50)
     # and the GMRES basis; ×1.5 for temporaries (measured peak 1.66 GiB at N = 50, nphot = 24)
-    per_element = 1.5 * (n_words * 64 + 12 * 140 + 60 * 8)
-    limit = (options or {}).get("max_memory")
-    limit = None if limit is None else V.check_real("max_memory", limit)
-    # beyond twice the limit the exact count does not matter (and can take hours)
-    cap = 2 * limit / per_element if limit is not None and limit > 0 else None
-    dim = int(DickeFockSpace.size_estimate(int(model.N), cut, 0, mod, symmetric, cap=cap))
+    counts = [] if model.counts is None else np.rint(model.counts).astype(int)
+    dim = DickeFockSpace.size_estimate(counts, cut, 0, mod, symmetric)
     fill_growth = max(dim / 8.8e4, 1.0) ** 0.25
+    if model.n_clusters > 1:
+        # every further cluster adds an excitation ladder to the blocks, whose LUs then fill
+        # like a lattice of one more dimension: measured fill per element against one
+        # cluster ≈ r^1.3 with r = Π (N_c + 1) over all but the largest cluster (N = [1, 12]
+        # … [6, 6], [3, 3, 3], up to 126 000 elements), ×1.5 for the scatter
+        r = np.prod(np.sort(np.asarray(counts, float))[:-1] + 1)
+        fill_growth *= 1.5 * r ** 1.3
     memory = 1.5 * (dim * n_words * 64 + 12 * 140 * dim * fill_growth + 60 * 8 * dim)
     return {"size": dim, "memory": int(memory)}
 
@@ -551,7 +632,7 @@ def _space(model, opts, sector=0, symmetric=False):
     V.check_memory(est["memory"], opts["max_memory"],
                    f"the Dicke-basis Liouvillian ({est['size']} elements)")
     cut = _cutoffs(model, opts["nphot"]) if model.modes else []
-    return DickeFockSpace(int(model.N), cut, sector, model.sector_modulus, symmetric)
+    return DickeFockSpace(model.counts.astype(int), cut, sector, model.sector_modulus, symmetric)
 
 
 class DickeFockState:
@@ -572,20 +653,19 @@ class DickeFockState:
         s, x = self.space, self.vector
         total = 0j
         for c, ops in words(self.model, op):
-            n, e, a = s.apply(ops, s.jj, s.n, s.e)
-            hit = (e == s.e2) & np.all(n == s.n2, axis=0)
+            n, e, a = s.apply(ops, s.jjs, s.n, s.es)
+            hit = np.all(e == s.e2s, axis=0) & np.all(n == s.n2, axis=0)
             total += c * np.sum(a[hit] * x[hit])
         return complex(total)
 
     def _dicke_matrix(self):
-        """Dense Dicke representation ``(photons·D, photons·D)`` (modes first, piqs order)."""
+        """Dense Dicke representation ``(photons·D, photons·D)`` (modes first, then the
+        clusters, each in piqs order; ``D`` the product of the clusters' sizes)."""
         s = self.space
-        D = num_dicke_states(s.N)
+        D = int(np.prod([num_dicke_states(n) for n in s.counts]))
         P = int(np.prod(s.cutoffs, dtype=int))
-        rows = _photon_flat(s, s.n) * D + dicke_index(s.N, s.jj, s.e)
-        cols = _photon_flat(s, s.n2) * D + dicke_index(s.N, s.jj, s.e2)
         M = np.zeros((P * D, P * D), complex)
-        M[rows, cols] = self.vector
+        M[_dicke_rows(s, s.n, s.es), _dicke_rows(s, s.n2, s.e2s)] = self.vector
         return M, P, D
 
     def to_qobj(self, representation="dicke", *, max_memory=DEFAULT_MAX_MEMORY):
@@ -614,14 +694,18 @@ class DickeFockState:
         s = self.space
         if representation not in ("dicke", "full"):
             raise ValueError(f"representation must be 'dicke' or 'full', got {representation!r}")
-        D = num_dicke_states(s.N)
+        if representation == "full" and len(s.counts) > 1:
+            raise ValueError("representation='full' is available for one cluster; a state of "
+                             f"{len(s.counts)} clusters converts with representation='dicke' "
+                             "(one Dicke factor per cluster)")
+        D = int(np.prod([num_dicke_states(n) for n in s.counts]))
         P = int(np.prod(s.cutoffs, dtype=float))
         side = P * (D if representation == "dicke" else 2.0 ** s.N)
         V.check_memory(16.0 * side ** 2 * (1 if representation == "dicke" else 4),
                        max_memory, f"the {representation!r} density matrix (dimension {side:.0f})")
         M, P, D = self._dicke_matrix()
         if representation == "dicke":
-            dims = list(s.cutoffs) + [D]
+            dims = list(s.cutoffs) + [num_dicke_states(n) for n in s.counts]
             return qutip.Qobj(M, dims=[dims, dims])
         dims = list(s.cutoffs) + [2] * s.N
         return qutip.Qobj(dicke_to_full(M, s.N, P), dims=[dims, dims])
@@ -636,12 +720,11 @@ class DickeFockState:
         """Smallest eigenvalue over the blocks of ``σ_j`` (a positivity check)."""
         s = self.space
         worst = np.inf
-        K = len(s.cutoffs)
-        kets = s._flat(np.concatenate([s.n, s.e[None]])) if K else s.e
-        bras = s._flat(np.concatenate([s.n2, s.e2[None]])) if K else s.e2
+        kets = s._flat(np.concatenate([s.n, s.es]))
+        bras = s._flat(np.concatenate([s.n2, s.e2s]))
         # with U(1) the k = 0 elements couple only kets and bras of equal excitation
         exc = s.e + s.n.sum(axis=0) if s.modulus == 0 else np.zeros_like(s.e)
-        group = s.jj * (s.N + 1 + sum(s.cutoffs)) + exc
+        group = s.block * (s.N + 1 + sum(s.cutoffs)) + exc
         order = np.argsort(group, kind="stable")
         starts = np.flatnonzero(np.r_[True, np.diff(group[order]) != 0])
         sizes = np.diff(np.r_[starts, order.size])
@@ -655,6 +738,14 @@ class DickeFockState:
             Mx[inv[:sel.size], inv[sel.size:]] = self.vector[sel]
             worst = min(worst, float(np.linalg.eigvalsh(0.5 * (Mx + Mx.conj().T))[0]))
         return worst
+
+
+def _dicke_rows(space, n, es):
+    """Rows of the dense Dicke representation: photons, then one piqs index per cluster."""
+    out = _photon_flat(space, n)
+    for N, jj, e in zip(space.counts, space.jjs, es):
+        out = out * num_dicke_states(N) + dicke_index(N, jj, e)
+    return out
 
 
 def _photon_flat(space, n):
@@ -671,22 +762,23 @@ _ACCEPTED = ("None, 'ground', 'excited', 'superradiant', a Dicke state (j, m), a
              "2, …, 2], …])")
 
 
-def _qobj_dicke_matrix(initial, N, cutoffs):
+def _qobj_dicke_matrix(initial, counts, cutoffs):
     """A Qobj initial state as a dense Dicke-representation matrix (validated)."""
     rho = initial.proj() if initial.isket else initial
-    D = num_dicke_states(N)
     cut = [int(c) for c in cutoffs]
+    dicke = cut + [num_dicke_states(n) for n in counts]
     P = int(np.prod(cut, dtype=int))
     dims = [int(d) for d in rho.dims[0]]
     if not rho.isoper or rho.dims[0] != rho.dims[1]:
         raise ValueError(f"initial must be a ket or a density matrix, got a Qobj of type "
                          f"{rho.type!r}")
-    if dims == cut + [D]:
+    if dims == dicke:
         return rho.full()
-    if dims == cut + [2] * N:
-        return full_to_dicke(rho.full(), N, P)
+    if len(counts) == 1 and dims == cut + [2] * counts[0]:
+        return full_to_dicke(rho.full(), counts[0], P)
+    tensor = f" (or the tensor space {cut + [2] * counts[0]})" if len(counts) == 1 else ""
     raise ValueError(f"initial has dims {dims}; the Dicke representation of this model needs "
-                     f"{cut + [D]} (or the tensor space {cut + [2] * N})")
+                     f"{dicke}{tensor}")
 
 
 def _initial(model, opts, initial, symmetric, name):
@@ -694,37 +786,45 @@ def _initial(model, opts, initial, symmetric, name):
     N = int(model.N)
     spec = parse_initial(initial, N, accepted=_ACCEPTED)
     space = _space(model, opts, 0, symmetric)
-    K = len(space.cutoffs)
+    K, C = len(space.cutoffs), len(space.counts)
     if spec is not None:
-        j, m = (N / 2, -N / 2 if spec[1] == "ground" else N / 2) if spec[0] == "product" \
-            else spec[1:]
-        jj, e = int(round(N / 2 - j)), int(round(m + N / 2))
-        if symmetric and jj:
-            raise ValueError(f"initial={initial!r} has j = {j:g} < N/2, outside the symmetric "
-                             f"manifold of method={name!r}; use method='dicke'")
+        if spec[0] == "product":
+            jjs = np.zeros((C, 1), np.int64)
+            es = np.array([[0 if spec[1] == "ground" else n] for n in space.counts])
+        elif C > 1:
+            raise ValueError(f"initial={initial!r}: a Dicke state of the total spin is not a "
+                             f"product over the {C} clusters; give 'ground', 'excited', or a "
+                             "Qobj in the clusters' Dicke representation")
+        else:
+            j, m = spec[1:]
+            jjs, es = np.array([[int(round(N / 2 - j))]]), np.array([[int(round(m + N / 2))]])
+            if symmetric and jjs[0, 0]:
+                raise ValueError(f"initial={initial!r} has j = {j:g} < N/2, outside the "
+                                 f"symmetric manifold of method={name!r}; use method='dicke'")
         x0 = np.zeros(space.dim, complex)
         z = np.zeros((K, 1), np.int64)
-        x0[space.index(np.array([jj]), z, np.array([e]), z, np.array([e]))] = 1.0
+        x0[space.index(jjs, z, es, z, es)] = 1.0
         return space, x0
     if isinstance(initial, DickeFockState):
         s0 = initial.space
         if s0.keys.shape != space.keys.shape or np.any(s0.keys != space.keys):
-            raise ValueError(f"initial state has N={s0.N}, Fock cutoffs {list(s0.cutoffs)}, "
-                             f"sector {s0.sector}; the model needs N={space.N}, Fock cutoffs "
-                             f"{list(space.cutoffs)}, sector 0")
+            def count(c):
+                return c[0] if len(c) == 1 else list(c)
+            raise ValueError(f"initial state has N={count(s0.counts)}, Fock cutoffs "
+                             f"{list(s0.cutoffs)}, sector {s0.sector}; the model needs "
+                             f"N={count(space.counts)}, Fock cutoffs {list(space.cutoffs)}, "
+                             "sector 0")
         return space, initial.vector
     import qutip
     if not isinstance(initial, qutip.Qobj):
         raise TypeError(f"initial must be {_ACCEPTED}; got {type(initial).__name__}")
-    M = _qobj_dicke_matrix(initial, N, space.cutoffs)
+    M = _qobj_dicke_matrix(initial, space.counts, space.cutoffs)
     total = float(np.abs(M).sum())
-    D = num_dicke_states(N)
     for modulus in (space.modulus, 1):
         # coherences outside the sector k = 0: evolve every element of the blocks
         if modulus != space.modulus:
-            space = DickeFockSpace(N, space.cutoffs, 0, 1, symmetric)
-        x0 = M[_photon_flat(space, space.n) * D + dicke_index(N, space.jj, space.e),
-               _photon_flat(space, space.n2) * D + dicke_index(N, space.jj, space.e2)]
+            space = DickeFockSpace(space.counts, space.cutoffs, 0, 1, symmetric)
+        x0 = M[_dicke_rows(space, space.n, space.es), _dicke_rows(space, space.n2, space.e2s)]
         if total - float(np.abs(x0).sum()) <= 1e-12 * max(total, 1e-300):
             return space, x0.astype(complex)
     where = "the symmetric manifold j = N/2" if symmetric else "the blocks of equal j"
@@ -756,15 +856,16 @@ def _values(state, e_ops):
     return out
 
 
-def _local_excitation(model):
-    """Excited population ``P`` of one atom under the local jumps alone (0 without any)."""
+def _local_excitation(model, cluster=0):
+    """Excited population ``P`` of one atom of ``cluster`` under the local jumps alone
+    (0 without any)."""
     L = np.zeros((4, 4), complex)             # vec(ρ) row-major, basis (g, e)
     I = np.eye(2)
     for rate, kind, c in model.symbolic.jump_list:
         if kind != "each":
             continue
-        A = _local_matrix(model, c.op)
-        r = model._bind(rate, 0).real
+        A = _local_matrix(model, c.op, cluster)
+        r = model._bind(rate, cluster).real
         AdA = A.conj().T @ A
         L += r * (np.kron(A, A.conj()) - 0.5 * np.kron(AdA, I) - 0.5 * np.kron(I, AdA.T))
     w, v = np.linalg.eig(L)
@@ -776,17 +877,19 @@ def _local_excitation(model):
 
 
 def _pivots(model, space):
-    """Candidate pivots: independent atoms with the local rates (excitation ``NP``, total
-    spin ``j ≈ max(N|2P−1|/2, √(NP(1−P)))``) and no photons, then the extremes."""
-    N = space.N
-    P = _local_excitation(model)
-    j = max(N * abs(2 * P - 1) / 2, np.sqrt(N * P * (1 - P)))
-    jj0 = int(np.clip(round(N / 2 - j), 0, 0 if space.symmetric else N // 2))
-    e0 = int(np.clip(round(N * P), jj0, N - jj0))
+    """Candidate pivots: independent atoms with the local rates (excitation ``N_c P_c``,
+    total spin ``j_c ≈ max(N_c|2P_c−1|/2, √(N_c P_c(1−P_c)))`` in every cluster) and no
+    photons, then the extremes."""
+    jjs, es = [], []
+    for cl, N in enumerate(space.counts):
+        P = _local_excitation(model, cl)
+        j = max(N * abs(2 * P - 1) / 2, np.sqrt(N * P * (1 - P)))
+        jj0 = int(np.clip(round(N / 2 - j), 0, 0 if space.symmetric else N // 2))
+        e0 = int(np.clip(round(N * P), jj0, N - jj0))
+        jjs.append([jj0, 0, 0, 0])
+        es.append([e0, 0, N, N // 2])
     z = np.zeros((len(space.cutoffs), 4), np.int64)
-    jj = np.array([jj0, 0, 0, 0])
-    e = np.array([e0, 0, N, N // 2])
-    return space.index(jj, z, e, z, e)
+    return space.index(np.array(jjs), z, np.array(es), z, np.array(es))
 
 
 def steadystate(model, e_ops=None, options=None, *, symmetric=False):
@@ -825,7 +928,7 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
     # total-spin blocks j: only the local processes couple them (slow, weak coupling)
     x, residual, info = solve_unique(model, name, solve_steady, L, space.diagonal.astype(float),
                                      pivots=_pivots(model, space), blocks=_blocks(space),
-                                     swap=space.swap(), direct_limit=_direct_limit(opts),
+                                     swap=space.swap(), direct_limit=_direct_limit(opts, space),
                                      max_time=opts["max_time"])
     bar.advance(3, "solve")
     bar.close()
@@ -875,29 +978,29 @@ def _regression(model, operator, opts, symmetric):
     Bw = words(model, operator)
     shifts = set()
     for _, ops in Bw:
-        shifts.add(sum((o[3] - o[2]) if o[0] == "a" else (o[2] - o[1]) for o in ops))
+        shifts.add(sum(o[3] - o[2] for o in ops))
     if len(shifts) != 1:
         raise ValueError("B must change the excitation number by a definite amount")
     k = -shifts.pop() if model.sector_modulus != 1 else 0
-    space = DickeFockSpace(s0.N, s0.cutoffs, k, model.sector_modulus, symmetric)
+    space = DickeFockSpace(s0.counts, s0.cutoffs, k, model.sector_modulus, symmetric)
     L = liouvillian(model, space)
     v = np.zeros(space.dim, complex)
     for c, ops in Bw:                           # v = B ρ
-        n, e, a = s0.apply(ops, s0.jj, s0.n, s0.e)
-        idx = space.index(s0.jj, n, e, s0.n2, s0.e2)
+        n, e, a = s0.apply(ops, s0.jjs, s0.n, s0.es)
+        idx = space.index(s0.jjs, n, e, s0.n2, s0.e2s)
         ok = idx >= 0
         np.add.at(v, idx[ok], c * a[ok] * x[ok])
     w = np.zeros(space.dim, complex)           # Tr(B† X) = Σ ⟨bra|B†|ket⟩ X[ket, bra]
     for c, ops in (_dag(wd) for wd in Bw):
-        n, e, a = space.apply(ops, space.jj, space.n, space.e)
-        hit = (e == space.e2) & np.all(n == space.n2, axis=0)
+        n, e, a = space.apply(ops, space.jjs, space.n, space.es)
+        hit = np.all(e == space.e2s, axis=0) & np.all(n == space.n2, axis=0)
         w[hit] += c * a[hit]
     return L, v, w, ss, space
 
 
 def _blocks(space):
-    """Start indices of the total-spin blocks j (elements are sorted by j)."""
-    return np.flatnonzero(np.r_[True, np.diff(space.jj) != 0])
+    """Start indices of the total-spin blocks (elements are sorted by them)."""
+    return np.flatnonzero(np.r_[True, np.diff(space.block) != 0])
 
 
 def spectrum(model, omega, operator, options=None, *, symmetric=False):
@@ -915,7 +1018,7 @@ def spectrum(model, omega, operator, options=None, *, symmetric=False):
                                          symmetric)
         bar.advance(1, "steady state")
         res = qrt_spectrum(L, v, w, omega, name, {"steady_state": ss.checks},
-                           blocks=_blocks(space), direct_limit=_direct_limit(opts),
+                           blocks=_blocks(space), direct_limit=_direct_limit(opts, space),
                            prominence=prominence)
         bar.advance(1, "spectrum")
     res.checks["g1_0"] = float(np.real(w @ v))

@@ -127,12 +127,12 @@ def bad_cavity_resolvent(bc):
     space = dicke.DickeFockSpace(int(model.N), [], -1)
     L = dicke.liouvillian(model, space)
     v = np.zeros(space.dim, complex)
-    n, e, c = s0.apply((("J", 1, 2),), s0.jj, s0.n, s0.e)                   # J⁻ on the ket
-    idx = space.index(s0.jj, n, e, s0.n2, s0.e2)
+    n, e, c = s0.apply((("J", 0, 1, 2),), s0.jjs, s0.n, s0.es)              # J⁻ on the ket
+    idx = space.index(s0.jjs, n, e, s0.n2, s0.e2s)
     ok = (idx >= 0) & (c != 0)
     np.add.at(v, idx[ok], c[ok] * x[ok])
-    n, e, c = space.apply((("J", 2, 1),), space.jj, space.n, space.e)        # Tr J⁺·
-    w = np.where(e == space.e2, c, 0.0)
+    n, e, c = space.apply((("J", 0, 2, 1),), space.jjs, space.n, space.es)   # Tr J⁺·
+    w = np.where(e[0] == space.e2, c, 0.0)
     return L, v, w, ss
 
 

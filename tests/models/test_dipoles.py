@@ -253,3 +253,39 @@ def test_entrainment_falls_with_the_power_law_exponent():
         frac.append(np.mean(np.abs(ent.nu) < 0.01))
     assert frac[0] == 1.0
     assert frac[0] >= frac[1] > frac[2]
+
+
+@pytest.mark.parametrize("method", ["dicke", "cumulant"])
+def test_pair_decay_rate_of_independent_dipoles(method):
+    """Fig. A1 machinery.  Without collective coupling ``Z_ab(τ) = 2⟨σ⁺σ⁻⟩e^{−(Γ+W)τ/2}``
+    exactly (one exponential: the fit is exact, 1e-6 from the least squares' tolerance);
+    at W = 0 nothing is excited and γ is flagged undefined, not a number."""
+    W = np.array([0.0, 0.5, 2.0])
+    r = DP.pair_decay_rates(5, W, 0.0, method=method)
+    assert not r["defined"][0] and np.isnan(r["gamma"][0])
+    assert np.allclose(r["gamma"][1:], (1 + W[1:]) / 2, rtol=1e-6)
+    assert np.allclose(r["amplitude"][1:], 2 * W[1:] / (1 + W[1:]), rtol=1e-6)   # 2 P_e
+    assert np.all(r["residual"][1:] < 1e-6)
+
+
+def test_pair_decay_rate_cumulant_near_exact_at_weak_pump():
+    """Seed 001 App. B / Fig. A1, f_eff = 15Γ.  Measured cumulant/exact − 1 of γ at
+    W = 0.3Γ: 11.9 % (N = 20), 6.7 % (40), 4.1 % (70) — converging; at W = 4Γ, in the
+    synchronised range: −28 %, −30 %, −31 % — not converging.  The seed says the cumulants
+    fail at W ≪ Γ; for this γ they fail in the synchronised range instead.  Asserted at
+    N = 20 with margins of a few per cent around the measured values."""
+    ex = DP.pair_decay_rates(20, [0.3, 4.0], 15.0, method="dicke")["gamma"]
+    cu = DP.pair_decay_rates(20, [0.3, 4.0], 15.0, method="cumulant")["gamma"]
+    rel = np.abs(cu / ex - 1)
+    assert rel[0] < 0.15 and rel[1] > 0.2
+
+
+def test_pair_decay_rates_bad_input():
+    with pytest.raises(ValueError, match="N"):
+        DP.pair_decay_rates(2, [1.0], 1.0)
+    with pytest.raises(ValueError, match="pumping"):
+        DP.pair_decay_rates(5, [-1.0], 1.0)
+    with pytest.raises(ValueError, match="window"):
+        DP.pair_decay_rates(5, [1.0], 1.0, window=0)
+    with pytest.raises(ValueError, match="method"):
+        DP.pair_decay_rates(5, [1.0], 1.0, method="full")

@@ -102,6 +102,22 @@ def test_hp_map_and_wigner():
     assert np.sum(W) * dx * dx == pytest.approx(1, abs=1e-2)
 
 
+def test_sphere_wigner_is_the_manifold_states():
+    """The sphere option is the spin Wigner function of the same steady state (equal to
+    qutip.spin_wigner at N = 8 to rounding) and is normalised (Gauss–Legendre in cos θ
+    times the trapezoid rule in φ, exact for these trigonometric polynomials: 1e-10)."""
+    from qutip_superrad.models.spin_cats import sphere_wigner
+    N = 8
+    x, w = np.polynomial.legendre.leggauss(N + 2)
+    phi = np.linspace(0, 2 * np.pi, 2 * N + 2, endpoint=False)
+    r = sphere_wigner(N, etas=(0.5, 2.0), theta=np.arccos(x), phi=phi)
+    for W, st in zip(r.W, r.states):
+        Wq, _, _ = qutip.spin_wigner(st.rho, np.arccos(x), phi)
+        assert np.max(np.abs(W - Wq)) < 1e-12
+        integral = np.sum(W * w[None, :]) * (2 * np.pi / phi.size)
+        assert integral * np.sqrt((N + 1) / (4 * np.pi)) == pytest.approx(1, abs=1e-10)
+
+
 def test_detuning_operator_is_the_models():
     d = sample_detunings(3, 0.1, seed=1)
     Hd = TwoBodyLossSpins(3, 0.4, detunings=d).description()[0].hamiltonian()

@@ -36,15 +36,17 @@ _counter = itertools.count()
 class ClusterAtom(Atom):
     """An atom of a :class:`Clusters` object: template, placeholder, slot or fresh.
 
-    ``var`` is the name of its cluster index (``None`` for the template).
+    ``var`` is the name of its cluster index (``None`` for the template); ``cluster``
+    restricts a placeholder's sum to one cluster (``None``: all clusters).
     """
 
     _kind_order = 2  # after modes and concrete atoms
 
-    def __init__(self, name, levels, clusters, var=None):
+    def __init__(self, name, levels, clusters, var=None, cluster=None):
         super().__init__(name, levels)
         self.clusters = clusters
         self.var = var
+        self.cluster = cluster
 
     def _key(self):
         # atoms of different Clusters objects must never compare equal (caches are global)
@@ -113,7 +115,7 @@ class IndexedOperator:
             if not ph:
                 out.append((c, factors, ph))
                 continue
-            new = {p: p.clusters._placeholder() for p in ph}
+            new = {p: p.clusters._placeholder(p.cluster) for p in ph}
             vm = {p.var: q.var for p, q in new.items()}
             out.append((rename_coeff(c, vm), [substitute_atoms(f, new, vm) for f in factors],
                         tuple(new[p] for p in ph)))
@@ -231,9 +233,9 @@ class Clusters:
         self.levels = int(levels)
         self.atom = ClusterAtom(f"{name}@", self.levels, self, var="@")
 
-    def _placeholder(self):
+    def _placeholder(self, cluster=None):
         k = next(_counter)
-        return ClusterAtom(f"{self.name}@{k}", self.levels, self, var=f"@{k}")
+        return ClusterAtom(f"{self.name}@{k}", self.levels, self, var=f"@{k}", cluster=cluster)
 
     def parameter(self, name):
         """Per-cluster real parameter ``name`` (a :class:`Coeff` indexed by the atom)."""
@@ -247,18 +249,35 @@ class Clusters:
             names = names.split()
         return tuple(self.parameter(n) for n in names)
 
-    def _bind(self, op, rate=None):
+    def _bind(self, op, cluster=None):
         if not isinstance(op, Operator):
             raise TypeError(f"expected an Operator written with {self.name}.atom, "
                             f"got {type(op).__name__}")
-        ph = self._placeholder()
+        ph = self._placeholder(cluster)
         vm = {"@": ph.var}
         out = substitute_atoms(op, {self.atom: ph}, vm)
         return out, ph, vm
 
-    def sum(self, op):
-        """``Σ_i op(i)`` over all atoms (``op`` written with :attr:`atom`)."""
-        out, ph, _ = self._bind(op)
+    def sum(self, op, cluster=None):
+        """``Σ_i op(i)`` over all atoms (``op`` written with :attr:`atom`).
+
+        Parameters
+        ----------
+        op : Operator
+            A single-atom operator written with :attr:`atom`.
+        cluster : int, optional
+            Sum over the atoms of this cluster only (0-based), e.g. the collective
+            operator of a pair of atoms set apart as their own cluster.  Read by the
+            exact methods (full, dicke, manifold, trajectories) anywhere and by the
+            cumulant methods in observables (not in ``H`` or the jumps).
+        """
+        if cluster is not None:
+            if isinstance(cluster, bool) or not isinstance(cluster, numbers.Integral):
+                raise TypeError(f"cluster must be an int (0-based cluster index), got {cluster!r}")
+            if cluster < 0:
+                raise ValueError(f"cluster must be >= 0 (0-based cluster index), got {cluster}")
+            cluster = int(cluster)
+        out, ph, _ = self._bind(op, cluster)
         if self.atom in out.subsystems:  # pragma: no cover - defensive
             raise AssertionError
         return IndexedOperator([(Coeff(1), [out], (ph,))])

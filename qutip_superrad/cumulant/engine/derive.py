@@ -223,10 +223,28 @@ class Model:
         self.clusters = next(iter(found)) if found else None
         self.subsystems = sorted(subs) + ([self.clusters.atom] if self.clusters else [])
 
+    def sum_terms(self):
+        """``(coefficient, factors, placeholders)`` of ``H`` and of the collective jumps."""
+        yield from self.H_indexed.terms
+        for _, kind, c in self.jump_list:
+            if kind != "each":
+                yield from c.terms
+
+    def restricted_sums(self):
+        """True if ``H`` or a jump sums over one cluster only (``Clusters.sum(op, cluster=k)``)."""
+        return any(getattr(p, "cluster", None) is not None
+                   for _, _, ph in self.sum_terms() for p in ph)
+
     def close(self, order=2, operators=None, phase_charges=None, fold=True):
         """Closed cumulant equations, see :func:`~.closure.close`."""
         from .closure import close
 
+        if self.restricted_sums():
+            # the closure treats every cluster alike: a sum over one cluster would be lost
+            raise ValueError("the cumulant engine does not take Clusters.sum(op, cluster=k) in "
+                             "H or the jumps (a sum restricted to one cluster); give that "
+                             "cluster its own parameters instead (e.g. a per-cluster coupling "
+                             "that is zero elsewhere), or use an exact method")
         return close(self, order, operators, phase_charges, fold)
 
     def rhs(self, op):

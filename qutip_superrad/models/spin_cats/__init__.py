@@ -16,8 +16,9 @@ from .meanfield import (PhaseSpreadMap, SYNC_LIMIT, identical_steady_state, phas
 __all__ += ["identical_steady_state", "small_zeta_solution", "solve_two_ensembles",
             "phase_spread_map", "PhaseSpreadMap", "SYNC_LIMIT"]
 from .exact import (amplitude_scan, cat_fidelity_dynamics, hp_coherent_state,
-                    hp_steady_amplitude, hp_wigner, manifold_steady_state, stabilised_cat,
-                    stabilised_theta)
+                    hp_steady_amplitude, hp_wigner, manifold_steady_state, sphere_wigner,
+                    stabilised_cat, stabilised_theta)
 
 __all__ += ["stabilised_theta", "stabilised_cat", "hp_coherent_state", "manifold_steady_state",
-            "hp_steady_amplitude", "amplitude_scan", "hp_wigner", "cat_fidelity_dynamics"]
+            "hp_steady_amplitude", "amplitude_scan", "hp_wigner", "sphere_wigner",
+            "cat_fidelity_dynamics"]

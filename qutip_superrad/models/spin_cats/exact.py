@@ -54,7 +54,7 @@ Functions
 ---------
 manifold_operators, hp_coherent_state, stabilised_cat, manifold_to_boson,
 manifold_steady_state, hp_steady_amplitude, meanfield_amplitude,
-amplitude_scan, hp_wigner, cat_fidelity_dynamics, manifold_evolve
+amplitude_scan, hp_wigner, sphere_wigner, cat_fidelity_dynamics, manifold_evolve
 """
 from __future__ import annotations
 
@@ -75,7 +75,8 @@ __all__ = [
     "manifold_operators", "hp_coherent_state", "stabilised_cat", "stabilised_theta",
     "manifold_to_boson", "manifold_evolve", "manifold_steady_state", "ManifoldSteadyState",
     "hp_steady_amplitude", "meanfield_amplitude", "amplitude_scan", "AmplitudeScan",
-    "hp_wigner", "WignerResult", "cat_fidelity_dynamics", "CatFidelityResult",
+    "hp_wigner", "WignerResult", "sphere_wigner", "SphereWignerResult",
+    "cat_fidelity_dynamics", "CatFidelityResult",
 ]
 
 _DEFAULT_T_OBS = 1e4          # in units of 1/Γ_2
@@ -224,6 +225,12 @@ class ManifoldSteadyState:
     def wigner(self, xvec, yvec):
         """:func:`qutip.wigner` of the boson state (``α = (x + iy)/√2``)."""
         return qutip.wigner(self.rho_boson, _grid("xvec", xvec), _grid("yvec", yvec))
+
+    def spin_wigner(self, theta, phi):
+        """Spin Wigner function on the sphere, ``W[φ, θ]``
+        (:func:`qutip_superrad.phase_space.spin_wigner`; ``θ = 0`` is ``|j, j⟩``)."""
+        from ...phase_space import spin_wigner
+        return spin_wigner(self.rho, _grid("theta", theta), _grid("phi", phi))[0]
 
 
 @limited_blas
@@ -415,15 +422,74 @@ class WignerResult:
 @limited_blas
 def hp_wigner(N=100, etas=(5.0, 12.0), Gamma2=1.0, xvec=None, yvec=None, *, t_obs=None):
     """Wigner functions (``qutip.wigner``, ``α = (x + ip)/√2``) of the steady HP boson states."""
-    N = check_int("N", N, minimum=1)
     xvec = np.linspace(-8, 8, 121) if xvec is None else _grid("xvec", xvec)
     yvec = xvec if yvec is None else _grid("yvec", yvec)
+    N, etas, states = _steady_states(N, etas, Gamma2, t_obs)
+    return WignerResult(N, etas, xvec, yvec, [s.wigner(xvec, yvec) for s in states], states)
+
+
+def _steady_states(N, etas, Gamma2, t_obs):
+    """``(N, etas, [ManifoldSteadyState, ...])`` of the Wigner figures."""
+    N = check_int("N", N, minimum=1)
     etas = tuple(float(e) for e in np.atleast_1d(etas))
     if not etas:
         raise ValueError("etas must not be empty")
-    states = [manifold_steady_state(N, e, Gamma2, t_obs=t_obs) for e in etas]
-    W = [s.wigner(xvec, yvec) for s in states]
-    return WignerResult(N, etas, xvec, yvec, W, states)
+    return N, etas, [manifold_steady_state(N, e, Gamma2, t_obs=t_obs) for e in etas]
+
+
+@dataclass
+class SphereWignerResult:
+    """Spin Wigner functions on the sphere of the manifold steady states (Fig. 3 option).
+
+    ``W[i]`` has shape ``(len(phi), len(theta))`` for ``etas[i]``.
+    """
+    N: int
+    etas: tuple
+    theta: np.ndarray
+    phi: np.ndarray
+    W: list
+    states: list = field(repr=False)
+
+    def plot(self, axes=None):
+        """Mollweide maps (longitude ``φ``, latitude ``π/2 − θ``: ``|j, j⟩`` at the top)."""
+        import matplotlib.pyplot as plt
+        if axes is None:
+            fig = plt.figure(figsize=(5 * len(self.W), 3.2))
+            axes = [fig.add_subplot(1, len(self.W), i + 1, projection="mollweide")
+                    for i in range(len(self.W))]
+        lon = np.angle(np.exp(1j * self.phi))           # φ in (−π, π]
+        order = np.argsort(lon)
+        lat = np.pi / 2 - self.theta
+        for ax, e, W in zip(np.atleast_1d(axes), self.etas, self.W):
+            lim = np.max(np.abs(W))
+            im = ax.pcolormesh(lon[order], lat, W[order].T, cmap="RdBu_r", vmin=-lim,
+                               vmax=lim, shading="auto")
+            ax.set_title(f"η/Γ₂ = {e:g}")
+            ax.grid(True, alpha=0.3)
+            plt.colorbar(im, ax=ax, orientation="horizontal", pad=0.08)
+        return axes
+
+
+@limited_blas
+def sphere_wigner(N=100, etas=(5.0, 12.0), Gamma2=1.0, theta=None, phi=None, *, t_obs=None):
+    """Spin Wigner functions on the sphere of the steady states of :func:`hp_wigner`.
+
+    Parameters
+    ----------
+    N, etas, Gamma2, t_obs
+        As :func:`hp_wigner`.
+    theta, phi : array_like, optional
+        Polar and azimuthal grids (default 91 × 181 points over the sphere).
+
+    Returns
+    -------
+    SphereWignerResult
+    """
+    theta = np.linspace(0, np.pi, 91) if theta is None else _grid("theta", theta)
+    phi = np.linspace(-np.pi, np.pi, 181) if phi is None else _grid("phi", phi)
+    N, etas, states = _steady_states(N, etas, Gamma2, t_obs)
+    return SphereWignerResult(N, etas, theta, phi, [s.spin_wigner(theta, phi) for s in states],
+                              states)
 
 
 # ------------------------------------------------------------ Fig. 2 (tensor)
