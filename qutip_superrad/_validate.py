@@ -13,6 +13,7 @@ import numpy as np
 __all__ = [
     "check_rate", "check_real", "check_count", "check_int", "check_array", "real_array",
     "check_options", "check_grid", "MemoryLimitError", "check_memory", "TimeLimitError",
+    "NoSteadyStateError",
     "check_time_limit",
     "renamed_keywords", "rename_keywords", "renamed_attribute", "PROGRESS_RENAMES",
 ]
@@ -28,6 +29,14 @@ class MemoryLimitError(MemoryError):
 class TimeLimitError(RuntimeError):
     """Raised when an iterative or integrating solver exceeds its ``max_time`` or step
     limit; the message says where it stopped (time reached, iterations, residual)."""
+
+
+class NoSteadyStateError(RuntimeError, ValueError):
+    """Raised when the equations have no stable fixed point: the relaxation does not settle
+    and every fixed point Newton finds is unstable (a limit cycle or chaos, e.g. the
+    Lorenz–Haken instability of a mean-field laser in a bad cavity).  A property of the
+    parameters, hence a ``ValueError``; a ``RuntimeError`` as the "did not converge" error
+    it refines."""
 
 
 def check_time_limit(value, name="max_time"):

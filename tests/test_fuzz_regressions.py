@@ -315,3 +315,25 @@ def test_meanfield_laser_with_slow_relaxation_oscillations():
     for k in ops:
         assert ss.values[k] == pytest.approx(late.values[k][-1], abs=1e-6)
     assert ss.values["n"] > 0.1                                  # lasing
+
+
+def test_meanfield_laser_without_a_stable_fixed_point():
+    """Found (this branch's fuzz run, R = 0.4): 'did not converge' (a RuntimeError) for a
+    mean-field laser in a bad cavity (κ = 4.9 ≫ R, Γ = 0) whose Maxwell–Bloch dynamics never
+    settles (the Lorenz–Haken instability: ⟨σ22⟩ still swings by more than 0.5 between
+    t = 10⁴ and 2·10⁴).  Every fixed point is unstable: NoSteadyStateError, a ValueError
+    (the parameters admit no steady state) and the RuntimeError it refines, at once."""
+    model = examples.superradiant_laser(4, -1.756418000054269, 4.896710286322809, 0.0,
+                                        0.4)[0]
+    pe = model.clusters.sum(model.clusters.atom.s(2, 2))
+    t0 = time.perf_counter()
+    with pytest.raises(qsr.NoSteadyStateError, match=re.escape(
+            "cumulant steady state: no stable fixed point at order 1 (method='meanfield'): "
+            "Newton found only unstable fixed points (growth rate")) as info:
+        qsr.steadystate(model, "meanfield", e_ops=[pe])
+    assert time.perf_counter() - t0 < 10
+    assert isinstance(info.value, ValueError) and isinstance(info.value, RuntimeError)
+    late = qsr.evolve(model, np.linspace(1e4, 2e4, 41), "meanfield",
+                      initial=qsr.evolve(model, [0.0, 1e4], "meanfield").states[-1],
+                      e_ops=[pe])
+    assert np.ptp(np.real(late.values[0])) > 0.5

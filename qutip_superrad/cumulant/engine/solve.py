@@ -43,7 +43,8 @@ import scipy.linalg as sla
 
 from ..._progress import Monitor
 from ..._threads import limited_blas
-from ..._validate import TimeLimitError, check_grid, check_options, check_real
+from ..._validate import (NoSteadyStateError, TimeLimitError, check_grid, check_options,
+                          check_real)
 from ...spectrum import pole_spectrum
 from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
@@ -581,6 +582,9 @@ class CumulantSolver:
         ValueError
             The equations have no dynamics (every parameter zero), or do not settle
             because of parameters below 1e-9 of the largest rate (named).
+        NoSteadyStateError
+            (a ``RuntimeError`` and a ``ValueError``) if every fixed point Newton finds
+            is unstable and the relaxation does not settle (limit cycle, chaos).
         RuntimeError
             If the residual does not fall below ``tol`` (the system may have a
             limit cycle or no stable fixed point at this order).
@@ -719,6 +723,17 @@ class CumulantSolver:
         self._check_finite(y, "steadystate")
         res = float(np.max(np.abs(self.rhs(y))))
         if not ok:
+            if unstable is not None and len(residuals) >= 2 \
+                    and not residuals[-1] < 0.5 * residuals[-2]:
+                raise NoSteadyStateError(
+                    f"cumulant steady state: no stable fixed point at order "
+                    f"{self.system.order} ("
+                    f"{'method=' + repr('meanfield') if self.system.order == 1 else 'cumulants'}"
+                    "): Newton found only unstable fixed points "
+                    f"(growth rate {unstable:.3g}) and the "
+                    f"relaxation does not settle (residual {residuals[-1]:.3g} after t = "
+                    f"{t_done:.3g}): the dynamics oscillates (limit cycle) or is chaotic; "
+                    "use evolve(), or another order or method")
             extra = (f"; Newton found only unstable fixed points (growth rate {unstable:.3g})"
                      if unstable is not None else "")
             raise RuntimeError(f"cumulant steady state did not converge: residual {res:.3g} "
