@@ -11,7 +11,7 @@ from .ensemble import Ensemble
 from .models import SuperradiantLaser, BadCavityLaser, VLevelLaser, DipoleArray, TwoBodyLossSpins
 from .results import SteadyStateResult, EvolutionResult, SpectrumResult
 from .spectrum import spectrum_features
-from ._validate import ConvergenceError, MemoryLimitError, TimeLimitError
+from ._validate import ConvergenceError, MemoryLimitError, NoSteadyStateError, TimeLimitError
 from .exact._common import TruncationWarning
 from .models.collective_pumping import CollectivePumping
 from . import cumulant
@@ -32,7 +32,8 @@ from .phase_space import spin_wigner
 from .sweeps import sweep, SweepTask, SweepResult, SweepError, load_sweep
 
 __all__ = ["Ensemble", "SuperradiantLaser", "BadCavityLaser", "VLevelLaser", "DipoleArray", "TwoBodyLossSpins", "SteadyStateResult",
-           "EvolutionResult", "SpectrumResult", "spectrum_features", "MemoryLimitError", "TimeLimitError", "ConvergenceError", "TruncationWarning",
+           "EvolutionResult", "SpectrumResult", "spectrum_features", "MemoryLimitError", "TimeLimitError", "ConvergenceError",
+           "NoSteadyStateError", "TruncationWarning",
            "CollectivePumping", "cross_validate", "CrossValidationReport", "converge_clusters", "ClusterConvergence", "critical_pump",
            "cumulant", "Mode", "Atom", "Clusters", "parameter", "parameters", "Model", "pair_sum", "correlated_decay",
            "Result", "TimeResult", "steadystate", "evolve", "spectrum", "correlation", "methods", "examples", "quantum_info", "states", "DickeFockState",

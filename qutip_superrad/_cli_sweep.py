@@ -13,7 +13,7 @@ import numpy as np
 from .models.registry import MODELS, registered
 from .sweeps import MAPS
 
-__all__ = ["add_flags", "parse_axis", "run_model_sweep"]
+__all__ = ["add_flags", "parse_axis", "parse_set", "run_model_sweep"]
 
 
 def add_flags(sp):
@@ -89,15 +89,21 @@ def parse_axis(spec):
     return name, [_number(v.strip(), what) for v in body.split(",")]
 
 
+def parse_set(items):
+    """``["N=20", "emission=1"]`` (the ``--set`` flags) → ``{"N": 20, "emission": 1}``."""
+    fixed = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set {item!r}: write NAME=VALUE")
+        fixed[key.strip()] = _number(value.strip(), f"--set {key.strip()}")
+    return fixed
+
+
 def _task(args, flags):
     import qutip_superrad as qsr
     entry = registered(args.model)
-    fixed = {}
-    for item in args.fixed:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"--set {item!r}: write NAME=VALUE")
-        fixed[key.strip()] = _number(value.strip(), f"--set {key.strip()}")
+    fixed = parse_set(args.fixed)
     call_kwargs = {"nphot": flags["nphot"]} if "nphot" in flags else {}
     obs = None if args.observables is None else [o.strip() for o in args.observables.split(",")]
     return qsr.SweepTask(entry.name, args.method, observables=obs, fixed=fixed,

@@ -11,8 +11,9 @@ import warnings
 import numpy as np
 
 __all__ = [
-    "check_rate", "check_real", "check_count", "check_int", "check_array",
+    "check_rate", "check_real", "check_count", "check_int", "check_array", "real_array",
     "check_options", "check_grid", "MemoryLimitError", "check_memory", "TimeLimitError",
+    "NoSteadyStateError",
     "check_time_limit",
     "renamed_keywords", "rename_keywords", "renamed_attribute", "PROGRESS_RENAMES",
 ]
@@ -34,6 +35,14 @@ class ConvergenceError(RuntimeError):
 class TimeLimitError(RuntimeError):
     """Raised when an iterative or integrating solver exceeds its ``max_time`` or step
     limit; the message says where it stopped (time reached, iterations, residual)."""
+
+
+class NoSteadyStateError(ConvergenceError, ValueError):
+    """Raised when the equations have no stable fixed point: the relaxation does not settle
+    and every fixed point Newton finds is unstable (a limit cycle or chaos, e.g. the
+    Lorenz–Haken instability of a mean-field laser in a bad cavity).  A property of the
+    parameters, hence a ``ValueError``; a :class:`ConvergenceError` (``RuntimeError``) as
+    the "did not converge" error it refines."""
 
 
 def check_time_limit(value, name="max_time"):
@@ -89,12 +98,33 @@ def check_count(name, value):
     return check_int(name, value, minimum=1)
 
 
-def check_array(name, values, size=None, nonnegative=False, positive=False):
-    """Return ``values`` as a finite 1-D float array of optional length ``size``."""
+def _has_text(values):
+    """True if ``values`` is or holds a string (NumPy would convert ``"1"`` to 1.0)."""
+    if isinstance(values, (str, bytes)):
+        return True
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind in "USa":
+            return True
+        return values.dtype == object and any(_has_text(v) for v in values.ravel())
+    if isinstance(values, (list, tuple)):
+        return any(_has_text(v) for v in values)
+    return False
+
+
+def real_array(name, values, dtype=float):
+    """``np.asarray(values, dtype)`` that refuses strings and non-numbers with a
+    ``TypeError`` naming ``name`` (NumPy alone accepts ``["1", "2"]``)."""
+    if _has_text(values):
+        raise TypeError(f"{name} must be real numbers, got text ({values!r:.60})")
     try:
-        arr = np.asarray(values, dtype=float)
+        return np.asarray(values, dtype=dtype)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be an array of real numbers") from None
+
+
+def check_array(name, values, size=None, nonnegative=False, positive=False):
+    """Return ``values`` as a finite 1-D float array of optional length ``size``."""
+    arr = real_array(name, values)
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim != 1:

@@ -11,6 +11,11 @@ Subcommands
 ``sweep``
     Photon number and linewidth versus the atom number ``N`` (Dicke basis and
     bad-cavity limit by default), with a progress bar.
+``run``
+    One steady state of any registered model (``--model NAME``: laser, laser-gaussian,
+    bad-cavity, collective-pumping, dipoles, vlevel, spin-cats) with its parameters
+    named as in the Python API (``--set NAME=VALUE``), ``--method``, ``--observables``;
+    ``--list-models`` and ``--help-model NAME`` show parameters, defaults and methods.
 ``info``
     Versions of the package and of its dependencies, available methods.
 
@@ -46,13 +51,13 @@ except ModuleNotFoundError:            # pragma: no cover - Python 3.10
 
 from . import __version__
 from . import _validate as V
-from . import _cli_sweep
+from . import _cli_run, _cli_sweep
 
 __all__ = ["main", "build_parser", "load_defaults", "run_laser", "run_sweep", "info"]
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 PROG = "qutip-superrad"
-COMMANDS = ("laser", "sweep", "info")
+COMMANDS = ("laser", "sweep", "run", "info")
 _LASER_METHODS = ("full", "dicke", "cumulant")
 _SWEEP_METHODS = ("dicke", "bad-cavity", "full", "cumulant")
 
@@ -685,10 +690,12 @@ def build_parser():
                "  python -m qutip_superrad sweep --N 1,2,4,8 --plot sweep.png\n"
                "  python -m qutip_superrad sweep --model dipoles --grid pumping=0.5:4:8 "
                "--grid collective_emission=0.5:3:6 --store run.sqlite --map parallel\n"
+               "  python -m qutip_superrad run --model collective-pumping --set N=20 "
+               "--set emission=1 --method dicke\n"
                "  python -m qutip_superrad info",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{laser,sweep,info}")
+    sub = parser.add_subparsers(dest="command", metavar="{laser,sweep,run,info}")
     lp = sub.add_parser("laser", help="compare full / Dicke (/ cumulant) solutions and the "
                         "bad-cavity limit for one small ensemble; plot the spectra",
                         description="Steady state and emission spectrum of the superradiant "
@@ -700,11 +707,24 @@ def build_parser():
                         description="Photon number and linewidth versus the atom number N.")
     _add_model_flags(sp, sweep=True)
     _cli_sweep.add_flags(sp)
+    rp = sub.add_parser("run", help="one steady state of any registered model "
+                        "(--model NAME --set NAME=VALUE ...; --list-models)",
+                        description="One steady state of a registered model, with its "
+                        "parameters named as in the Python API; prints a table of its "
+                        "observables (the numbers of model.steadystate(method)).",
+                        epilog="Examples:\n  python -m qutip_superrad run --list-models\n"
+                        "  python -m qutip_superrad run --help-model collective-pumping\n"
+                        "  python -m qutip_superrad run --model collective-pumping --set N=20 "
+                        "--set emission=1 --method dicke --json out.json\n"
+                        "  python -m qutip_superrad run --model spin-cats --set N=8 "
+                        "--set eta=0.2 --observables Sz,SpSm",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _cli_run.add_flags(rp)
     ip = sub.add_parser("info", help="versions of qutip-superrad and its dependencies, "
                         "available methods", description="Print version information.")
     ip.add_argument("--json", type=str, default=None, metavar="PATH",
                     help="also write the information as JSON")
-    parser._subparsers_by_name = {"laser": lp, "sweep": sp, "info": ip}
+    parser._subparsers_by_name = {"laser": lp, "sweep": sp, "run": rp, "info": ip}
     return parser
 
 
@@ -748,6 +768,8 @@ def main(argv=None):
         if args.json:
             _write_json(args.json, data)
         return 0
+    if args.command == "run":
+        return _main_model_run(args, sub)
     flags = {k: v for k, v in vars(args).items()
              if k in _KEYS}
     for key, value in vars(args).items():      # former flag names
@@ -818,28 +840,68 @@ def _main_model_sweep(args, flags, sub):
     except RuntimeError as err:                            # SweepError (--fail-fast)
         print(f"{sub.prog}: error: {err}", file=sys.stderr)
         return 1
-    if flags.get("json"):                                  # the numbers first, then the plot
-        _write_json(flags["json"], report)
-    if flags.get("plot"):
-        def save(path):
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-            ax = res.plot()
-            ax.figure.tight_layout()
-            ax.figure.savefig(path, dpi=120)
-            plt.close(ax.figure)
-        _plot_or_record(report, flags["plot"], "sweep", args.quiet, sys.stdout, save,
-                        flags["plot"])
-        if "plot_error" in report:
-            print(f"{sub.prog}: error: the plot could not be written ({report['plot_error']})",
-                  file=sys.stderr)
-            return 1
+    def save(path):
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        ax = res.plot()
+        ax.figure.tight_layout()
+        ax.figure.savefig(path, dpi=120)
+        plt.close(ax.figure)
+    if _write_outputs(report, flags.get("json"), flags.get("plot"), "sweep", args.quiet, sub,
+                      save):
+        return 1
     if status and not args.quiet:
         print(f"{sub.prog}: {len(res.failed)} point(s) failed, {len(res.missing)} missing"
               + (f"; rerun with --store {res.store} to resume" if res.store else ""),
               file=sys.stderr)
     return status
+
+
+def _write_outputs(report, json_path, plot_path, what, quiet, sub, save, *save_args):
+    """The numbers first (``--json``), then the plot; True if the plot failed (reported)."""
+    if json_path:
+        _write_json(json_path, report)
+    if plot_path:
+        _plot_or_record(report, plot_path, what, quiet, sys.stdout, save, plot_path,
+                        *save_args)
+        if "plot_error" in report:
+            if json_path:                                  # the JSON records the failure too
+                _write_json(json_path, report)
+            print(f"{sub.prog}: error: the plot could not be written ({report['plot_error']})"
+                  + (f"; the results are in {json_path}" if json_path else ""),
+                  file=sys.stderr)
+            return True
+    return False
+
+
+def _main_model_run(args, sub):
+    """``run --model NAME``: one steady state of any registered model."""
+    if args.list_models:
+        print(_cli_run.list_models())
+        return 0
+    try:
+        if args.help_model:
+            print(_cli_run.describe_model(args.help_model))
+            return 0
+        for flag, path in (("--json", args.json), ("--plot", args.plot)):
+            _check_output_path(flag, path)                 # before any computation
+        _cli_run.prepare(args)                             # parameters, method, model
+    except (ValueError, TypeError) as err:
+        sub.error(str(err))                                # exits with status 2
+    try:
+        report = _cli_run.run_model(args)
+    except (ValueError, TypeError) as err:                 # e.g. a method that does not apply
+        sub.error(str(err))
+    except (MemoryError, RuntimeError, OSError) as err:    # MemoryLimitError, no convergence
+        print(f"{sub.prog}: error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+    if _write_outputs(report, args.json, args.plot, "observables", args.quiet, sub,
+                      _cli_run.save_plot, report):
+        return 1
+    if args.json and not args.quiet:
+        print(f"results written to {args.json}")
+    return 0
 
 
 if __name__ == "__main__":                                # pragma: no cover

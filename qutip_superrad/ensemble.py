@@ -21,7 +21,7 @@ from ._validate import check_array, check_count, check_int, check_real
 if TYPE_CHECKING:                                   # pragma: no cover
     from numpy.typing import ArrayLike
 
-__all__ = ["Ensemble", "ClusterDistribution", "PLACEMENTS"]
+__all__ = ["Ensemble", "ClusterDistribution", "PLACEMENTS", "PLACEMENTS_BY_KIND"]
 
 #: cluster placements of :meth:`Ensemble.gaussian`: ``"bins"`` (equally spaced
 #: detunings in ``[−width·σ, width·σ]``, counts ∝ the Gaussian density, as in the
@@ -30,6 +30,11 @@ __all__ = ["Ensemble", "ClusterDistribution", "PLACEMENTS"]
 #: ``[−width·σ, width·σ]`` with weights × density: the truncated Gaussian of the bins;
 #: ``"quadrature"`` is accepted as a synonym of ``"legendre"``)
 PLACEMENTS = ("bins", "hermite", "legendre")
+
+#: placements of each kind of :class:`ClusterDistribution` (``"quadrature"`` means
+#: ``"legendre"`` for the Gaussian and the uniform distribution, ``"quantiles"`` for samples)
+PLACEMENTS_BY_KIND = {"gaussian": PLACEMENTS, "uniform": ("bins", "legendre"),
+                      "samples": ("bins", "quantiles"), "standing_wave": ("bins",)}
 
 
 class Ensemble:
@@ -209,24 +214,118 @@ class Ensemble:
         delta = np.where(np.abs(delta) < 1e-15 * sigma, 0.0, delta)     # exact centre node
         positive = weights > 0      # far Gauss–Hermite nodes (M ≳ 500) underflow to 0: dropped
         delta, weights = delta[positive], weights[positive]
-        counts = N * weights / weights.sum()
-        if integer:
-            if not float(N).is_integer():
-                raise ValueError(f"N must be an integer when integer=True, got {N}")
-            counts = _largest_remainder(counts, int(N))
-            keep = counts > 0
-            if not np.all(keep):
-                warnings.warn(f"Ensemble.gaussian: {np.count_nonzero(~keep)} of {M} clusters "
-                              f"would hold no atom after rounding N = {int(N)} to integers; "
-                              f"they are dropped ({np.count_nonzero(keep)} clusters remain). "
-                              "Use integer=False for fractional cluster sizes (cumulants)",
-                              UserWarning, stacklevel=2)
-            counts, delta = counts[keep], delta[keep]
+        counts, keep = _rounded(N * weights / weights.sum(), N, integer, M, "Ensemble.gaussian")
+        delta = delta[keep]
         g = check_real("g", g)
         dist = ClusterDistribution("gaussian", dict(N=N, sigma=sigma, width=width, g=g,
                                                     integer=integer),
                                    placement, M, spread=sigma)
         return cls(counts, delta, np.full(counts.size, g))._with_distribution(dist)
+
+    @classmethod
+    def uniform(cls, N: float, half_width: float, n_clusters: int, g: float = 1.0,
+                integer: bool = True, placement: str = "bins") -> Ensemble:
+        """Detunings uniformly distributed in ``[−half_width, half_width]``, in clusters.
+
+        ``placement="bins"`` (default): ``n_clusters`` equal bins of the interval, each
+        cluster at the centre of its bin with ``N/M`` atoms (the midpoint rule);
+        ``"legendre"`` (or ``"quadrature"``): Gauss–Legendre nodes ``half_width·x_m`` with
+        counts ``∝`` the weights, so that sums over clusters are the Gauss quadrature of
+        the continuum (exact for polynomials of degree ``2M − 1``).  The ensemble records
+        its :attr:`distribution` (:meth:`refine`).
+
+        Parameters
+        ----------
+        N : float
+            Total number of atoms (>= 1).
+        half_width : float
+            Half-width of the detuning interval (> 0).
+        n_clusters : int
+            Number of clusters ``M`` (>= 1).
+        g : float
+            Coupling of every cluster.
+        integer : bool
+            Round the counts to integers summing to ``N`` (largest remainder, empty
+            clusters dropped with a warning); False keeps the exact weights (cumulants).
+        placement : {"bins", "legendre", "quadrature"}
+            Where the clusters sit (see above).
+        """
+        N = check_real("N", N)
+        if N < 1:
+            raise ValueError(f"N must be >= 1, got {N}")
+        half_width = check_real("half_width", half_width)
+        if half_width <= 0:
+            raise ValueError(f"half_width must be > 0 (a distribution with no spread is one "
+                             f"cluster: Ensemble.identical), got {half_width}")
+        M = check_int("n_clusters", n_clusters, minimum=1)
+        placement = _check_placement(placement, "uniform")
+        if placement == "bins":
+            delta = half_width * (2 * (np.arange(M) + 0.5) / M - 1)
+            weights = np.ones(M)
+        else:
+            x, weights = special.roots_legendre(M)
+            delta = half_width * x
+        delta = np.where(np.abs(delta) < 1e-15 * half_width, 0.0, delta)
+        counts, keep = _rounded(N * weights / weights.sum(), N, integer, M, "Ensemble.uniform")
+        g = check_real("g", g)
+        dist = ClusterDistribution("uniform", dict(N=N, half_width=half_width, g=g,
+                                                   integer=integer), placement, M,
+                                   spread=half_width / np.sqrt(3))
+        return cls(counts, delta[keep], np.full(counts.size, g))._with_distribution(dist)
+
+    @classmethod
+    def from_samples(cls, detunings: ArrayLike, n_clusters: int, g: float = 1.0,
+                     N: float | None = None, placement: str = "bins") -> Ensemble:
+        """Clusters of an empirical distribution: measured or sampled detunings.
+
+        ``placement="bins"`` (default): a histogram of ``n_clusters`` equal bins over
+        ``[min, max]`` of the samples, each cluster at its bin centre with the atoms of
+        its bin (empty bins dropped); ``"quantiles"`` (or ``"quadrature"``): the sorted
+        samples cut into ``n_clusters`` groups of (nearly) equal size, each cluster at
+        the mean detuning of its group — it keeps the mean exactly and converges faster
+        in ``M`` for integrated quantities.  The ensemble records its
+        :attr:`distribution` (:meth:`refine`).
+
+        Parameters
+        ----------
+        detunings : array_like
+            The samples ``Δ_i`` (one per atom, or a sample representing ``N`` atoms).
+        n_clusters : int
+            Number of clusters ``M`` (>= 1, at most the number of samples).
+        g : float
+            Coupling of every cluster.
+        N : float, optional
+            Total number of atoms (default: the number of samples, integer counts);
+            otherwise the counts are scaled to ``N`` (non-integer: cumulants).
+        placement : {"bins", "quantiles", "quadrature"}
+        """
+        samples = check_array("detunings", detunings)
+        if samples.size == 0:
+            raise ValueError("detunings must hold at least one sample")
+        M = check_int("n_clusters", n_clusters, minimum=1, maximum=samples.size)
+        placement = _check_placement(placement, "samples")
+        total = float(samples.size) if N is None else check_real("N", N)
+        if total < 1:
+            raise ValueError(f"N must be >= 1, got {total}")
+        x = np.sort(samples)
+        lo, hi = x[0], x[-1]
+        if placement == "bins" or hi == lo:
+            if hi == lo:
+                centres, counts = np.array([lo]), np.array([float(x.size)])
+            else:
+                counts, edges = np.histogram(x, bins=M, range=(lo, hi))
+                centres = 0.5 * (edges[:-1] + edges[1:])
+                keep = counts > 0
+                centres, counts = centres[keep], counts[keep].astype(float)
+        else:
+            groups = np.array_split(x, M)
+            centres = np.array([grp.mean() for grp in groups])
+            counts = np.array([float(grp.size) for grp in groups])
+        counts = counts * (total / x.size)
+        g = check_real("g", g)
+        dist = ClusterDistribution("samples", dict(detunings=x, N=N, g=g), placement, M,
+                                   spread=float(np.std(x)) or None)
+        return cls(counts, centres, np.full(counts.size, g))._with_distribution(dist)
 
     @classmethod
     def standing_wave(cls, N: float, g0: float, n_positions: int, detuning: float = 0.0,
@@ -343,13 +442,32 @@ class Ensemble:
                 f"[{self.detunings.min():g}, {self.detunings.max():g}], g_eff={self.g_eff:g})")
 
 
-def _check_placement(placement):
+def _check_placement(placement, kind="gaussian"):
+    allowed = PLACEMENTS_BY_KIND[kind]
+    quadrature = "quantiles" if kind == "samples" else "legendre"
     if placement == "quadrature":
-        placement = "legendre"
-    if placement not in PLACEMENTS:
-        raise ValueError(f"placement must be one of {PLACEMENTS} (or 'quadrature' = "
-                         f"'legendre'), got {placement!r}")
+        placement = quadrature
+    if placement not in allowed:
+        raise ValueError(f"placement must be one of {allowed} (or 'quadrature' = "
+                         f"{quadrature!r}) for a {kind} distribution, got {placement!r}")
     return placement
+
+
+def _rounded(counts, N, integer, M, where):
+    """Counts rounded to integers summing to ``N`` (largest remainder) when ``integer``;
+    clusters left empty are dropped with a warning.  Returns ``(counts, keep)``."""
+    if not integer:
+        return counts, np.ones(counts.size, bool)
+    if not float(N).is_integer():
+        raise ValueError(f"N must be an integer when integer=True, got {N}")
+    counts = _largest_remainder(counts, int(N))
+    keep = counts > 0
+    if not np.all(keep):
+        warnings.warn(f"{where}: {np.count_nonzero(~keep)} of {M} clusters would hold no atom "
+                      f"after rounding N = {int(N)} to integers; they are dropped "
+                      f"({np.count_nonzero(keep)} clusters remain). Use integer=False for "
+                      "fractional cluster sizes (cumulants)", UserWarning, stacklevel=3)
+    return counts[keep], keep
 
 
 class ClusterDistribution:
@@ -362,12 +480,13 @@ class ClusterDistribution:
     Attributes
     ----------
     kind : str
-        ``"gaussian"``, ``"standing_wave"`` or ``"product"`` (a Gaussian frequency
-        distribution times fixed position clusters).
+        ``"gaussian"``, ``"uniform"``, ``"samples"`` (an empirical distribution),
+        ``"standing_wave"`` or ``"product"`` (a frequency distribution times fixed
+        position clusters).
     parameters : dict
         Arguments of the constructor besides the number of clusters.
     placement : str
-        Cluster placement (:data:`PLACEMENTS`; ``"bins"`` for the standing wave).
+        Cluster placement (:data:`PLACEMENTS_BY_KIND`).
     n_clusters : int
         Number of clusters of the discretisation (of the frequency factor for a product).
     spread : float or None
@@ -382,6 +501,12 @@ class ClusterDistribution:
         self.n_clusters = int(n_clusters)
         self.spread = spread
 
+    def check_placement(self, placement):
+        """``placement`` if this distribution has it (``"quadrature"`` resolved), else a
+        ``ValueError`` listing the placements of its kind."""
+        kind = (self.parameters["frequencies"].kind if self.kind == "product" else self.kind)
+        return _check_placement(placement, kind)
+
     def discretise(self, n_clusters, placement=None):
         """The :class:`Ensemble` of this distribution with ``n_clusters`` clusters."""
         placement = self.placement if placement is None else placement
@@ -389,6 +514,12 @@ class ClusterDistribution:
         if self.kind == "gaussian":
             return Ensemble.gaussian(p["N"], p["sigma"], n_clusters, width=p["width"], g=p["g"],
                                      integer=p["integer"], placement=placement)
+        if self.kind == "uniform":
+            return Ensemble.uniform(p["N"], p["half_width"], n_clusters, g=p["g"],
+                                    integer=p["integer"], placement=placement)
+        if self.kind == "samples":
+            return Ensemble.from_samples(p["detunings"], n_clusters, g=p["g"], N=p["N"],
+                                         placement=placement)
         if self.kind == "standing_wave":
             if placement != "bins":
                 raise ValueError("the standing wave has only the 'bins' placement")
@@ -398,7 +529,10 @@ class ClusterDistribution:
         return Ensemble.product(freq, p["positions"])
 
     def __repr__(self):
-        items = {k: v for k, v in self.parameters.items() if k not in ("frequencies", "positions")}
+        items = {k: v for k, v in self.parameters.items()
+                 if k not in ("frequencies", "positions", "detunings")}
+        if self.kind == "samples":
+            items["samples"] = self.parameters["detunings"].size
         if self.kind == "product":
             items["frequencies"] = self.parameters["frequencies"]
             items["positions"] = f"{self.parameters['positions'].n_clusters} clusters"

@@ -39,6 +39,7 @@ import numpy as np
 from .cumulant.engine.algebra import Atom, Coeff, Mode, Operator, to_qobj
 from .cumulant.engine.clusters import ClusterAtom, Clusters, Each, IndexedOperator, substitute_atoms
 from .cumulant.engine.derive import Model as SymbolicModel
+from ._validate import real_array
 
 __all__ = ["Model", "pair_sum", "correlated_decay"]
 
@@ -181,6 +182,13 @@ class Model:
         Refuse a non-Hermitian ``H`` (checked on a small explicit instance).
     name : str, optional
         Label used in reports.
+    distribution : ClusterDistribution or Ensemble, optional
+        The continuous distribution the clusters discretise (an
+        :class:`~qutip_superrad.Ensemble` gives its
+        :attr:`~qutip_superrad.Ensemble.distribution`).  Cumulant and mean-field
+        results of such a model carry ``checks["clusters"]`` (convergence in the number
+        of clusters not checked at fixed ``M``; see
+        :func:`~qutip_superrad.convergence.converge_clusters`).
 
     Attributes
     ----------
@@ -210,7 +218,8 @@ class Model:
     """
 
     def __init__(self, H, jumps=(), *, parameters: Mapping | None = None, N=None,
-                 check_hermitian: bool = True, name: str | None = None):
+                 check_hermitian: bool = True, name: str | None = None,
+                 distribution=None):
         if isinstance(H, (Model, SymbolicModel)):
             raise TypeError("H must be an Operator or a Clusters sum; to change a model's "
                             "numbers use model.with_values(...)")
@@ -237,6 +246,9 @@ class Model:
                       if s.kind == "atom" and not isinstance(s, ClusterAtom)]
         self.clusters = self.symbolic.clusters
         self._set_values(parameters, N)
+        self.distribution = None
+        if distribution is not None:
+            self.distribution = self._check_distribution(distribution)
         self.charges, self.symmetry, self.sector_modulus = self._find_symmetry()
         if self._check_hermitian:
             self._hermiticity()
@@ -291,7 +303,7 @@ class Model:
         values = {}
         for k, v in parameters.items():
             if k in indexed:
-                arr = np.atleast_1d(np.asarray(v, dtype=float))
+                arr = np.atleast_1d(real_array(f"parameter {k!r}", v))
                 if arr.shape != (M,):
                     raise ValueError(f"per-cluster parameter {k!r} needs {M} values (one per "
                                      f"cluster), got shape {arr.shape}")
@@ -345,6 +357,34 @@ class Model:
                 if abs(v.imag) > 0 or not np.isfinite(v.real) or v.real < 0:
                     raise ValueError(f"jump rate {rate} must be a real number >= 0, got {v}")
 
+    def _check_distribution(self, distribution):
+        from .ensemble import ClusterDistribution, Ensemble
+        if isinstance(distribution, Ensemble):
+            distribution = distribution.distribution
+            if distribution is None:
+                raise ValueError("distribution: the Ensemble was given cluster by cluster and "
+                                 "records no distribution")
+        if not isinstance(distribution, ClusterDistribution):
+            raise TypeError(f"distribution must be a ClusterDistribution or an Ensemble that "
+                            f"records one, got {type(distribution).__name__}")
+        if self.clusters is None:
+            raise ValueError("distribution: the model has no Clusters to discretise it")
+        return distribution
+
+    def with_distribution(self, distribution):
+        """A copy recording the distribution its clusters discretise (None: forget it).
+
+        Parameters
+        ----------
+        distribution : ClusterDistribution, Ensemble or None
+            As the ``distribution`` argument of :class:`Model`.
+        """
+        new = object.__new__(Model)
+        new.__dict__.update(self.__dict__)
+        new.distribution = (None if distribution is None
+                            else self._check_distribution(distribution))
+        return new
+
     def with_values(self, N=None, **parameters):
         """A copy with some parameter values (and optionally the counts) replaced.
 
@@ -353,6 +393,8 @@ class Model:
         new = object.__new__(Model)
         new.__dict__.update(self.__dict__)
         new._set_values(dict(self.parameters, **parameters), self.counts if N is None else N)
+        if new.n_clusters != self.n_clusters:      # other clusters: not that discretisation
+            new.distribution = None
         return new
 
     @property

@@ -102,14 +102,14 @@ class SweepTask:
         from .model import Model
         from .models.registry import registered
         self.name = None
+        self._registered = None
         fixed = dict(fixed or {})
         call_kwargs = dict(call_kwargs or {})
         if isinstance(model, str):
             entry = registered(model)
-            self.name = entry.name
+            self.name, self._registered = entry.name, entry
             method = entry.method if method is None else method
             observables = entry.observables if observables is None else observables
-            call_kwargs = {**entry.call_kwargs, **call_kwargs}
             model = entry.factory
         self.is_model = isinstance(model, Model)
         if not self.is_model and not callable(model):
@@ -179,7 +179,8 @@ class SweepTask:
             obs = list(self.observables) if self.observables else None
         return {"model": model, "name": self.name, "method": self.method, "call": self.call,
                 "observables": obs, "fixed": _jsonable(self.fixed), "args": _jsonable(self.args),
-                "call_kwargs": _jsonable(self.call_kwargs)}
+                "call_kwargs": _jsonable({**(self._registered.call_kwargs if self._registered
+                                             else {}), **self.call_kwargs})}
 
     def check_axes(self, axes):
         """Refuse grid axes that are not parameters, listing the valid ones."""
@@ -205,6 +206,8 @@ class SweepTask:
                 return {k: _plain(out[k], k) for k in names}
             return {"value": _plain(out, "value")}
         kwargs = dict(self.call_kwargs)
+        if self._registered is not None:    # e.g. nphot, for the exact methods only
+            kwargs = {**self._registered.kwargs_for(method), **kwargs}
         if method is not None:
             kwargs["method"] = method
         if seed is not None and method == "trajectories":

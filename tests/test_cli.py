@@ -362,3 +362,149 @@ def test_model_sweep_failed_points_exit_1(tmp_path):
                    "--grid", "N=3,4"], tmp_path)         # manifold method refuses local emission
     assert res.returncode == 1
     assert "local emission/dephasing break the j = N/2 manifold" in res.stderr
+
+
+# -- run --model: one steady state of any registered model --------------------------------
+def _api_values(name):
+    """The Python API's numbers for the parameters of ``RUN_CASES[name]`` (written out with
+    the classes, not through the registry)."""
+    import numpy as np
+    import qutip_superrad as qsr
+    from qutip_superrad.models.spin_cats import TwoBodyLossSpins
+    first = lambda x: float(np.real(np.ravel(x)[0]))          # noqa: E731
+    if name == "laser":
+        ss = qsr.SuperradiantLaser(qsr.Ensemble.identical(2, g=1.0), kappa=10.0, emission=0.1,
+                                   pumping=1.5).steadystate("dicke", nphot=10)
+        return {"photon_number": ss.photon_number,
+                "excited_population": first(ss.excited_population), "g2": ss.g2}
+    if name == "laser-gaussian":
+        ens = qsr.Ensemble.gaussian(1000, 0.1, 5, width=3.0, g=1e-3)
+        ss = qsr.SuperradiantLaser(ens, kappa=1.0, emission=1e-3,
+                                   pumping=0.01).steadystate("cumulant")
+        return {"photon_number": ss.photon_number, "photon_flux": ss.photon_flux}
+    if name == "bad-cavity":
+        ss = qsr.BadCavityLaser(qsr.Ensemble.identical(3), collective_emission=0.4,
+                                emission=0.1, pumping=1.0).steadystate("dicke")
+        return {"photon_flux": ss.photon_flux,
+                "excited_population": first(ss.excited_population), "g2": ss.g2}
+    if name == "collective-pumping":
+        ss = qsr.CollectivePumping(6, 1.0, 0.5, emission=1.0).steadystate("dicke")
+        return {"jz": ss.jz, "jz_variance": ss.jz_variance, "jplus_jminus": ss.jplus_jminus}
+    if name == "dipoles":
+        v = qsr.DipoleArray.all_to_all(3, 1.5, 2.0, emission=1.0).steadystate("dicke").values
+        return {k: v[k] for k in ("order_parameter", "inversion", "pair_coherence")}
+    if name == "vlevel":
+        v = qsr.VLevelLaser(100, g=0.01, kappa=1.0, Delta2=5.0, Delta3=-1.0, Omega2=0.5,
+                            Omega3=0.5).steadystate("cumulant").values
+        return {"photon_number": v["photon_number"], "inversion": v["inversion"]}
+    if name == "spin-cats":
+        model, ops = TwoBodyLossSpins(4, 0.5, 1.0).description()
+        v = qsr.steadystate(model, "manifold", e_ops={"Sz": ops["Sz"], "SpSm": ops["SpSm"]})
+        return {"Sz": v.values["Sz"], "SpSm": v.values["SpSm"]}
+    raise AssertionError(name)
+
+
+RUN_CASES = {
+    "laser": ["--set", "N=2", "--set", "pumping=1.5"],
+    "laser-gaussian": ["--set", "N=1000", "--set", "n_clusters=5"],
+    "bad-cavity": ["--set", "N=3"],
+    "collective-pumping": ["--set", "N=6", "--set", "emission=1", "--method", "dicke"],
+    "dipoles": ["--set", "N=3"],
+    "vlevel": ["--set", "N=100", "--observables", "photon_number,inversion"],
+    "spin-cats": ["--set", "N=4", "--set", "eta=0.5"],
+}
+
+
+def test_run_cases_cover_the_registry():
+    from qutip_superrad.models.registry import MODELS
+    assert sorted(RUN_CASES) == sorted(MODELS)
+
+
+@pytest.mark.parametrize("name", sorted(RUN_CASES))
+def test_run_every_registered_model_equals_the_python_api(name, tmp_path, capsys):
+    """Same parameters, same numbers: the JSON to 1e-10 (spin cats: the generic manifold
+    solver against the projection from the ground state), the table to its 6 digits."""
+    out = tmp_path / "r.json"
+    assert cli.main(["run", "--model", name, *RUN_CASES[name], "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    data = json.loads(out.read_text())
+    expected = _api_values(name)
+    assert data["command"] == "run" and data["model"] == name
+    assert set(data["values"]) == set(expected)
+    rows = {line.split()[0]: line.split()[1] for line in printed.splitlines()
+            if len(line.split()) == 2}
+    for key, value in expected.items():
+        assert data["values"][key] == pytest.approx(float(value), rel=1e-10, abs=1e-14), key
+        assert float(rows[key]) == pytest.approx(float(value), rel=1e-5, abs=1e-12), key
+
+
+def test_run_list_and_help_model(capsys):
+    from qutip_superrad.models.registry import MODELS
+    assert cli.main(["run", "--list-models"]) == 0
+    listing = capsys.readouterr().out
+    for name, entry in MODELS.items():
+        assert name in listing and ", ".join(entry.methods) in listing
+    assert cli.main(["run", "--help-model", "collective-pumping"]) == 0
+    text = capsys.readouterr().out
+    for line in ("N                   = 10", "collective_pumping  = 0.5", "emission            = 0.0",
+                 "methods (--method): manifold, closed_form, dicke, piqs (default manifold)"):
+        assert line in text
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--model", "laser", "--set", "pump=1"], "--set pump: not a parameter of model laser; "
+                                              "its parameters: N, coupling, kappa"),
+    (["--model", "laser", "--set", "N=abc"], "--set N: 'abc' is not a number"),
+    (["--model", "laser", "--set", "N=-2"], "N must be >= 1"),
+    (["--model", "collective-pumping", "--set", "collective_pumping=-1"],
+     "collective_pumping must be"),
+    (["--model", "spin-cats", "--set", "eta=nan"], "eta must be finite"),
+    (["--model", "laser", "--set", "coupling"], "--set 'coupling': write NAME=VALUE"),
+    (["--model", "spin-cats", "--method", "dicke"],
+     "--method dicke: model spin-cats has the methods manifold, meanfield, cumulant"),
+    (["--model", "laser", "--observables", "nope"], "observable 'nope' not found"),
+    (["--model", "laser", "--max-memory", "-1"], "--max-memory: max_memory must be > 0"),
+    ([], "--model: name a registered model"),
+    (["--help-model", "nope"], "model 'nope' is not registered"),
+])
+def test_run_bad_input_names_the_parameter(args, msg, capsys):
+    code, _, err = _main_exit(["run"] + args, capsys)
+    assert code == 2 and msg in err
+
+
+@pytest.mark.parametrize("flag", ["--json", "--plot"])
+def test_run_checks_output_paths_first(tmp_path, monkeypatch, capsys, flag):
+    from qutip_superrad import _cli_run
+
+    def boom(*a, **k):
+        raise AssertionError("computation started")
+    monkeypatch.setattr(_cli_run, "run_model", boom)
+    code, _, err = _main_exit(["run", "--model", "laser", flag,
+                               str(tmp_path / "missing" / "x")], capsys)
+    assert code == 2 and f"{flag} " in err and "does not exist" in err
+
+
+def test_run_writes_the_json_before_a_failing_plot(tmp_path, monkeypatch, capsys):
+    from qutip_superrad import _cli_run
+
+    def broken(*a, **k):
+        raise RuntimeError("no backend")
+    monkeypatch.setattr(_cli_run, "save_plot", broken)
+    out = tmp_path / "r.json"
+    assert cli.main(["run", "--model", "bad-cavity", "--set", "N=2", "--json", str(out),
+                     "--plot", str(tmp_path / "r.png"), "-q"]) == 1
+    assert "the plot could not be written (RuntimeError: no backend)" in capsys.readouterr().err
+    data = json.loads(out.read_text())
+    assert data["plot_error"] == "RuntimeError: no backend" and data["values"]["photon_flux"] > 0
+
+
+def test_run_max_memory_and_plot(tmp_path, capsys):
+    assert cli.main(["run", "--model", "laser", "--set", "N=3", "--method", "full",
+                     "--max-memory", "1e-7"]) == 1
+    err = capsys.readouterr().err
+    assert "MemoryLimitError" in err and "--max-memory" in err
+    png = tmp_path / "r.png"
+    assert cli.main(["run", "--model", "vlevel", "--set", "N=10", "--max-memory", "1",
+                     "--plot", str(png)]) == 0
+    assert "--max-memory is ignored: method 'cumulant'" in capsys.readouterr().err
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

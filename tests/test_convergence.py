@@ -227,3 +227,158 @@ def test_bad_input():
                                     emission=0.01, pumping=0.1)
     with pytest.raises(ValueError, match="cavity mode"):
         converge_clusters(bad_cavity, "photon_number")
+
+
+# -- generic cluster models: a factory M -> Model -------------------------------------------
+def _description_factory(placement="bins", N=1e4):
+    """The seed laser as a generic Model (its description; the template's operators are
+    shared by every M, so ``a†a`` of one is the observable of all)."""
+    mode = seed_laser(5).description().modes[0]
+    ops = {"n": mode.adag * mode.a, "field": mode.a}
+    return (lambda M: (seed_laser(M, placement, N=N).description(), ops)), ops
+
+
+def test_generic_model_results_carry_the_cluster_check():
+    """A Model whose Clusters discretise a recorded distribution says, at fixed M, that
+    convergence in M was not checked (cumulant, meanfield and the spectrum)."""
+    model = seed_laser(11).description()
+    assert model.distribution is not None and model.distribution.kind == "gaussian"
+    mode = model.modes[0]
+    n = mode.adag * mode.a
+    for method in ("cumulant", "meanfield"):
+        entry = qsr.steadystate(model, method, e_ops=[n]).checks["clusters"]
+        assert entry["M"] == 11 and entry["discretised"] and entry["checked"] is False
+        assert "converge_clusters" in entry["note"]
+    sp = qsr.spectrum(model, OMEGA, "cumulant")
+    assert sp.checks["clusters"]["checked"] is False
+    # no distribution recorded (or another number of clusters): no entry
+    plain = model.with_distribution(None)
+    assert "clusters" not in qsr.steadystate(plain, "cumulant", e_ops=[n]).checks
+    assert model.with_values(N=[5e3, 5e3], coupling=[1e-3] * 2,
+                             detuning=[0.0, 0.1]).distribution is None
+    with pytest.raises(TypeError, match="distribution must be a ClusterDistribution"):
+        model.with_distribution("gaussian")
+    with pytest.raises(ValueError, match="records no distribution"):
+        model.with_distribution(qsr.Ensemble([1.0, 1.0]))
+
+
+def test_generic_factory_converges_like_the_laser():
+    """The same physics through the engine: photon number of the generic description
+    equals the dedicated laser cumulants at every M (1e-9), same M sequence, and the
+    last result says convergence was checked."""
+    factory, ops = _description_factory()
+    gen = converge_clusters(factory, ["n"], tol=1e-3, M_start=11, progress_bar=False)
+    las = converge_clusters(seed_laser(11), ["photon_number"], tol=1e-3, progress_bar=False)
+    assert gen.converged and las.converged
+    assert gen.M.tolist() == las.M.tolist()
+    np.testing.assert_allclose(gen.values["n"], las.values["photon_number"], rtol=1e-9)
+    (res,) = gen.results[-1]
+    assert res.checks["clusters"]["checked"] and res.checks["clusters"]["converged"]
+    # operators given directly as e_ops, and a bare Model from the factory
+    bare = converge_clusters(lambda M: seed_laser(M).description(), {"n": ops["n"]},
+                             tol=1e-3, M_start=11, progress_bar=False)
+    assert bare.value["n"] == pytest.approx(gen.value["n"], rel=1e-12)
+
+
+def test_generic_bins_and_quadrature_agree_and_narrow_is_one_cluster():
+    """Converged ⟨a†a⟩ of the generic model: bins and Gauss–Legendre agree within tol
+    (the refinement follows the recorded placement: 2M − 1 for bins, 2M for Legendre);
+    σ → 0 recovers the M = 1 model (identical atoms) to 1e-6.  (A Model needs at least
+    one atom per cluster, which bounds M for 10⁴ atoms: M_max = 28 and 17.)"""
+    tol = 1e-2
+    bins = converge_clusters(_description_factory("bins")[0], "n", tol=tol, M_start=11,
+                             progress_bar=False)
+    quad = converge_clusters(_description_factory("legendre")[0], "n", tol=tol, M_start=14,
+                             M_max=28, progress_bar=False)
+    assert bins.converged and quad.converged
+    assert bins.M.tolist() == [11, 21] and quad.M.tolist() == [14, 28]
+    assert quad.placement == "legendre"
+    assert bins.value["n"] == pytest.approx(quad.value["n"], rel=tol)
+    one = qsr.SuperradiantLaser(qsr.Ensemble.identical(1e4, g=1e-3), kappa=1.0,
+                                emission=1e-3, pumping=0.05).steadystate("cumulant")
+    mode = seed_laser(5).description().modes[0]
+    narrow = converge_clusters(lambda M: seed_laser(M, sigma=1e-8).description(),
+                               {"n": mode.adag * mode.a}, tol=1e-6, M_start=3, M_max=17,
+                               progress_bar=False)
+    assert narrow.converged
+    assert narrow.value["n"] == pytest.approx(one.photon_number, rel=1e-6)
+
+
+def test_generic_bad_input():
+    factory, ops = _description_factory()
+    with pytest.raises(ValueError, match="tol must be > 0"):
+        converge_clusters(factory, "n", tol=0)
+    with pytest.raises(ValueError, match="M_max = 5 must be >= M_start = 11"):
+        converge_clusters(factory, "n", M_start=11, M_max=5)
+    with pytest.raises(ValueError, match=r"observable 'photon_number' is not an operator of "
+                                         r"the model; it has \['field', 'n'\]"):
+        converge_clusters(factory, ["n", "photon_number"], M_start=3)
+    with pytest.raises(ValueError, match="observables is empty"):
+        converge_clusters(factory, [], M_start=3)
+    with pytest.raises(ValueError, match="returns a bare Model"):
+        converge_clusters(lambda M: seed_laser(M).description(), "n", M_start=3)
+    with pytest.raises(ValueError, match="omega applies to a laser model"):
+        converge_clusters(factory, "n", M_start=3, omega=OMEGA)
+    with pytest.raises(ValueError, match="method must be 'cumulant' or 'meanfield'"):
+        converge_clusters(factory, "n", method="dicke")
+    with pytest.raises(TypeError, match="a Model cannot be refined by itself"):
+        converge_clusters(seed_laser(3).description(), "n")
+    same = lambda M: (seed_laser(M).description().with_values(  # noqa: E731
+        detuning=np.zeros(M), coupling=np.full(M, 1e-3)), ops)
+    with pytest.raises(ValueError, match="no spread"):
+        converge_clusters(same, "n", M_start=3)
+    with pytest.raises(TypeError, match="expected a laser, a Model or a pair"):
+        converge_clusters(lambda M: 42, "n", M_start=3)
+
+
+# -- uniform and empirical distributions --------------------------------------------------
+def _laser_of(ens):
+    return qsr.SuperradiantLaser(ens, kappa=1.0, emission=1e-3, pumping=0.05)
+
+
+def test_uniform_and_samples_converge_alike_bins_and_quadrature():
+    """Converged ⟨a†a⟩ agrees between equal bins and quadrature (Gauss–Legendre for the
+    uniform distribution, equal-count quantiles for samples) within tol = 1e-3; the
+    quadrature needs fewer clusters.  For samples the continuum is the samples themselves:
+    one cluster per sample gives the converged value within tol."""
+    tol = 1e-3
+    uni = {p: converge_clusters(_laser_of(qsr.Ensemble.uniform(1e4, 0.2, 11, g=1e-3,
+                                                              integer=False, placement=p)),
+                                "photon_number", tol=tol, progress_bar=False)
+           for p in ("bins", "legendre")}
+    assert all(c.converged for c in uni.values())
+    assert uni["bins"].value["photon_number"] == pytest.approx(
+        uni["legendre"].value["photon_number"], rel=tol)
+    x = np.random.default_rng(7).normal(0.0, SIGMA, 300)
+    smp = {p: converge_clusters(_laser_of(qsr.Ensemble.from_samples(x, 5, g=1e-3, N=1e4,
+                                                                   placement=p)),
+                                "photon_number", tol=tol, M_max=300, progress_bar=False)
+           for p in ("bins", "quantiles")}
+    assert all(c.converged for c in smp.values())
+    assert smp["quantiles"].M_reached < smp["bins"].M_reached
+    exact = _laser_of(qsr.Ensemble.from_samples(x, 300, g=1e-3, N=1e4,
+                                                placement="quantiles")).steadystate("cumulant")
+    for c in smp.values():
+        assert c.value["photon_number"] == pytest.approx(exact.photon_number, rel=2 * tol)
+
+
+def test_narrow_uniform_and_samples_recover_one_cluster():
+    """Spread → 0: M clusters reproduce the identical-atom (M = 1) photon number."""
+    one = _laser_of(qsr.Ensemble.identical(1e4, g=1e-3)).steadystate("cumulant").photon_number
+    narrow = [qsr.Ensemble.uniform(1e4, 1e-9, 5, g=1e-3, integer=False, placement="legendre"),
+              qsr.Ensemble.from_samples(1e-9 * np.random.default_rng(0).normal(size=200), 5,
+                                        g=1e-3, N=1e4)]
+    for ens in narrow:
+        conv = converge_clusters(_laser_of(ens), "photon_number", tol=1e-8, M_max=40,
+                                 progress_bar=False)
+        assert conv.converged
+        assert conv.value["photon_number"] == pytest.approx(one, rel=1e-6)
+
+
+def test_samples_without_spread_and_wrong_placement():
+    same = _laser_of(qsr.Ensemble.from_samples(np.full(50, 0.01), 5, g=1e-3, N=1e4))
+    with pytest.raises(ValueError, match="no spread"):
+        converge_clusters(same, "photon_number")
+    uni = _laser_of(qsr.Ensemble.uniform(1e4, 0.2, 5, g=1e-3, integer=False))
+    with pytest.raises(ValueError, match=r"placement must be one of \('bins', 'legendre'\)"):
+        converge_clusters(uni, "photon_number", placement="hermite")

@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 
+import qutip_superrad as qsr
 from qutip_superrad import Ensemble
 
 
@@ -164,3 +165,66 @@ def test_equality_and_repr():
     assert a != "Ensemble"
     assert "counts=[2.0, 1.0]" in repr(a)
     assert "M=9" in repr(Ensemble.gaussian(100, 1.0, 9, integer=False))
+
+
+# -- uniform and empirical distributions (issue 17, item 3) ---------------------------------
+@pytest.mark.parametrize("M", [1, 2, 5, 12])
+def test_uniform_moments(M):
+    """Uniform in [−w, w]: the midpoint bins have variance (w²/3)(1 − 1/M²); Gauss–Legendre
+    is exact for polynomials of degree 2M − 1, so its variance is w²/3 for M >= 2 and its
+    fourth moment w⁴/5 for M >= 3 (to 1e-12)."""
+    w, N = 0.3, 1000.0
+    bins = qsr.Ensemble.uniform(N, w, M, g=0.5, integer=False)
+    quad = qsr.Ensemble.uniform(N, w, M, g=0.5, integer=False, placement="quadrature")
+    for ens in (bins, quad):
+        assert ens.N == pytest.approx(N) and ens.n_clusters == M
+        assert np.all(ens.couplings == 0.5)
+        assert np.sum(ens.counts * ens.detunings) == pytest.approx(0.0, abs=1e-12)
+        assert ens.distribution.kind == "uniform" and ens.distribution.n_clusters == M
+    var = lambda e, k=2: np.sum(e.counts * e.detunings ** k) / e.N       # noqa: E731
+    assert var(bins) == pytest.approx(w ** 2 / 3 * (1 - 1 / M ** 2), rel=1e-12, abs=1e-15)
+    if M >= 2:
+        assert var(quad) == pytest.approx(w ** 2 / 3, rel=1e-12)
+    if M >= 3:
+        assert var(quad, 4) == pytest.approx(w ** 4 / 5, rel=1e-12)
+    assert quad.distribution.placement == "legendre"
+    assert bins.refine(2 * M, "legendre") == qsr.Ensemble.uniform(N, w, 2 * M, g=0.5,
+                                                                   integer=False,
+                                                                   placement="legendre")
+    integer = qsr.Ensemble.uniform(100, w, M)
+    assert integer.is_integer and integer.N == 100
+
+
+def test_from_samples_histogram_and_quantiles():
+    rng = np.random.default_rng(3)
+    x = rng.normal(0.2, 0.1, 500)
+    hist = qsr.Ensemble.from_samples(x, 10)
+    assert hist.N == 500 and hist.is_integer and hist.n_clusters <= 10
+    counts, edges = np.histogram(x, 10)
+    np.testing.assert_array_equal(hist.counts, counts[counts > 0])
+    np.testing.assert_allclose(hist.detunings, (0.5 * (edges[:-1] + edges[1:]))[counts > 0])
+    quant = qsr.Ensemble.from_samples(x, 7, N=1e4, placement="quadrature")
+    assert quant.distribution.placement == "quantiles" and quant.N == pytest.approx(1e4)
+    # the quantile clusters keep the mean exactly; one sample per cluster is the samples
+    assert np.sum(quant.counts * quant.detunings) / quant.N == pytest.approx(x.mean(),
+                                                                             rel=1e-12)
+    every = qsr.Ensemble.from_samples(x, x.size, placement="quantiles")
+    np.testing.assert_allclose(every.detunings, np.sort(x), rtol=0, atol=0)
+    assert np.all(every.counts == 1)
+    same = qsr.Ensemble.from_samples(np.full(4, 0.3), 3)
+    assert same.n_clusters == 1 and same.detunings[0] == 0.3 and same.N == 4
+
+
+def test_uniform_and_samples_bad_input():
+    with pytest.raises(ValueError, match="half_width must be > 0"):
+        qsr.Ensemble.uniform(10, 0.0, 5)
+    with pytest.raises(ValueError, match=r"placement must be one of \('bins', 'legendre'\)"):
+        qsr.Ensemble.uniform(10, 0.1, 5, placement="hermite")
+    with pytest.raises(ValueError, match="n_clusters must be <= 3"):
+        qsr.Ensemble.from_samples([0.0, 0.1, 0.2], 4)
+    with pytest.raises(ValueError, match="at least one sample"):
+        qsr.Ensemble.from_samples([], 1)
+    with pytest.raises(TypeError, match="detunings must be real numbers"):
+        qsr.Ensemble.from_samples(["0.1", "0.2"], 1)
+    with pytest.raises(ValueError, match=r"placement must be one of \('bins', 'quantiles'\)"):
+        qsr.Ensemble.from_samples([0.0, 0.1], 2, placement="legendre")

@@ -216,3 +216,124 @@ def test_steady_state_of_a_unitary_model_is_refused():
                 "steadystate: every jump rate of the model is zero (the parameters that are "
                 "zero: ['collective_emission', 'dephasing']): the dynamics is unitary")):
             qsr.steadystate(model, method)
+
+
+@pytest.mark.parametrize("build, name", [
+    (lambda d: qsr.Ensemble.atoms(d), "detunings"),
+    (lambda d: qsr.Ensemble([1, 1], detunings=d), "detunings"),
+    (lambda d: qsr.Ensemble([1, 1], couplings=d), "couplings"),
+    (lambda d: qsr.DipoleArray(np.eye(2), pumping=1.0, detunings=d), "detunings"),
+    (lambda d: qsr.TwoBodyLossSpins(2, 0.5, detunings=d), "detunings"),
+    (lambda d: qsr.TwoBodyLossSpins(2, 0.5).with_detunings(d), "detunings")])
+def test_string_detunings_are_refused(build, name):
+    """Found: detunings=["1", "2"] accepted through NumPy's string conversion."""
+    with pytest.raises(TypeError, match=rf"^{name} must be (a )?real number"):
+        build(["1", "2"])
+    with pytest.raises(TypeError, match=name):
+        build(np.array(["1", "2"]))
+    build([1.0, 2.0])                                  # numbers still pass
+
+
+def test_string_per_cluster_parameter_is_refused():
+    """The same through a per-cluster parameter of a Model."""
+    atoms = qsr.Clusters("s")
+    delta = atoms.parameter("delta")
+    H = atoms.sum(delta * atoms.atom.sz)
+    jumps = [(1.0, atoms.each(atoms.atom.sm))]
+    with pytest.raises(TypeError, match="parameter 'delta' must be real numbers"):
+        qsr.Model(H, jumps, parameters={"delta": ["1", "2"]}, N=[1, 1])
+
+
+@pytest.mark.parametrize("rabi, gc, dephasing, sz", [
+    (1.0, 0.0, 2e-9, 0.0),          # dephasing only: the maximally mixed state
+    (1.0, 0.0, 5e-7, 0.0),
+    (0.0, 1.0, 3e-9, -1.0)])        # decay only: the ground state
+def test_meanfield_with_rates_just_above_the_cutoff_is_fast(rabi, gc, dephasing, sz):
+    """Found: dephasing 2e-9 of the Rabi frequency, just above the 1e-9 cut-off of
+    ``_tiny_parameters``, relaxed over t = 200/2e-9 (> 30 s, an hour by extrapolation).
+    A relaxation over more than MAX_RELAXATION_SPAN of the fastest time goes to Newton
+    alone; the fixed point is the exact steady state (closed form, 1e-9)."""
+    model = examples.driven_dicke(1, rabi, gc, dephasing)[0]
+    op = model.clusters.sum(model.clusters.atom.sz)
+    for method in ("meanfield", "cumulant"):
+        t0 = time.perf_counter()
+        res = qsr.steadystate(model, method, e_ops=[op])
+        assert time.perf_counter() - t0 < 5
+        assert res.values[0] == pytest.approx(sz, abs=1e-9)
+        assert "pseudo-transient Newton" in res.checks["solver"]["route"]
+
+
+def test_slow_relaxation_without_a_stable_fixed_point_is_a_clear_error(monkeypatch):
+    """When Newton finds no stable fixed point the slow parameters are named at once."""
+    from qutip_superrad.cumulant.engine import solve
+    model = examples.driven_dicke(1, 1.0, 0.0, 2e-9)[0]
+    monkeypatch.setattr(solve.CumulantSolver, "_verdict",
+                        lambda self, *a, **k: (False, 1.0, None))
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=re.escape(
+            "cumulant steady state: the parameters ['dephasing'] are at most 1e-06 of the "
+            "largest rate (1): relaxing over their time scale")):
+        qsr.steadystate(model, "meanfield")
+    assert time.perf_counter() - t0 < 5
+
+
+@pytest.mark.parametrize("method", ["dicke", "full"])
+def test_tiny_coupling_evolves_without_scipy_warnings(method):
+    """Found: 'overflow encountered in divide' from SciPy's expm_multiply (its 1-norm
+    estimate divides subnormal numbers) at g = 3.9e-168.  Entries of L below 1e-30 of the
+    largest are dropped: the evolution equals that at g = 0 to rounding."""
+    def run(g):
+        laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(1, g=g), kappa=1.0,
+                                      emission=50.0, pumping=1.0, dephasing=50.0)
+        return laser.evolve(np.array([0.0, 0.3, 2.0]), method, nphot=3)
+    import warnings
+    with warnings.catch_warnings(), np.errstate(all="raise", under="ignore"):
+        warnings.simplefilter("error")
+        tiny = run(3.9e-168)
+    zero = run(0.0)
+    np.testing.assert_allclose(tiny.excited_population, zero.excited_population,
+                               atol=1e-14, rtol=0)
+    # a population that actually moves: the test would see a broken propagation
+    assert np.ptp(np.ravel(zero.excited_population)) > 1e-3
+
+
+def test_meanfield_laser_with_slow_relaxation_oscillations():
+    """Found (this branch's fuzz run): 'cumulant steady state did not converge ... after
+    t = 404' for a mean-field laser (N = 4, g = −1.76, κ = 4.9, R = 0.5, Γ = 0): relaxation
+    oscillations around the circle of lasing fixed points outlast t_max = 200/min(rate).
+    While |rhs| keeps falling the relaxation goes on (at most 10 t_max); the steady state is
+    the long-time limit of the evolution (to 1e-6)."""
+    model = examples.superradiant_laser(4, -1.756418000054269, 4.896710286322809, 0.0,
+                                        0.5)[0]
+    c, s = model.clusters, model.clusters.atom
+    mode = model.modes[0]
+    ops = {"pe": c.sum(s.s(2, 2)), "n": mode.adag * mode.a}
+    t0 = time.perf_counter()
+    ss = qsr.steadystate(model, "meanfield", e_ops=ops)
+    assert time.perf_counter() - t0 < 10
+    late = qsr.evolve(model, [0.0, 4000.0], "meanfield", e_ops=ops)
+    for k in ops:
+        assert ss.values[k] == pytest.approx(late.values[k][-1], abs=1e-6)
+    assert ss.values["n"] > 0.1                                  # lasing
+
+
+def test_meanfield_laser_without_a_stable_fixed_point():
+    """Found (this branch's fuzz run, R = 0.4): 'did not converge' (a RuntimeError) for a
+    mean-field laser in a bad cavity (κ = 4.9 ≫ R, Γ = 0) whose Maxwell–Bloch dynamics never
+    settles (the Lorenz–Haken instability: ⟨σ22⟩ still swings by more than 0.5 between
+    t = 10⁴ and 2·10⁴).  Every fixed point is unstable: NoSteadyStateError, a ValueError
+    (the parameters admit no steady state) and the RuntimeError it refines, at once."""
+    model = examples.superradiant_laser(4, -1.756418000054269, 4.896710286322809, 0.0,
+                                        0.4)[0]
+    pe = model.clusters.sum(model.clusters.atom.s(2, 2))
+    t0 = time.perf_counter()
+    with pytest.raises(qsr.NoSteadyStateError, match=re.escape(
+            "cumulant steady state: no stable fixed point at order 1 (method='meanfield'): "
+            "Newton found only unstable fixed points (growth rate")) as info:
+        qsr.steadystate(model, "meanfield", e_ops=[pe])
+    assert time.perf_counter() - t0 < 10
+    assert isinstance(info.value, ValueError) and isinstance(info.value, RuntimeError)
+    late = qsr.evolve(model, np.linspace(1e4, 2e4, 41), "meanfield",
+                      initial=qsr.evolve(model, [0.0, 1e4], "meanfield").states[-1],
+                      e_ops=[pe])
+    assert np.ptp(np.real(late.values[0])) > 0.5

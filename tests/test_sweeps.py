@@ -1,4 +1,5 @@
 """Sweeps: QuTiP's maps, the SQLite store, resume after SIGKILL, MPI, bad input."""
+import os
 import shutil
 import signal
 import sqlite3
@@ -75,9 +76,10 @@ def test_every_registered_model_sweeps(name):
     """Two points of every registered model at cheap sizes, default method and observables."""
     small = {"laser": {"N": 2}, "laser-gaussian": {"N": 1000.0, "n_clusters": 5},
              "bad-cavity": {"N": 3}, "collective-pumping": {"N": 4}, "dipoles": {"N": 4},
-             "vlevel": {"N": 1000.0}}[name]
+             "vlevel": {"N": 1000.0}, "spin-cats": {"N": 4}}[name]
     entry = registered(name)
-    axis = next(k for k in ("pumping", "collective_pumping", "kappa") if k in entry.parameters)
+    axis = next(k for k in ("pumping", "collective_pumping", "kappa", "eta")
+                if k in entry.parameters)
     base = entry.defaults[axis]
     res = qsr.sweep(qsr.SweepTask(name, fixed=small), {axis: [base, 2 * base]},
                     progress_bar=False)
@@ -85,6 +87,25 @@ def test_every_registered_model_sweeps(name):
     assert res.observables == list(entry.observables)
     for o in res.observables:
         assert np.all(np.isfinite(res[o]))
+
+
+def test_registered_exact_options_reach_only_the_exact_methods():
+    """The laser's nphot (an exact option) is not passed to its cumulant method (which
+    refused it); the numbers are those of the class, and spin cats sweep over eta."""
+    res = qsr.sweep(qsr.SweepTask("laser", "cumulant", fixed={"N": 3}),
+                    {"pumping": [1.0, 2.0]}, progress_bar=False)
+    assert res.complete, res.failed
+    for R, n in zip([1.0, 2.0], res["photon_number"]):
+        laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(3, g=1.0), kappa=10.0,
+                                      emission=0.1, pumping=R)
+        assert n == pytest.approx(laser.steadystate("cumulant").photon_number, rel=1e-12)
+    assert registered("laser").kwargs_for("dicke") == {"nphot": 10}
+    assert registered("laser").kwargs_for("cumulant") == {}
+    cats = qsr.sweep(qsr.SweepTask("spin-cats", fixed={"N": 4}), {"eta": [0.2, 0.5]},
+                     progress_bar=False)
+    for eta, sz in zip([0.2, 0.5], cats["Sz"]):
+        assert sz == pytest.approx(qsr.TwoBodyLossSpins(4, eta).steadystate().values["Sz"],
+                                   rel=1e-12)
 
 
 # -- maps ---------------------------------------------------------------------------------
@@ -120,6 +141,15 @@ if __name__ == "__main__":
 """
 
 
+def _checkout_env():
+    """Environment of a child Python that imports this checkout, whatever is installed."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1])]
+                                        + [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
+                                           if p])
+    return env
+
+
 def _mpiexec():
     here = Path(sys.executable).parent / "mpiexec"
     return str(here) if here.exists() else shutil.which("mpiexec")
@@ -133,7 +163,8 @@ def test_mpi_two_ranks_identical_to_serial(tmp_path):
     script = tmp_path / "mpi_sweep.py"
     script.write_text(MPI_SCRIPT)
     out = subprocess.run([mpiexec, "-n", "3", sys.executable, "-m", "mpi4py.futures",
-                          str(script)], capture_output=True, text=True, timeout=300)
+                          str(script)], capture_output=True, text=True, timeout=300,
+                         env=_checkout_env())
     assert out.returncode == 0, out.stderr[-2000:]
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("RESULT"))
     assert line.split()[1:] == ["True", "True", "2"]
@@ -195,7 +226,7 @@ def test_sigkill_then_resume_gives_every_point_once(tmp_path):
     run = tmp_path / "run.py"
     run.write_text(KILL_RUN.format(dir=str(tmp_path)))
     killed, clean = tmp_path / "killed.sqlite", tmp_path / "clean.sqlite"
-    proc = subprocess.Popen([sys.executable, str(run), str(killed)])
+    proc = subprocess.Popen([sys.executable, str(run), str(killed)], env=_checkout_env())
     try:
         t0 = time.time()
         while time.time() - t0 < 120:
@@ -217,7 +248,8 @@ def test_sigkill_then_resume_gives_every_point_once(tmp_path):
     con.close()
     assert 30 <= n_before < 200
     for path in (killed, clean):                       # resume, and an uninterrupted run
-        assert subprocess.run([sys.executable, str(run), str(path)], timeout=300).returncode == 0
+        assert subprocess.run([sys.executable, str(run), str(path)], timeout=300,
+                              env=_checkout_env()).returncode == 0
     a, b = qsr.load_sweep(killed), qsr.load_sweep(clean)     # reading needs no task
     assert a.complete and b.complete and len(a) == 200
     assert np.array_equal(a["f"], b["f"])

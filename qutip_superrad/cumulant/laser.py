@@ -122,26 +122,11 @@ def supports(model):
 
 
 def cluster_check(laser):
-    """The ``checks["clusters"]`` entry of a cumulant result computed at fixed ``M``.
-
-    A dict with ``M`` (number of clusters), ``discretised`` (True if the ensemble
-    discretises a known distribution, :attr:`~qutip_superrad.Ensemble.distribution`),
-    ``checked`` (False: convergence in ``M`` was not checked for this result — use
-    :func:`qutip_superrad.convergence.converge_clusters`; a converged result of that
-    function carries ``checked=True``) and a ``note``.
-    """
+    """The ``checks["clusters"]`` entry of a cumulant result computed at fixed ``M``
+    (:func:`qutip_superrad.convergence.fixed_m_check` of the laser's ensemble)."""
+    from ..convergence import fixed_m_check
     ens = laser.ensemble
-    M = int(ens.n_clusters)
-    dist = getattr(ens, "distribution", None)
-    if dist is None:
-        note = (f"{M} clusters given explicitly (no distribution recorded): whether they "
-                "resolve a continuous distribution was not checked")
-        return {"M": M, "discretised": False, "checked": False, "converged": None,
-                "note": note}
-    return {"M": M, "discretised": True, "distribution": repr(dist),
-            "placement": dist.placement, "checked": False, "converged": None,
-            "note": f"computed at fixed M = {M}: convergence in the number of clusters was "
-                    "not checked (qutip_superrad.convergence.converge_clusters)"}
+    return fixed_m_check(ens.n_clusters, getattr(ens, "distribution", None))
 
 
 def parameters(model):

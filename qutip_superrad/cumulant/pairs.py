@@ -160,8 +160,8 @@ def _vector(name, value, n, nonnegative=False):
     if np.iscomplexobj(value):
         raise ValueError(f"{name} must be real, got complex values")
     try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
+        arr = V.real_array(name, value)
+    except TypeError:
         raise TypeError(f"{name} must be a real number or an array of N = {n} real numbers") \
             from None
     if arr.ndim == 0:

@@ -361,6 +361,29 @@ def check_evolve_options(opts):
     return opts
 
 
+#: Liouvillian entries below this fraction of the largest are dropped before propagating
+NEGLIGIBLE = 1e-30
+
+
+def negligible_entries_dropped(L):
+    """``L`` without the entries below :data:`NEGLIGIBLE` of its largest one.
+
+    A coupling such as ``g = 4e-168`` beside rates of order 1 changes ``exp(Lt)ρ`` by
+    less than rounding for any ``t‖L‖ < 10¹⁴``, but its powers underflow to subnormal
+    numbers inside SciPy's norm estimates of ``expm_multiply`` (an overflow in
+    ``x / |x|``).  Such entries are treated as zero.
+    """
+    L = sp.csc_matrix(L)
+    if L.nnz:
+        data = np.abs(L.data)
+        small = data < NEGLIGIBLE * data.max()
+        if np.any(small):
+            L = L.copy()
+            L.data[small] = 0.0
+            L.eliminate_zeros()
+    return L
+
+
 def propagate(L, rho0, tlist, options=None):
     """``exp(L t) ρ₀`` on ``tlist``.
 
@@ -371,11 +394,13 @@ def propagate(L, rho0, tlist, options=None):
     ``rtol=1e-6``, ``nsteps=2500`` internal steps at most between two output times).
     ``max_time`` (seconds) bounds the wall time and ``progress_bar`` shows the time
     reached; exceeding either limit raises :class:`~qutip_superrad.TimeLimitError`.
+    Entries of ``L`` below :data:`NEGLIGIBLE` of the largest are treated as zero
+    (:func:`negligible_entries_dropped`).
     """
     opts = dict(EVOLVE_OPTIONS, **(options or {}))
     out = np.empty((len(tlist), rho0.size), complex)
     v, t_prev = rho0.astype(complex), tlist[0]
-    L = sp.csc_matrix(L)
+    L = negligible_entries_dropped(sp.csc_matrix(L))
     steps = np.diff(tlist)
     ode = any(opts[k] is not None for k in ("atol", "rtol", "nsteps"))
     limit, start = opts["max_time"], time.perf_counter()
@@ -558,7 +583,8 @@ def _block_krylov_spectrum(L, v, w, omega, blocks, tol=1e-8, q_max=640, inner_to
     return ev, lam[strong].imag, info
 
 
-def qrt_spectrum(L, v, w, omega, method, checks=None, blocks=None, direct_limit=20000):
+def qrt_spectrum(L, v, w, omega, method, checks=None, blocks=None, direct_limit=20000,
+                 prominence=None):
     """``S(ω) = 2 Re wᵀ(iω − L)⁻¹ v``: quantum regression on one sector.
 
     The sector is reduced by shift-invert Arnoldi (:func:`_krylov_spectrum`,
@@ -568,10 +594,13 @@ def qrt_spectrum(L, v, w, omega, method, checks=None, blocks=None, direct_limit=
     the line.  (A dense eigendecomposition was tried first and dropped: the
     eigenvectors of these non-normal matrices are too ill-conditioned.)  Sectors larger
     than ``direct_limit`` with ``blocks`` (total-spin blocks) use
-    :func:`_block_krylov_spectrum` instead of LUs of the whole sector.
+    :func:`_block_krylov_spectrum` instead of LUs of the whole sector.  ``n_peaks``
+    counts maxima above the relative ``prominence`` (:func:`~qutip_superrad.spectrum.
+    count_peaks`, default 1e-3), recorded in ``checks["peak_prominence"]``.
     """
+    from ..spectrum import check_prominence
     omega = check_grid("omega", omega)
-    checks = dict(checks or {})
+    checks = dict(checks or {}, peak_prominence=check_prominence(prominence))
     if not np.any(np.abs(np.asarray(v)) > 1e-13):        # δBρ = 0: nothing is emitted
         from ..spectrum import dark_spectrum
         return dark_spectrum(omega, method, checks)
@@ -582,6 +611,7 @@ def qrt_spectrum(L, v, w, omega, method, checks=None, blocks=None, direct_limit=
         evaluate, hints, checks["qrt"] = _block_krylov_spectrum(L, v, w, omega, blocks)
     else:
         evaluate, hints, checks["qrt"] = _krylov_spectrum(L, v, w, omega)
-    peak, width, npk, S = spectrum_features(evaluate, omega, hints=hints)
+    peak, width, npk, S = spectrum_features(evaluate, omega, hints=hints,
+                                            prominence=checks["peak_prominence"])
     return SpectrumResult(omega=omega, S=S, linewidth=width, peak=peak, n_peaks=npk,
                           method=method, evaluate=evaluate, checks=checks)

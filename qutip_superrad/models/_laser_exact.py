@@ -69,7 +69,10 @@ def description(laser):
     else:
         values.update(collective_emission=laser.collective_emission,
                       collective_shift=laser.collective_shift)
-    return template.with_values(N=ens.counts, **values)
+    model = template.with_values(N=ens.counts, **values)
+    if ens.distribution is not None:
+        model = model.with_distribution(ens.distribution)
+    return model
 
 
 def supports(laser, method):

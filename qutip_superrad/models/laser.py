@@ -193,17 +193,20 @@ class _Model:
         options : dict, optional
             Also accepted as keywords; unknown keys raise ``ValueError``.
             ``"full"``/``"dicke"``: the steady-state options (``nphot``,
-            ``max_memory``, ``strict``, ``truncation_tol``, ``max_time``) and
-            ``progress_bar`` (QuTiP's values).  ``"cumulant"``: ``order``,
-            ``backend``, ``steadystate`` (options of the steady state), ``state``
-            (a steady state to reuse), ``n_hints``, ``poles``, ``prominence``,
-            ``progress_bar``.
+            ``max_memory``, ``strict``, ``truncation_tol``, ``max_time``),
+            ``prominence`` and ``progress_bar`` (QuTiP's values).  ``"cumulant"``:
+            ``order``, ``backend``, ``steadystate`` (options of the steady state),
+            ``state`` (a steady state to reuse), ``n_hints``, ``poles``,
+            ``prominence``, ``progress_bar``.  Every method: ``prominence`` is the
+            relative prominence threshold of ``n_peaks`` (default 1e-3 of the
+            maximum, :func:`~qutip_superrad.spectrum.count_peaks`).
 
         Returns
         -------
         SpectrumResult
             A system that emits nothing gives ``S = 0``, ``linewidth = nan`` and
-            ``checks["dark"] = True``.
+            ``checks["dark"] = True``; ``checks["peak_prominence"]`` records the
+            threshold of ``n_peaks``.
         """
         mod = self._check_method(method)
         if method == "cumulant":

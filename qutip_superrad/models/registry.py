@@ -8,7 +8,7 @@ method and the observables a sweep records by default.
 
 >>> from qutip_superrad.models.registry import MODELS, registered
 >>> sorted(MODELS)
-['bad-cavity', 'collective-pumping', 'dipoles', 'laser', 'laser-gaussian', 'vlevel']
+['bad-cavity', 'collective-pumping', 'dipoles', 'laser', 'laser-gaussian', 'spin-cats', 'vlevel']
 >>> registered("laser").parameters[:3]
 ('N', 'coupling', 'kappa')
 """
@@ -32,12 +32,18 @@ class RegisteredModel:
         Builds the model from keyword parameters (plain numbers).
     method : str
         Default solver method.
+    methods : tuple of str
+        Methods the model's ``steadystate`` accepts (``--method``, ``--help-model``).
+    exact_methods : tuple of str
+        Methods with the options of the exact solvers (``max_memory``, ``--max-memory``;
+        :attr:`call_kwargs` such as ``nphot`` apply to these methods only).
     observables : tuple of str
         Observables recorded by default (attributes or ``values`` keys of the result).
     defaults : dict
         Parameter values used when a sweep does not set them (the command line's defaults).
     call_kwargs : dict
-        Keyword arguments of the ``steadystate`` call (e.g. the photon cut-off).
+        Keyword arguments of the ``steadystate`` call by an exact method (e.g. the photon
+        cut-off); see :meth:`kwargs_for`.
     description : str
         One line for ``--help`` and ``info``.
     """
@@ -46,9 +52,15 @@ class RegisteredModel:
     factory: object
     method: str
     observables: tuple
+    methods: tuple = ()
+    exact_methods: tuple = ()
     defaults: dict = field(default_factory=dict)
     call_kwargs: dict = field(default_factory=dict)
     description: str = ""
+
+    def kwargs_for(self, method):
+        """The default keyword arguments of ``steadystate(method=method)``."""
+        return dict(self.call_kwargs) if method in self.exact_methods else {}
 
     @property
     def parameters(self):
@@ -110,22 +122,37 @@ def vlevel(N=20000, g=0.01, kappa=1.0, Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omeg
                        Omega3=Omega3, nu2=nu2, nu3=nu3)
 
 
-def _entry(name, factory, method, observables, call_kwargs=None):
+def spin_cats(N=6, eta=0.5, Gamma2=1.0, phase=0.0, detuning=0.0):
+    """Spin cats: squeezing drive and two-body loss of N spins (seed 004)."""
+    from .spin_cats import TwoBodyLossSpins
+    return TwoBodyLossSpins(N, eta, Gamma2, phase=phase, detunings=detuning)
+
+
+def _entry(name, factory, method, observables, methods, exact_methods=(), call_kwargs=None):
     defaults = {k: p.default for k, p in inspect.signature(factory).parameters.items()}
-    return RegisteredModel(name, factory, method, tuple(observables), defaults,
-                           dict(call_kwargs or {}), (factory.__doc__ or "").split("\n")[0])
+    return RegisteredModel(name, factory, method, tuple(observables), tuple(methods),
+                           tuple(exact_methods), defaults, dict(call_kwargs or {}),
+                           (factory.__doc__ or "").split("\n")[0])
 
 
 #: name -> :class:`RegisteredModel`
 MODELS = {e.name: e for e in (
     _entry("laser", laser, "dicke", ("photon_number", "excited_population", "g2"),
-           {"nphot": 10}),
-    _entry("laser-gaussian", laser_gaussian, "cumulant", ("photon_number", "photon_flux")),
-    _entry("bad-cavity", bad_cavity, "dicke", ("photon_flux", "excited_population", "g2")),
+           ("dicke", "full", "cumulant"), ("dicke", "full"), {"nphot": 10}),
+    _entry("laser-gaussian", laser_gaussian, "cumulant", ("photon_number", "photon_flux"),
+           ("cumulant", "full"), ("full",)),
+    _entry("bad-cavity", bad_cavity, "dicke", ("photon_flux", "excited_population", "g2"),
+           ("dicke",), ("dicke",)),
     _entry("collective-pumping", collective_pumping, "manifold", ("jz", "jz_variance",
-                                                                "jplus_jminus")),
-    _entry("dipoles", dipoles, "dicke", ("order_parameter", "inversion", "pair_coherence")),
-    _entry("vlevel", vlevel, "cumulant", ("photon_number", "inversion", "coherent_photons")),
+                                                                "jplus_jminus"),
+           ("manifold", "closed_form", "dicke", "piqs"),
+           ("manifold", "closed_form", "dicke", "piqs")),
+    _entry("dipoles", dipoles, "dicke", ("order_parameter", "inversion", "pair_coherence"),
+           ("dicke", "full", "meanfield", "cumulant"), ("dicke", "full")),
+    _entry("vlevel", vlevel, "cumulant", ("photon_number", "inversion", "coherent_photons"),
+           ("cumulant", "meanfield", "full"), ("full",)),
+    _entry("spin-cats", spin_cats, "manifold", ("Sz", "SpSm"),
+           ("manifold", "meanfield", "cumulant"), ("manifold",)),
 )}
 
 

@@ -292,7 +292,10 @@ def spectrum(model, omega, method: str = "auto", *, operator=None, options: dict
     options : dict, optional
         Also accepted as keywords; unknown keys raise ``ValueError``.  Exact methods:
         the options of :func:`steadystate` (``nphot``, ``max_memory``, ``strict``,
-        ``truncation_tol``, ``max_time``, ``progress_bar``).  ``cumulant``: ``order``,
+        ``truncation_tol``, ``max_time``, ``progress_bar``) and ``prominence`` (relative
+        prominence threshold of ``n_peaks``, default 1e-3, recorded in
+        ``checks["peak_prominence"]``; :func:`~qutip_superrad.spectrum.count_peaks`).
+        ``cumulant``: ``order``,
         ``backend``, ``steadystate``, ``seed``, ``state`` (a steady state to reuse),
         ``reference`` (a stable reference frame).
 

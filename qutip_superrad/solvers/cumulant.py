@@ -131,6 +131,16 @@ def collective_value(model, system, state, op):
     return total
 
 
+def _cluster_checks(model, checks):
+    """``checks`` with ``"clusters"`` (:func:`~qutip_superrad.convergence.fixed_m_check`)
+    when the model's clusters discretise a recorded distribution."""
+    dist = getattr(model, "distribution", None)
+    if dist is None:
+        return checks
+    from ..convergence import fixed_m_check
+    return dict(checks, clusters=fixed_m_check(model.n_clusters, dist))
+
+
 def _seeded(solver, seed):
     y = solver.initial_state()
     if seed:
@@ -194,7 +204,8 @@ def steadystate(model, e_ops=None, options=None, *, phase_filter=True, name="cum
         return collective_value(model, system, state, op)
 
     return Result(name, model, state=state, values=expect_values(fn, e_ops),
-                  checks={"residual": state.residual, "solver": state.info},
+                  checks=_cluster_checks(model, {"residual": state.residual,
+                                                 "solver": state.info}),
                   stats={"equations": solver.n, "order": system.order,
                          "time": time.perf_counter() - t0}, evaluator=fn, e_ops=e_ops)
 
@@ -267,6 +278,7 @@ def spectrum(model, omega, operator, options=None, *, phase_filter=True, name="c
                                   "reference": opts["reference"], "state": state,
                                   "method": opts["regression"]})
     res.method = name
+    res.checks = _cluster_checks(model, res.checks)
     return res
 
 

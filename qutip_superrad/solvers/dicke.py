@@ -1010,13 +1010,16 @@ def spectrum(model, omega, operator, options=None, *, symmetric=False):
     """
     name = "manifold" if symmetric else "dicke"
     omega = V.check_grid("omega", omega)
-    opts = check_steady_options(options, _DEFAULTS, f"spectrum(method={name!r})")
+    opts = check_steady_options(options, dict(_DEFAULTS, prominence=None),
+                                f"spectrum(method={name!r})")
+    prominence = opts.pop("prominence")
     with Progress(2, f"spectrum(method={name!r})", opts["progress_bar"]) as bar:
         L, v, w, ss, space = _regression(model, operator, dict(opts, progress_bar=None),
                                          symmetric)
         bar.advance(1, "steady state")
         res = qrt_spectrum(L, v, w, omega, name, {"steady_state": ss.checks},
-                           blocks=_blocks(space), direct_limit=_direct_limit(opts, space))
+                           blocks=_blocks(space), direct_limit=_direct_limit(opts, space),
+                           prominence=prominence)
         bar.advance(1, "spectrum")
     res.checks["g1_0"] = float(np.real(w @ v))
     res.steady_state = ss

@@ -310,11 +310,14 @@ def spectrum(model, omega, operator, options=None):
     symmetric.
     """
     omega = V.check_grid("omega", omega)
-    opts = check_steady_options(options, _DEFAULTS, "spectrum(method='full')")
+    opts = check_steady_options(options, dict(_DEFAULTS, prominence=None),
+                                "spectrum(method='full')")
+    prominence = opts.pop("prominence")
     with Progress(2, "spectrum(method='full')", opts["progress_bar"]) as bar:
         L, v, w, ss = _regression(model, operator, dict(opts, progress_bar=None))
         bar.advance(1, "steady state")
-        res = qrt_spectrum(L, v, w, omega, "full", {"steady_state": ss.checks})
+        res = qrt_spectrum(L, v, w, omega, "full", {"steady_state": ss.checks},
+                           prominence=prominence)
         bar.advance(1, "spectrum")
     res.checks["g1_0"] = float(np.real(w @ v))
     res.steady_state = ss

@@ -235,3 +235,34 @@ def test_vacuum_rabi_doublet():
     assert np.max(np.abs(s.evaluate(w) - s.evaluate(-w))) <= 1e-12 * s.S.max()
     # the dip between the peaks is deep (strong coupling)
     assert s.evaluate(np.array([0.0]))[0] < 0.05 * s.S.max()
+
+
+def test_exact_spectra_count_peaks_with_an_explicit_prominence():
+    """Issue 17, item 2, for the exact methods: one atom strongly coupled (g = 1 ≫ κ, Γ)
+    and weakly pumped shows the vacuum-Rabi doublet at ω ≈ ±g (±√(g² − (κ−Γ)²/16) for the
+    first rung, within 5 %) and weaker higher-rung lines of the Jaynes–Cummings ladder
+    (at ±(√2 − 1)g, broadened).  ``n_peaks`` counts the lines above ``prominence`` of the
+    maximum, recorded in ``checks["peak_prominence"]``: the doublet alone at 0.05, the
+    ladder at the default 1e-3; full and Dicke agree; the count is that of
+    ``count_peaks`` on the sampled spectrum."""
+    from qutip_superrad.spectrum import DEFAULT_PROMINENCE, count_peaks
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(1, g=1.0), kappa=0.2,
+                                  emission=0.05, pumping=0.1)
+    omega = np.linspace(-3, 3, 1201)
+    counts = {}
+    for method in ("full", "dicke"):
+        for prom in (None, 0.05):
+            sp = laser.spectrum(omega, method, nphot=12, prominence=prom)
+            p = DEFAULT_PROMINENCE if prom is None else prom
+            assert sp.checks["peak_prominence"] == p
+            assert sp.n_peaks == count_peaks(sp.S, p)
+            counts[method, p] = sp.n_peaks
+            assert 0.95 < abs(sp.peak) <= 1.0
+    assert counts["full", 0.05] == counts["dicke", 0.05] == 2
+    assert counts["full", 1e-3] == counts["dicke", 1e-3] >= 4
+    with pytest.raises(ValueError, match="prominence"):
+        laser.spectrum(omega, "dicke", nphot=12, prominence=1.5)
+    # the generic solvers take the same option
+    model = laser.description()
+    res = qsr.spectrum(model, omega, "full", nphot=12, prominence=0.05)
+    assert res.n_peaks == 2 and res.checks["peak_prominence"] == 0.05

@@ -84,3 +84,16 @@ def test_sample_detunings():
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("eta, G", [(0.3, 1.0), (1.0, 0.5)])
+def test_steadystate_two_spins_closed_form(eta, G):
+    """N = 2, from the ground state: |1,−1⟩ ↔ |1,+1⟩ is a resonantly driven two-level system
+    (matrix element η of (η/2)(S₋² + S₊²), Ω = 2η) decaying at (Γ_2/4)|⟨−1|S₋²|+1⟩|² = Γ_2;
+    P₊ = η²/(Γ_2²/4 + 2η²), ⟨S_z⟩ = 2P₊ − 1, ⟨S₊S₋⟩ = 2P₊ (to 1e-10)."""
+    P = eta ** 2 / (G ** 2 / 4 + 2 * eta ** 2)
+    res = TwoBodyLossSpins(2, eta, G).steadystate("manifold")
+    assert res.values["Sz"] == pytest.approx(2 * P - 1, abs=1e-10)
+    assert res.values["SpSm"] == pytest.approx(2 * P, abs=1e-10)
+    with pytest.raises(ValueError, match="not unique"):
+        TwoBodyLossSpins(2, eta, G).steadystate("dicke")

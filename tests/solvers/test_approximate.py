@@ -152,21 +152,6 @@ def test_accept_policies_of_the_cumulant_steady_state():
         qsr.steadystate(model, "cumulant", steadystate={"accept": "nearest"})
 
 
-def test_meanfield_laser_above_the_lorenz_haken_threshold_has_no_steady_state():
-    """Found by the fuzz test.  Without single-atom decay the mean-field laser is the
-    Maxwell–Bloch (Lorenz–Haken) system with σ = κ/(2γ⊥) = 9.8 (γ⊥ = R/2), b = γ∥/γ⊥ = 2:
-    the bad-cavity condition σ > b + 1 holds and the pump ratio r = 4g²N/(κR) = 20.2 is near
-    the second threshold r_c = σ(σ + b + 3)/(σ − b − 1) = 21.3, where the lasing fixed
-    points lose stability (the finite-N map is not exactly Lorenz; the integration shows
-    no fixed point).  The solver must say so, not return a point of the orbit."""
-    model = examples.superradiant_laser(4, -1.756418000054269, 4.896710286322809, 0.0, 0.5)[0]
-    with pytest.raises(qsr.ConvergenceError, match="limit cycle"):
-        qsr.steadystate(model, "meanfield")
-    # far below the second threshold the same laser has its lasing fixed point
-    calm = model.with_values(coupling=0.6)
-    assert qsr.steadystate(calm, "meanfield", e_ops={"n": model.modes[0].num()}).values["n"] > 0.1
-
-
 def test_cumulant_spectrum_regression_option_through_the_description():
     """``regression="resolvent"`` (one solve per frequency) equals the default poles and
     residues to 1e-10 relative (same linear system, two algorithms)."""

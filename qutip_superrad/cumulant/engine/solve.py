@@ -49,7 +49,8 @@ import scipy.sparse as sp
 
 from ..._progress import Monitor
 from ..._threads import limited_blas
-from ..._validate import ConvergenceError, TimeLimitError, check_grid, check_options, check_real
+from ..._validate import (ConvergenceError, NoSteadyStateError, TimeLimitError, check_grid,
+                          check_options, check_real)
 from ...spectrum import pole_spectrum
 from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
@@ -152,6 +153,9 @@ _SS_DEFAULTS = {"t_max": None, "tol": 1e-10, "maxiter": 50, "rtol": 1e-8, "atol"
                 "y0": None, "accept": "attractor", "max_time": 600.0}
 _ACCEPT = ("attractor", "stable", "any")
 _SSG_DEFAULTS = dict(_SS_DEFAULTS, continuation=True, progress_bar=None)
+#: a default relaxation ``t_max = 200/min(rate)`` longer than this many times the fastest time
+#: scale (a rate below 1e-6 of the largest) is not integrated: Newton alone, or a ValueError
+MAX_RELAXATION_SPAN = 2e8
 _EV_DEFAULTS = {"rtol": 1e-8, "atol": 1e-10, "method": "RK45", "max_step": np.inf,
                 "max_time": None, "progress_bar": None}
 _SP_DEFAULTS = {"operator": None, "state": None, "steadystate": None, "reference": None,
@@ -598,6 +602,9 @@ class CumulantSolver:
         ValueError
             The equations have no dynamics (every parameter zero), or do not settle
             because of parameters below 1e-9 of the largest rate (named).
+        NoSteadyStateError
+            (a ``RuntimeError`` and a ``ValueError``) if every fixed point Newton finds
+            is unstable and the relaxation does not settle (limit cycle, chaos).
         RuntimeError
             If the residual does not fall below ``tol`` (the system may have a
             limit cycle or no stable fixed point at this order).
@@ -716,6 +723,31 @@ class CumulantSolver:
 
         return run_grid(self, "evolve", params_grid, work, opt["progress_bar"])
 
+    def _slow_steadystate(self, y, t_max, opt):
+        """Steady state when relaxing would span more than :data:`MAX_RELAXATION_SPAN`
+        of the fastest time scale (a rate barely above the 1e-9 cut-off integrates for
+        hours): pseudo-transient Newton only, accepting a linearly stable physical fixed
+        point; otherwise a ``ValueError`` naming the slow parameters."""
+        slow = sorted(k for k, v in self.params.items()
+                      if 0 < abs(v) <= 200.0 / MAX_RELAXATION_SPAN * self.rate_scale)
+        if 2 * self.n <= 1000:
+            yn, hist, J = self._newton(y, opt["tol"], max(opt["maxiter"], 500),
+                                       ptc=1.0 / self.rate_scale)
+            good, growth, _ = self._verdict(yn, J, opt["tol"], "stable")
+            if good:
+                self._check_finite(yn, "steadystate")
+                info = {"t_relax": 0.0, "newton_residuals": hist, "converged": True,
+                        "max_growth_rate": growth, "route": "pseudo-transient Newton (the "
+                        f"slow parameters {slow} make a relaxation hopeless)"}
+                return CumulantState(self.system, self.M, yn,
+                                     float(np.max(np.abs(self.rhs(yn)))), info)
+        raise ValueError(f"cumulant steady state: the parameters {slow} are at most "
+                         f"{200.0 / MAX_RELAXATION_SPAN:.0e} of the largest rate "
+                         f"({self.rate_scale:.3g}): relaxing over their time scale (t = "
+                         f"{t_max:.3g}, {t_max * self.rate_scale:.2g} times the fastest) is "
+                         "hopeless and Newton found no stable fixed point without it; set "
+                         "them to 0, rescale, or give the option t_max")
+
     def _steadystate(self, options=None):
         """The steady state of :meth:`steadystate` (without the diagnosis of tiny rates)."""
         opt = check_options(options, _SS_DEFAULTS, "cumulant steadystate")
@@ -740,6 +772,8 @@ class CumulantSolver:
         y = self.initial_state() if opt["y0"] is None else np.asarray(opt["y0"], complex)
         if y.shape != (self.n,):
             raise ValueError(f"y0 must have {self.n} entries, got {y.shape}")
+        if opt["t_max"] is None and t_max * self.rate_scale > MAX_RELAXATION_SPAN:
+            return self._slow_steadystate(y, t_max, opt)
         # Relax over geometrically growing chunks and try Newton after each; accept a root
         # only if it is a *stable* fixed point (a laser also has the unstable dark one).
         # Small stiff systems: LSODA (stiff/non-stiff switching; BDF with its finite-difference
@@ -760,8 +794,20 @@ class CumulantSolver:
             verdict = self._verdict(yn, J, opt["tol"], accept)
             if verdict[0]:
                 y, ok, growth = yn, True, verdict[1]
-        chunks = [] if ok else t_max * np.array([1e-4, 1e-3, 1e-2, 1e-1, 0.9])
-        for dt in chunks:
+        residuals = []                     # |rhs| at the end of each relaxation chunk
+
+        def schedule():
+            """Chunks of the relaxation: up to t_max, then (when t_max was not given) at most
+            two more of 4.5 t_max while |rhs| still falls by half from chunk to chunk
+            (slowly damped relaxation oscillations around a circle of lasing fixed points
+            outlast 200/min(rate); a limit cycle does not fall and stops here)."""
+            yield from t_max * np.array([1e-4, 1e-3, 1e-2, 1e-1, 0.9])
+            for _ in range(2 if opt["t_max"] is None else 0):
+                if len(residuals) < 2 or not residuals[-1] < 0.5 * residuals[-2]:
+                    return
+                yield 4.5 * t_max
+
+        for dt in ([] if ok else schedule()):
             left = (None if opt["max_time"] is None
                     else opt["max_time"] - (time.perf_counter() - t0))
             if left is not None and left <= 0:
@@ -771,8 +817,8 @@ class CumulantSolver:
                                              "method": method, "max_time": left})
             y = evo.ys[-1]
             t_done += dt
-            small = np.max(np.abs(self.rhs(y))) < 1e-5 * self.rate_scale * max(
-                1.0, float(np.max(np.abs(y))))
+            residuals.append(float(np.max(np.abs(self.rhs(y)))))
+            small = residuals[-1] < 1e-5 * self.rate_scale * max(1.0, float(np.max(np.abs(y))))
             if 2 * self.n > 1000 and not small:
                 continue   # large systems: stability is certified by the relaxation itself
             yn, hist, J = self._newton(y, opt["tol"], opt["maxiter"])
@@ -804,14 +850,25 @@ class CumulantSolver:
         self._check_finite(y, "steadystate")
         res = float(np.max(np.abs(self.rhs(y))))
         if not ok:
+            if unstable is not None and len(residuals) >= 2 \
+                    and not residuals[-1] < 0.5 * residuals[-2]:
+                raise NoSteadyStateError(
+                    f"cumulant steady state: no stable fixed point at order "
+                    f"{self.system.order} ("
+                    f"{'method=' + repr('meanfield') if self.system.order == 1 else 'cumulants'}"
+                    "): Newton found only unstable fixed points "
+                    f"(growth rate {unstable:.3g}) and the "
+                    f"relaxation does not settle (residual {residuals[-1]:.3g} after t = "
+                    f"{t_done:.3g}): the dynamics oscillates (limit cycle) or is chaotic; "
+                    "use evolve(), or another order or method")
             extra = (f"; Newton found only unstable fixed points (growth rate {unstable:.3g})"
                      if unstable is not None else "")
             raise ConvergenceError(f"cumulant steady state did not converge: residual {res:.3g} "
-                               f"(tolerance {opt['tol'] * self.rate_scale:.3g}, relative to "
-                               f"the largest moment) after t = {t_done:.3g}{extra}; the "
-                               "dynamics may oscillate (limit cycle) or the truncation may have "
-                               "no stable fixed point at this order — try evolve(), a larger "
-                               "t_max or another order")
+                                   f"(tolerance {opt['tol'] * self.rate_scale:.3g}, relative "
+                                   f"to the largest moment) after t = {t_done:.3g}{extra}; the "
+                                   "dynamics may oscillate (limit cycle) or the truncation may "
+                                   "have no stable fixed point at this order — try evolve(), a "
+                                   "larger t_max or another order")
         info = {"t_relax": t_done, "newton_residuals": hist, "converged": ok,
                 "max_growth_rate": growth, "newton_iterations": iterations}
         return CumulantState(self.system, self.M, y, res, info)

@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..._validate import check_count, check_int, check_rate, check_real
+from ..._validate import check_count, check_int, check_rate, check_real, real_array
 from .model import sample_detunings
 
 __all__ = ["STATES", "mean_fidelity", "fidelity_variance", "small_amplitude_fidelity",
@@ -361,10 +361,7 @@ def small_amplitude_fidelity(t, N, theta, width, state="coherent", resummed=Fals
 
 # ----------------------------------------------------------------------------- realizations
 def _check_detunings(detunings):
-    try:
-        det = np.asarray(detunings, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError("detunings must be an array of real numbers") from None
+    det = real_array("detunings", detunings)
     if det.ndim == 0:
         det = det.reshape(1)
     if det.ndim not in (1, 2):

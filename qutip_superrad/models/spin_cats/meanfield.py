@@ -40,7 +40,8 @@ import time
 import numpy as np
 
 from ..._progress import qutip_progress_bar
-from ..._validate import PROGRESS_RENAMES, check_int, check_rate, check_real, renamed_keywords
+from ..._validate import (PROGRESS_RENAMES, check_int, check_rate, check_real, real_array,
+                           renamed_keywords)
 
 __all__ = [
     "meanfield_rhs", "cluster_description", "identical_rhs", "identical_steady_state",
@@ -75,7 +76,7 @@ def _check_positive(name, value):
 
 
 def _finite_array(name, value, dtype=float):
-    arr = np.asarray(value, dtype=dtype)
+    arr = real_array(name, value, dtype)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     return arr

@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from ..._validate import check_int, check_rate, check_real
+from ..._validate import check_int, check_rate, check_real, real_array
 
 __all__ = ["TwoBodyLossSpins", "sample_detunings"]
 
@@ -83,7 +83,7 @@ class TwoBodyLossSpins:
         if isinstance(detunings, numbers.Real) and not isinstance(detunings, bool):
             det = np.full(self.N, check_real("detunings", detunings))
         else:
-            det = np.asarray(detunings, dtype=float)
+            det = real_array("detunings", detunings)
         if det.shape != (self.N,):
             raise ValueError(f"detunings must be a number or have shape ({self.N},), "
                              f"got {det.shape}")
@@ -112,6 +112,65 @@ class TwoBodyLossSpins:
     def __repr__(self):
         return (f"TwoBodyLossSpins(N={self.N}, eta={self.eta:.4g}, Gamma2={self.Gamma2:.4g}, "
                 f"phase={self.phase:.4g}, {'identical' if self.identical else 'detuned'})")
+
+    def steadystate(self, method: str = "manifold", *, e_ops=None, options: dict | None = None,
+                    **kwargs):
+        """Steady state of :meth:`description` by :func:`qutip_superrad.steadystate`.
+
+        Parameters
+        ----------
+        method : {"manifold", "meanfield", "cumulant", "full"}
+            ``"manifold"`` (identical spins: the symmetric block ``j = N/2``; without
+            detunings and ``e_ops`` the state reached from the ground state, by
+            :func:`~qutip_superrad.models.spin_cats.manifold_steady_state`, options
+            ``t_obs``, ``tol``, ``check_gap``), ``"meanfield"`` / ``"cumulant"`` (identical spins, any N),
+            ``"full"`` (tensor space, N ≲ 10, also detuned spins).  ``"dicke"`` refuses:
+            without local processes the total spin is conserved.  The pair of cat states
+            ``±α`` is metastable; :func:`~qutip_superrad.models.spin_cats.manifold_steady_state`
+            resolves the state reached from a given initial state.
+        e_ops : dict, optional
+            ``{name: operator}`` (default ``"Sp"``, ``"Sm"``, ``"Sz"``, ``"SpSm"`` of
+            :meth:`description`).
+        options : dict, optional
+            Options of the method (also as keywords; unknown keys raise ``ValueError``).
+
+        Returns
+        -------
+        Result
+            ``values["Sz"]`` (``⟨S_z⟩``, ``S_z = Σσ_z/2``), ``values["SpSm"]`` (``⟨S₊S₋⟩``),
+            ``values["Sp"]``, ``values["Sm"]``.
+        """
+        from ...solvers import steadystate
+        model, ops = self.description()
+        if (method == "manifold" and e_ops is None and self.identical
+                and self.detunings[0] == 0):
+            return self._manifold_steadystate(model, dict(options or {}, **kwargs))
+        if e_ops is None:
+            e_ops = {k: v for k, v in ops.items() if k != "spins"}
+        return steadystate(model, method, e_ops=e_ops, options=options, **kwargs)
+
+    def _manifold_steadystate(self, model, options):
+        """The state reached from the ground state |j, −j⟩ (the manifold's steady state is
+        not unique: each parity sector, and for N = 2 the dark |1, 0⟩, is stationary)."""
+        import qutip
+
+        from ...results import Result
+        from ..._validate import check_options
+        from .exact import manifold_steady_state
+        opts = check_options(options, {"t_obs": None, "tol": 1e-10, "check_gap": True},
+                             "TwoBodyLossSpins.steadystate(method='manifold')")
+        N = self.N
+        ss = manifold_steady_state(N, self.eta, self.Gamma2, self.phase,
+                                   initial=qutip.basis(N + 1, N), **opts)
+        Jp, Jz = qutip.jmat(N / 2, "+"), qutip.jmat(N / 2, "z")
+        values = {"Sp": qutip.expect(Jp, ss.rho), "Sm": qutip.expect(Jp.dag(), ss.rho),
+                  "Sz": float(qutip.expect(Jz, ss.rho)),
+                  "SpSm": float(qutip.expect(Jp * Jp.dag(), ss.rho))}
+        return Result("manifold", model, state=ss.rho, values=values,
+                      checks={"trace": float(ss.rho.tr().real),
+                              "route": "spectral projection from the ground state "
+                                       "(spin_cats.manifold_steady_state)",
+                              "parity_weights": ss.parity_weights})
 
     def description(self):
         """``(model, observables)``: the :class:`~qutip_superrad.Model` and ``{"Sp", "Sm",
