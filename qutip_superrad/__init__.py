@@ -20,7 +20,8 @@ from .validate import cross_validate, CrossValidationReport
 from .convergence import converge_clusters, ClusterConvergence
 from .cumulant.engine.algebra import Mode, Atom, parameter, parameters
 from .cumulant.engine.clusters import Clusters
-from .model import Model, pair_sum, correlated_decay
+from .model import (Model, pair_sum, correlated_decay, cluster_pair_sum,
+                    cluster_correlated_decay)
 from .results import Result, TimeResult
 from .solvers import steadystate, evolve, correlation, methods
 from .solvers import spectrum   # the function; the analysis module stays importable as qutip_superrad.spectrum
@@ -36,6 +37,7 @@ __all__ = ["Ensemble", "SuperradiantLaser", "BadCavityLaser", "VLevelLaser", "Di
            "NoSteadyStateError", "TruncationWarning",
            "CollectivePumping", "cross_validate", "CrossValidationReport", "converge_clusters", "ClusterConvergence", "critical_pump",
            "cumulant", "Mode", "Atom", "Clusters", "parameter", "parameters", "Model", "pair_sum", "correlated_decay",
+           "cluster_pair_sum", "cluster_correlated_decay",
            "Result", "TimeResult", "steadystate", "evolve", "spectrum", "correlation", "methods", "examples", "quantum_info", "states", "DickeFockState",
            "spin_wigner",
            "sweep", "SweepTask", "SweepResult", "SweepError", "load_sweep",

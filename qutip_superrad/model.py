@@ -41,7 +41,8 @@ from .cumulant.engine.clusters import ClusterAtom, Clusters, Each, IndexedOperat
 from .cumulant.engine.derive import Model as SymbolicModel
 from ._validate import real_array
 
-__all__ = ["Model", "pair_sum", "correlated_decay"]
+__all__ = ["Model", "pair_sum", "correlated_decay", "cluster_pair_sum",
+           "cluster_correlated_decay"]
 
 
 def pair_sum(atoms, matrix, op_a, op_b=None, include_diagonal=False, symmetric=True):
@@ -126,6 +127,107 @@ def correlated_decay(atoms, matrix, op=None):
                     c = c + op(at) * float(V[b, k])
             out.append((float(lam[k]), c))
     return out
+
+
+def _cluster_modes(clusters, matrix, name, prefix):
+    """Eigen-decomposition ``m = Σ_k λ_k v_k v_kᵀ`` of a symmetric per-cluster-pair matrix,
+    with the per-cluster parameters ``prefix0, prefix1, …`` holding the ``v_k``."""
+    if not isinstance(clusters, Clusters):
+        raise TypeError(f"clusters must be a Clusters object, got {type(clusters).__name__}")
+    if not isinstance(prefix, str) or not prefix.isidentifier():
+        raise ValueError(f"prefix must be an identifier, got {prefix!r}")
+    shape = np.shape(matrix)
+    if len(shape) != 2 or shape[0] != shape[1] or shape[0] < 1:
+        raise ValueError(f"{name} must be a square (M, M) matrix, one row and column per "
+                         f"cluster, got shape {shape}")
+    m = _pair_matrix(matrix, shape[0], name, symmetric=True)
+    lam, V = np.linalg.eigh(m)
+    top = max(float(np.max(np.abs(lam))), 1e-300)
+    keep = [k for k in range(lam.size) if abs(lam[k]) > 1e-12 * top]
+    return m, [(float(lam[k]), clusters.parameter(f"{prefix}{i}"), V[:, k])
+               for i, k in enumerate(keep)]
+
+
+def cluster_pair_sum(clusters, matrix, op_a, op_b=None, include_diagonal=False, prefix="pair"):
+    """``Σ_{a≠b} M_{c(a)c(b)} op_a(a) op_b(b)`` with a per-cluster-pair matrix (every method).
+
+    The pairs of atoms ``a ∈`` cluster ``c``, ``b ∈`` cluster ``c′`` share the coefficient
+    ``M_cc′`` (e.g. the elastic coupling ``g`` between two separated clouds).  Written with
+    per-cluster parameters through ``M = Σ_k μ_k w_k w_kᵀ``:
+    ``Σ_k μ_k (Σ_a w_k op_a)(Σ_b w_k op_b) − Σ_a M_cc op_a op_b``, so that the exact, the
+    Dicke and the cumulant methods all read it.
+
+    Parameters
+    ----------
+    clusters : Clusters
+    matrix : array_like, shape (M, M)
+        Real and symmetric (``M`` clusters).
+    op_a, op_b : Operator
+        Single-atom operators written with ``clusters.atom``; ``op_b`` defaults to ``op_a``.
+    include_diagonal : bool, default False
+        Keep the terms ``a = b``.
+    prefix : str, default "pair"
+        Names of the per-cluster parameters created (``pair0, pair1, …``, ``pair_diag``).
+
+    Returns
+    -------
+    operator : IndexedOperator
+    parameters : dict
+        Their values, to merge into the model's ``parameters``.
+    """
+    m, modes = _cluster_modes(clusters, matrix, "matrix", prefix)
+    op_b = op_a if op_b is None else op_b
+    out, params = IndexedOperator([]), {}
+    for mu, w, vec in modes:
+        out = out + mu * clusters.sum(w * op_a) * clusters.sum(w * op_b)
+        params[_param_name(w)] = vec
+    if not include_diagonal:
+        d = clusters.parameter(f"{prefix}_diag")
+        out = out - clusters.sum(d * (op_a * op_b))
+        params[f"{prefix}_diag"] = np.diag(m).copy()
+    return out, params
+
+
+def cluster_correlated_decay(clusters, matrix, op=None, prefix="decay"):
+    """Correlated decay ``Σ_ab F_{c(a)c(b)} (c_b ρ c_a† − ½{c_a† c_b, ρ})`` between clusters.
+
+    The per-cluster-pair analogue of :func:`correlated_decay` (``F_cc`` includes each atom's
+    own decay): ``Σ_k λ_k D[Σ_b v_k c_b]`` for ``F = Σ_k λ_k v_k v_kᵀ``, with the ``v_k``
+    as per-cluster parameters, so every method reads it.
+
+    Parameters
+    ----------
+    clusters : Clusters
+    matrix : array_like, shape (M, M)
+        Real, symmetric, positive semidefinite.
+    op : Operator, optional
+        The single-atom jump written with ``clusters.atom`` (default ``σ⁻``).
+    prefix : str, default "decay"
+        Names of the per-cluster parameters created (``decay0, decay1, …``).
+
+    Returns
+    -------
+    jumps : list of (float, IndexedOperator)
+    parameters : dict
+    """
+    m, modes = _cluster_modes(clusters, matrix, "matrix", prefix)
+    op = clusters.atom.sm if op is None else op
+    lam = np.linalg.eigvalsh(m)
+    if lam[0] < -1e-10 * max(float(np.max(np.abs(lam))), 1e-300):
+        raise ValueError("matrix must be positive semidefinite (a decay matrix); its smallest "
+                         f"eigenvalue is {lam[0]:.3g} (largest {lam[-1]:.3g})")
+    jumps, params = [], {}
+    for lam_k, v, vec in modes:
+        if lam_k > 0:
+            jumps.append((lam_k, clusters.sum(v * op)))
+            params[_param_name(v)] = vec
+    return jumps, params
+
+
+def _param_name(coeff):
+    """Name of a per-cluster parameter created by :meth:`Clusters.parameter`."""
+    ((name, _),), = coeff.terms
+    return name.partition("[")[0]
 
 
 def _pair_matrix(matrix, n, name, symmetric):
