@@ -130,8 +130,9 @@ def correlated_decay(atoms, matrix, op=None):
 
 
 def _cluster_modes(clusters, matrix, name, prefix):
-    """Eigen-decomposition ``m = Σ_k λ_k v_k v_kᵀ`` of a symmetric per-cluster-pair matrix,
-    with the per-cluster parameters ``prefix0, prefix1, …`` holding the ``v_k``."""
+    """Eigen-decomposition ``m = Σ_k λ_k v_k v_kᵀ`` of a symmetric per-cluster-pair matrix:
+    ``(m, all eigenvalues, [(λ_k, parameter name, Coeff, v_k), …])`` for the non-negligible
+    ``λ_k``, the per-cluster parameters ``prefix0, prefix1, …`` holding the ``v_k``."""
     if not isinstance(clusters, Clusters):
         raise TypeError(f"clusters must be a Clusters object, got {type(clusters).__name__}")
     if not isinstance(prefix, str) or not prefix.isidentifier():
@@ -144,8 +145,8 @@ def _cluster_modes(clusters, matrix, name, prefix):
     lam, V = np.linalg.eigh(m)
     top = max(float(np.max(np.abs(lam))), 1e-300)
     keep = [k for k in range(lam.size) if abs(lam[k]) > 1e-12 * top]
-    return m, [(float(lam[k]), clusters.parameter(f"{prefix}{i}"), V[:, k])
-               for i, k in enumerate(keep)]
+    modes = [(float(lam[k]), f"{prefix}{i}", V[:, k]) for i, k in enumerate(keep)]
+    return m, lam, [(mu, n, clusters.parameter(n), v) for mu, n, v in modes]
 
 
 def cluster_pair_sum(clusters, matrix, op_a, op_b=None, include_diagonal=False, prefix="pair"):
@@ -175,12 +176,12 @@ def cluster_pair_sum(clusters, matrix, op_a, op_b=None, include_diagonal=False, 
     parameters : dict
         Their values, to merge into the model's ``parameters``.
     """
-    m, modes = _cluster_modes(clusters, matrix, "matrix", prefix)
+    m, _, modes = _cluster_modes(clusters, matrix, "matrix", prefix)
     op_b = op_a if op_b is None else op_b
     out, params = IndexedOperator([]), {}
-    for mu, w, vec in modes:
+    for mu, name, w, vec in modes:
         out = out + mu * clusters.sum(w * op_a) * clusters.sum(w * op_b)
-        params[_param_name(w)] = vec
+        params[name] = vec
     if not include_diagonal:
         d = clusters.parameter(f"{prefix}_diag")
         out = out - clusters.sum(d * (op_a * op_b))
@@ -210,24 +211,17 @@ def cluster_correlated_decay(clusters, matrix, op=None, prefix="decay"):
     jumps : list of (float, IndexedOperator)
     parameters : dict
     """
-    m, modes = _cluster_modes(clusters, matrix, "matrix", prefix)
+    _, lam, modes = _cluster_modes(clusters, matrix, "matrix", prefix)
     op = clusters.atom.sm if op is None else op
-    lam = np.linalg.eigvalsh(m)
     if lam[0] < -1e-10 * max(float(np.max(np.abs(lam))), 1e-300):
         raise ValueError("matrix must be positive semidefinite (a decay matrix); its smallest "
                          f"eigenvalue is {lam[0]:.3g} (largest {lam[-1]:.3g})")
     jumps, params = [], {}
-    for lam_k, v, vec in modes:
+    for lam_k, name, v, vec in modes:
         if lam_k > 0:
             jumps.append((lam_k, clusters.sum(v * op)))
-            params[_param_name(v)] = vec
+            params[name] = vec
     return jumps, params
-
-
-def _param_name(coeff):
-    """Name of a per-cluster parameter created by :meth:`Clusters.parameter`."""
-    ((name, _),), = coeff.terms
-    return name.partition("[")[0]
 
 
 def _pair_matrix(matrix, n, name, symmetric):

@@ -108,8 +108,9 @@ def spin_wigner(rho, theta, phi):
     for t, th in enumerate(theta):
         D = (V * np.exp(-1j * th * w)) @ V.conj().T       # e^{−iθJ_y}
         K = (D.conj() * delta0) @ D.T                     # Σ_m Δ₀_m D*_am D_bm
-        s = np.bincount(diag, weights=(K * rho).ravel().real, minlength=2 * d - 1) \
-            + 1j * np.bincount(diag, weights=(K * rho).ravel().imag, minlength=2 * d - 1)
+        Kr = (K * rho).ravel()
+        s = np.bincount(diag, weights=Kr.real, minlength=2 * d - 1) \
+            + 1j * np.bincount(diag, weights=Kr.imag, minlength=2 * d - 1)
         W[:, t] = (phase @ s).real
     THETA, PHI = np.meshgrid(theta, phi)
     return W, THETA, PHI

@@ -47,6 +47,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._progress import qutip_progress_bar
+from .._threads import limited_blas
 from .._validate import (PROGRESS_RENAMES, ConvergenceError, check_int, check_rate, check_real,
                          renamed_keywords)
 
@@ -788,6 +789,7 @@ def pair_correlations(N, pumping, collective_emission, *, method="dicke", emissi
     return out
 
 
+@limited_blas
 def pair_decay_rates(N, pumping, collective_emission, *, method="dicke", emission=1.0,
                      points=64, window=3.0, progress_bar=False, options=None):
     r"""Decay rate ``γ`` of the pair correlation ``Z_ab(τ)`` of identical dipoles vs the
@@ -840,7 +842,7 @@ def pair_decay_rates(N, pumping, collective_emission, *, method="dicke", emissio
     from scipy.optimize import least_squares
 
     from .._progress import progress as _progress
-    from ..solvers import correlation
+    from ..solvers.dicke import correlation_function
     N = check_int("N", N, minimum=3 if method == "dicke" else 2)
     W = np.atleast_1d(np.asarray(pumping, dtype=float))
     if W.ndim != 1 or not np.all(np.isfinite(W)) or np.any(W < 0):
@@ -862,8 +864,8 @@ def pair_decay_rates(N, pumping, collective_emission, *, method="dicke", emissio
             pair_model = model.with_values(N=[2, N - 2])
             s = pair_model.clusters.atom
             B = pair_model.clusters.sum(s.sm, cluster=0)
-            Z = lambda tau: correlation(pair_model, tau, "dicke", operator=B,  # noqa: E731
-                                        options=options).real
+            G = correlation_function(pair_model, B, options)     # steady state once per W
+            Z = lambda tau: G(tau).real  # noqa: E731
         else:
             pc = arr.pair_cumulants()
             state = pc.steadystate()

@@ -59,6 +59,7 @@ from ._shared import physical_or_raise, solve_unique, unique_or_raise
 from ..states import dicke_index, dicke_to_full, full_to_dicke, num_dicke_states, parse_initial
 
 __all__ = ["supports", "estimate", "steadystate", "evolve", "spectrum", "correlation",
+           "correlation_function",
            "DickeFockSpace",
            "DickeFockState", "words", "liouvillian"]
 
@@ -567,24 +568,22 @@ def liouvillian(model, space):
     H = words(model, model.symbolic.H_indexed)
     _left(space, b, H, -1j)
     _right(space, b, H, 1j)
+    counts = []                                   # (rate, words of C†C) for −½{C†C, ρ}
     for rate, kind, c in model.symbolic.jump_list:
         if kind == "each":
             for cl in range(len(space.counts)):
                 r = model._bind(rate, cl).real
-                if r == 0:
-                    continue
-                A = _local_matrix(model, c.op, cl)
-                _local_sandwich(space, b, r, A, cl)
-                count = _local_count(A, cl)
-                _left(space, b, count, -0.5 * r)
-                _right(space, b, count, -0.5 * r)
+                if r != 0:
+                    A = _local_matrix(model, c.op, cl)
+                    _local_sandwich(space, b, r, A, cl)
+                    counts.append((r, _local_count(A, cl)))
             continue
         r = model._bind(rate).real
-        if r == 0:
-            continue
-        C = words(model, c)
-        _sandwich(space, b, C, r)
-        count = _product([_dag(w) for w in C], C)
+        if r != 0:
+            C = words(model, c)
+            _sandwich(space, b, C, r)
+            counts.append((r, _product([_dag(w) for w in C], C)))
+    for r, count in counts:
         _left(space, b, count, -0.5 * r)
         _right(space, b, count, -0.5 * r)
     return b.matrix()
@@ -1028,8 +1027,14 @@ def spectrum(model, omega, operator, options=None, *, symmetric=False):
 
 def correlation(model, taulist, operator, options=None, *, symmetric=False):
     """``⟨B†(τ)B(0)⟩`` in the steady state on ``taulist`` (quantum regression, exact ``e^{Lτ}``)."""
-    name = "manifold" if symmetric else "dicke"
     taulist = V.check_grid("taulist", taulist)
+    return correlation_function(model, operator, options, symmetric=symmetric)(taulist)
+
+
+def correlation_function(model, operator, options=None, *, symmetric=False):
+    """``τ ↦ ⟨B†(τ)B(0)⟩`` as a function of delay grids, the steady state solved once
+    (for callers that evaluate it on several grids, e.g. an adaptive fit window)."""
+    name = "manifold" if symmetric else "dicke"
     opts = check_steady_options(options, _DEFAULTS, f"correlation(method={name!r})")
     L, v, w, _, _ = _regression(model, operator, opts, symmetric)
-    return propagate(L, v, taulist) @ w
+    return lambda taulist: propagate(L, v, taulist) @ w
