@@ -8,10 +8,16 @@ single-level GMRES (LU of the |n − n′| ≤ 1 part) took 16.9 s at N = 50, np
 141 s at N = 60 and did not converge with ≥ 20 photon states (RESULTS.md, issue 11).
 
 Regimes: "C10" = the cumulant-vs-exact table (g = 0.05κ, Γ = 10⁻³κ, R = 0.02κ, C = 10);
-"strong" = g = 1, κ = 10, Γ = 0.1, R = 1.  Each case runs in a fresh interpreter (peak memory
-is its own); "loaded" keeps every core busy with a spinning process.
+"strong" = g = 1, κ = 10, Γ = 0.1, R = 1 (C = 4); "C144" = g = 0.6, κ = 10, Γ = 0.1, R = 0.3;
+"C036" = g = 0.3, κ = 10, Γ = 0.1, R = 0.5.  Each case runs in a fresh interpreter (peak
+memory is its own); "loaded" keeps every core busy with a spinning process.  A ``jmax``
+column solves with the total-spin blocks above it left out (option ``jmax``; the weight of
+the top kept block is reported as P(j top)).
 
-Run:  python benchmarks/bench_dicke_cavity.py [--quick]
+``--deviation`` prints the cumulant (order 2) vs exact table at large N instead (photon
+number, excited population, pair correlation ⟨σ⁺_1σ⁻_2⟩), idle only.
+
+Run:  python benchmarks/bench_dicke_cavity.py [--quick | --deviation]
 """
 import json
 import os
@@ -25,27 +31,44 @@ import json, resource, sys, time, warnings
 import numpy as np
 import qutip_superrad as qsr
 N, nphot, regime, solver = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-p = dict(g=0.05, kappa=1.0, emission=1e-3, pumping=0.02) if regime == "C10" else \
-    dict(g=1.0, kappa=10.0, emission=0.1, pumping=1.0)
+jmax = None if sys.argv[5] == "-" else float(sys.argv[5])
+deviation = sys.argv[6] == "deviation"
+p = dict(C10=dict(g=0.05, kappa=1.0, emission=1e-3, pumping=0.02),
+         strong=dict(g=1.0, kappa=10.0, emission=0.1, pumping=1.0),
+         C144=dict(g=0.6, kappa=10.0, emission=0.1, pumping=0.3),
+         C036=dict(g=0.3, kappa=10.0, emission=0.1, pumping=0.5))[regime]
 laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(N, g=p["g"]), kappa=p["kappa"],
                               emission=p["emission"], pumping=p["pumping"])
 warnings.simplefilter("ignore")
 t0 = time.perf_counter()
-r = laser.steadystate("dicke", nphot=nphot, max_memory=22 * 2 ** 30,
+r = laser.steadystate("dicke", nphot=nphot, max_memory=22 * 2 ** 30, jmax=jmax,
                       linear_solver="direct" if solver == "direct" else "iterative")
 dt = time.perf_counter() - t0
-print(json.dumps({"time": dt, "n": float(r.photon_number),
-                  "top": r.checks["truncation"]["top_fock_population"],
-                  "iterations": r.checks["solver"].get("iterations"),
-                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20}))
+spin = r.checks.get("spin_truncation")
+out = {"time": dt, "n": float(r.photon_number),
+       "top": r.checks["truncation"]["top_fock_population"],
+       "spin_top": spin["top_block_population"][0] if spin else 0.0,
+       "iterations": r.checks["solver"].get("iterations"),
+       "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20}
+if deviation:
+    t0 = time.perf_counter()
+    c = laser.steadystate("cumulant")
+    out.update(cumulant_time=time.perf_counter() - t0,
+               p=float(r.excited_population[0]), pair=float(r.pair_correlation[0, 0].real),
+               dev_n=float(c.photon_number / r.photon_number - 1),
+               dev_p=float(c.excited_population[0] / r.excited_population[0] - 1),
+               dev_pair=float(c.pair_correlation[0, 0].real / r.pair_correlation[0, 0].real - 1))
+print(json.dumps(out))
 """
 
 
-def run(N, nphot, regime, solver, timeout=3600):
+def run(N, nphot, regime, solver, jmax=None, deviation=False, timeout=3600):
     env = dict(os.environ)
     env.pop("OPENBLAS_NUM_THREADS", None)
+    args = [str(N), str(nphot), regime, solver, "-" if jmax is None else str(jmax),
+            "deviation" if deviation else "time"]
     try:
-        out = subprocess.run([sys.executable, "-c", CASE, str(N), str(nphot), regime, solver],
+        out = subprocess.run([sys.executable, "-c", CASE, *args],
                              capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return {"time": float("inf")}
@@ -55,28 +78,54 @@ def run(N, nphot, regime, solver, timeout=3600):
 
 
 def main(quick=False):
-    cases = [(30, 24, "C10", "direct"), (30, 24, "C10", "aggregation"),
-             (50, 24, "C10", "aggregation"), (50, 12, "strong", "direct"),
-             (50, 12, "strong", "aggregation"), (60, 12, "strong", "aggregation")]
+    cases = [(30, 24, "C10", "direct", None), (30, 24, "C10", "aggregation", None),
+             (50, 24, "C10", "aggregation", None), (50, 12, "strong", "direct", None),
+             (50, 12, "strong", "aggregation", None), (60, 12, "strong", "aggregation", None)]
     if not quick:
-        cases += [(100, 24, "C10", "aggregation"), (100, 16, "strong", "aggregation")]
+        cases += [(100, 24, "C10", "aggregation", None), (100, 24, "C10", "aggregation", 36),
+                  (200, 27, "C10", "aggregation", 58)]
     print(f"machine: {os.cpu_count()} cores")
-    print("| N | nphot | regime | solver | idle (s) | loaded (s) | loaded/idle | ⟨n⟩ | "
-          "P(top) | GMRES its | peak GiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for N, nphot, regime, solver in cases:
-        idle = run(N, nphot, regime, solver)
+    print("| N | nphot | jmax | regime | solver | idle (s) | loaded (s) | loaded/idle | ⟨n⟩ | "
+          "P(n top) | P(j top) | GMRES its | peak GiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for N, nphot, regime, solver, jmax in cases:
+        idle = run(N, nphot, regime, solver, jmax)
         with busy_cores(True):
-            loaded = run(N, nphot, regime, solver)
+            loaded = run(N, nphot, regime, solver, jmax)
+        head = f"| {N} | {nphot} | {jmax or '–'} | {regime} | {solver} |"
         if "error" in idle or "error" in loaded:
-            print(f"| {N} | {nphot} | {regime} | {solver} | {idle.get('error', '')} "
-                  f"{loaded.get('error', '')} |")
+            print(f"{head} {idle.get('error', '')} {loaded.get('error', '')} |")
             continue
-        print(f"| {N} | {nphot} | {regime} | {solver} | {idle['time']:.1f} | "
-              f"{loaded['time']:.1f} | {loaded['time'] / idle['time']:.2f} | {idle['n']:.6g} | "
-              f"{idle['top']:.1e} | {idle['iterations'] or '-'} | {idle['rss']:.2f} |",
+        print(f"{head} {idle['time']:.1f} | {loaded['time']:.1f} | "
+              f"{loaded['time'] / idle['time']:.2f} | {idle['n']:.6g} | {idle['top']:.1e} | "
+              f"{idle['spin_top']:.1e} | {idle['iterations'] or '-'} | {idle['rss']:.2f} |",
               flush=True)
 
 
+#: (N, nphot, regime, jmax): the cumulant-vs-exact table at large N, each exact state
+#: converged (top Fock state and top kept spin block below 1e-6)
+DEVIATION = [(10, 12, "C10", None), (30, 16, "C10", None), (50, 24, "C10", None),
+             (100, 24, "C10", 36), (200, 27, "C10", 58),
+             (100, 25, "C144", None), (200, 27, "C144", 50)]
+
+
+def deviation():
+    print("| N | regime | nphot | jmax | exact ⟨n⟩ | cumulant/exact − 1: ⟨n⟩ | p | pair | "
+          "P(n top) | P(j top) | exact (s) | peak GiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for N, nphot, regime, jmax in DEVIATION:
+        r = run(N, nphot, regime, "aggregation", jmax, deviation=True)
+        if "error" in r:
+            print(f"| {N} | {regime} | {nphot} | {jmax} | {r['error']} |")
+            continue
+        print(f"| {N} | {regime} | {nphot} | {jmax or '–'} | {r['n']:.6g} | "
+              f"{100 * r['dev_n']:+.2f} % | {100 * r['dev_p']:+.2f} % | "
+              f"{100 * r['dev_pair']:+.2f} % | {r['top']:.1e} | {r['spin_top']:.1e} | "
+              f"{r['time']:.0f} | {r['rss']:.1f} |", flush=True)
+
+
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv)
+    if "--deviation" in sys.argv:
+        deviation()
+    else:
+        main(quick="--quick" in sys.argv)

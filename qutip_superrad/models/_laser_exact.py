@@ -152,6 +152,8 @@ def _checks(res):
         checks["truncation"] = trunc["a"]
     else:
         checks.pop("truncation", None)
+    if "spin" in trunc:                          # option jmax of method="dicke"
+        checks["spin_truncation"] = trunc["spin"]
     checks["dimension"] = res.stats.get("dimension")
     return checks
 

@@ -109,6 +109,10 @@ class _Model:
             - ``strict`` (bool, default False): raise instead of warning when the
               photon space is truncated; ``truncation_tol`` (default 1e-6): allowed
               population of the top Fock state;
+            - ``jmax`` (``"dicke"`` only; default all ``j ≤ N/2``): largest total spin
+              kept — the weight sits near ``j ~ √N`` with local pumping, so ``jmax ≈
+              N/3`` reaches N = 200 with the cavity; the weight of the top kept block is
+              in ``checks["spin_truncation"]`` and checked against ``truncation_tol``;
             - ``max_time`` (s, default 600): limit of the iterative (GMRES) solve of
               large sectors (``TimeLimitError`` with iterations and residual);
             - ``progress_bar``: QuTiP's values (None/False/"" off, True/"text",
@@ -193,7 +197,8 @@ class _Model:
         options : dict, optional
             Also accepted as keywords; unknown keys raise ``ValueError``.
             ``"full"``/``"dicke"``: the steady-state options (``nphot``,
-            ``max_memory``, ``strict``, ``truncation_tol``, ``max_time``),
+            ``max_memory``, ``strict``, ``truncation_tol``, ``max_time``; ``jmax`` for
+            ``"dicke"``),
             ``prominence`` and ``progress_bar`` (QuTiP's values).  ``"cumulant"``:
             ``order``, ``backend``, ``steadystate`` (options of the steady state),
             ``state`` (a steady state to reuse), ``n_hints``, ``poles``,

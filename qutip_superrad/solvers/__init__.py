@@ -117,7 +117,8 @@ def _pick(model, method, task, options):
             if not m.exact or m.estimate is None or getattr(m, task) is None or m.supports(model):
                 continue
             # the limit also bounds the counting (an exact count of a huge space is slow)
-            known = {"max_memory": limit, **{k: v for k, v in options.items() if k == "nphot"}}
+            known = {"max_memory": limit, **{k: v for k, v in options.items()
+                                             if k in ("nphot", "jmax") and k in (m.defaults or {})}}
             est = m.estimate(model, known)
             fits.append((est["memory"], name, est))
         ok = sorted(f for f in fits if f[0] <= limit)
@@ -191,7 +192,10 @@ def steadystate(model, method: str = "auto", *, e_ops=None, options: dict | None
         ``full``, ``dicke``, ``manifold``: ``nphot`` (int or ``{mode: int}``, default
         10), ``max_memory`` (bytes, default 8 GiB: ``MemoryLimitError`` with the
         estimate before building), ``strict`` (raise instead of warning on a truncated
-        photon space), ``truncation_tol`` (1e-6), ``max_time`` (s, default 600: limit
+        photon space), ``truncation_tol`` (1e-6), ``dicke`` also ``jmax`` (largest
+        total spin kept, per cluster; default all ``j ≤ N/2``: the weight of the top kept
+        block is checked against ``truncation_tol`` like a photon cutoff), ``max_time``
+        (s, default 600: limit
         of the GMRES solve of large sectors, ``TimeLimitError`` with the iterations and
         residual), ``progress_bar``.  ``meanfield``, ``cumulant``: ``order`` (2;
         ``meanfield`` 1), ``backend`` ("auto", "c", "numpy"), ``steadystate`` (dict of
