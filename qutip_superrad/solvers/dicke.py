@@ -931,18 +931,26 @@ def _check_spin_truncation(state, opts):
     s, x = state.space, state.vector
     d = s.diagonal
     tol = opts["truncation_tol"]
-    tops = []
+    tops, suggested = [], []
     for c, (N, lo) in enumerate(zip(s.counts, s._jj_lo)):
-        top = float(np.sum(x[d & (s.jjs[c] == lo)].real)) if lo > 0 else 0.0
+        weights = np.bincount(s.jjs[c][d] - lo, weights=x[d].real, minlength=3)
+        top = float(weights[0]) if lo > 0 else 0.0
         tops.append(top)
+        # the tail's decay per block from the two blocks below the top (the top one feels
+        # the cutoff): blocks needed to reach the tolerance
+        ratio = weights[1] / weights[2] if weights[2] > 0 else 1.0
+        steps = (np.log(tol / top) / np.log(ratio) if 0 < ratio < 1 and top > tol
+                 else np.inf)
+        suggested.append(float(min(N / 2, N / 2 - lo + np.ceil(steps) + 1)) if top > tol
+                         else N / 2 - lo)
         if top > tol:
             msg = (f"total spin truncated: the block j = {N / 2 - lo:g} (jmax) of cluster {c} "
-                   f"holds {top:.3g} > truncation_tol = {tol:g}; raise jmax")
+                   f"holds {top:.3g} > truncation_tol = {tol:g}; use jmax >= {suggested[-1]:g}")
             if opts["strict"]:
                 raise ValueError(msg)
             warnings.warn(msg, TruncationWarning, stacklevel=4)
     return {"top_block_population": tops, "jmax": s.jmax, "tolerance": tol,
-            "ok": all(t <= tol for t in tops)}
+            "ok": all(t <= tol for t in tops), "suggested_jmax": suggested}
 
 
 def _values(state, e_ops):

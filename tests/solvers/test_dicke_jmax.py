@@ -90,6 +90,18 @@ def test_truncation_is_warned_and_strict_raises():
         qsr.steadystate(model, "dicke", nphot=6, jmax=3, strict=True)
 
 
+def test_suggested_jmax_passes_the_check():
+    """The suggestion extrapolates the tail's decay from the blocks below the top (which
+    feels the cutoff); it errs high because the tail falls faster further out."""
+    model, _ = laser(50)
+    with pytest.warns(TruncationWarning, match="use jmax >= "):
+        res = qsr.steadystate(model, "dicke", nphot=6, jmax=14)
+    jmax = res.checks["truncation"]["spin"]["suggested_jmax"][0]
+    assert 14 < jmax <= 25
+    _, res = photon_number(50, 6, jmax=jmax)
+    assert res.checks["truncation"].get("spin", {"ok": True})["ok"]
+
+
 def test_spectrum_and_evolve_accept_jmax():
     """The regression sector uses the same window: at N = 20 with jmax = 9 (top kept block
     7e-3) the spectrum agrees with the untruncated one within that weight."""
