@@ -242,11 +242,12 @@ def close(model, order=2, operators=None, phase_charges=None, fold=True, max_fam
                 raise ValueError(f"⟨{_moment_name(key)}⟩ has order {moment_order(key)} > {order}")
             reg.lookup(_slotify(key, clusters))
     rhs = []
+    memo = {}          # closed expansions, shared by all families (same expand / lookup)
     done = 0
     while done < len(reg.families):
         if len(reg.families) > max_families:
             raise ValueError(f"the closed system exceeds max_families={max_families}")
         fam = reg.families[done]
-        rhs.append(_family_terms(model, fam, order, reg.lookup))
+        rhs.append(_family_terms(model, fam, order, reg.lookup, memo=memo))
         done += 1
     return ClosedSystem(model, order, reg, rhs)
