@@ -122,9 +122,16 @@ class Coeff:
         else:
             self.terms = {k: complex(v) for k, v in terms.items() if v != 0}
 
+    @classmethod
+    def _new(cls, terms):
+        """Coeff around ``terms`` as is: complex, non-zero values (internal, no copy)."""
+        c = object.__new__(cls)
+        c.terms = terms
+        return c
+
     @staticmethod
     def _coerce(x):
-        if isinstance(x, Coeff):
+        if type(x) is Coeff:
             return x
         if isinstance(x, numbers.Number):
             return Coeff(x)
@@ -142,12 +149,12 @@ class Coeff:
                 out.pop(k, None)
             else:
                 out[k] = s
-        return Coeff(out)
+        return Coeff._new(out)
 
     __radd__ = __add__
 
     def __neg__(self):
-        return Coeff({k: -v for k, v in self.terms.items()})
+        return Coeff._new({k: -v for k, v in self.terms.items()})
 
     def __sub__(self, other):
         other = Coeff._coerce(other)
@@ -162,7 +169,7 @@ class Coeff:
         return other + (-self)
 
     def __mul__(self, other):
-        if isinstance(other, Operator):
+        if type(other) is not Coeff and isinstance(other, Operator):
             return NotImplemented
         other = Coeff._coerce(other)
         if other is NotImplemented:
@@ -172,7 +179,7 @@ class Coeff:
             for k2, v2 in other.terms.items():
                 k = _mono_mul(k1, k2)
                 out[k] = out.get(k, 0) + v1 * v2
-        return Coeff(out)
+        return Coeff._new({k: v for k, v in out.items() if v != 0})
 
     __rmul__ = __mul__
 
@@ -206,7 +213,7 @@ class Coeff:
 
     def conj(self):
         """Complex conjugate (parameters are real)."""
-        return Coeff({k: v.conjugate() for k, v in self.terms.items()})
+        return Coeff._new({k: v.conjugate() for k, v in self.terms.items()})
 
     def evaluate(self, params=None):
         """Numeric value with parameters bound from ``params`` (a mapping).
@@ -504,8 +511,25 @@ def _local_mul(sub, x, y):
     return [(1, None)] + [(-1, (r, r)) for r in range(2, sub.levels + 1)]
 
 
+_PRODUCTS = {}
+_PRODUCTS_MAX = 200_000
+
+
 def _mono_product(m1, m2):
-    """Product of two canonical monomials -> list of (int, monomial)."""
+    """Product of two canonical monomials -> list of (int, monomial) (do not modify).
+
+    Memoised: the closure multiplies the same few Hamiltonian and jump monomials with
+    overlapping moments over and over (keys hash in C, subsystems being interned).
+    """
+    out = _PRODUCTS.get((m1, m2))
+    if out is None:
+        if len(_PRODUCTS) >= _PRODUCTS_MAX:
+            _PRODUCTS.clear()
+        out = _PRODUCTS[(m1, m2)] = _mono_product_uncached(m1, m2)
+    return out
+
+
+def _mono_product_uncached(m1, m2):
     if not m1:
         return [(1, m2)]
     if not m2:
@@ -571,9 +595,17 @@ class Operator:
             if not v.is_zero():
                 self.terms[k] = v
 
+    @classmethod
+    def _new(cls, terms):
+        """Operator around ``terms`` as is: non-zero :class:`Coeff` values, shared with
+        the caller (internal; coefficients are never modified in place)."""
+        o = object.__new__(cls)
+        o.terms = terms
+        return o
+
     @staticmethod
     def _coerce(x):
-        if isinstance(x, Operator):
+        if type(x) is Operator:
             return x
         if isinstance(x, (numbers.Number, Coeff)):
             return identity() * x
@@ -587,16 +619,16 @@ class Operator:
         out = dict(self.terms)
         for k, v in other.terms.items():
             s = out[k] + v if k in out else v
-            if s.is_zero():
+            if not s.terms:
                 out.pop(k, None)
             else:
                 out[k] = s
-        return Operator(out)
+        return Operator._new(out)
 
     __radd__ = __add__
 
     def __neg__(self):
-        return Operator({k: -v for k, v in self.terms.items()})
+        return Operator._new({k: -v for k, v in self.terms.items()})
 
     def __sub__(self, other):
         other = Operator._coerce(other)
@@ -611,11 +643,17 @@ class Operator:
         return other + (-self)
 
     def __mul__(self, other):
-        if isinstance(other, (numbers.Number, Coeff)):
-            c = Coeff(other)
-            return Operator({k: v * c for k, v in self.terms.items()})
-        if not isinstance(other, Operator):
-            return NotImplemented
+        if type(other) is not Operator:
+            if isinstance(other, (numbers.Number, Coeff)):
+                c = Coeff(other)
+                out = {}
+                for k, v in self.terms.items():
+                    v = v * c
+                    if v.terms:
+                        out[k] = v
+                return Operator._new(out)
+            if not isinstance(other, Operator):
+                return NotImplemented
         acc = {}
         for k1, v1 in self.terms.items():
             for k2, v2 in other.terms.items():
@@ -627,9 +665,9 @@ class Operator:
             s = Coeff()
             for v in vs:
                 s = s + v
-            if not s.is_zero():
+            if s.terms:
                 out[k] = s
-        return Operator(out)
+        return Operator._new(out)
 
     def __rmul__(self, other):
         if isinstance(other, (numbers.Number, Coeff)):
