@@ -60,6 +60,9 @@ __all__ = [
 # Coefficients: polynomials in named real parameters
 # --------------------------------------------------------------------------
 
+_SCALARS = (int, float, complex)
+
+
 def _mono_mul(m1, m2):
     """Product of two parameter monomials (sorted tuples of (name, power))."""
     if not m1:
@@ -169,16 +172,31 @@ class Coeff:
         return other + (-self)
 
     def __mul__(self, other):
-        if type(other) is not Coeff and isinstance(other, Operator):
-            return NotImplemented
-        other = Coeff._coerce(other)
-        if other is NotImplemented:
-            return NotImplemented
-        out = {}
-        for k1, v1 in self.terms.items():
-            for k2, v2 in other.terms.items():
-                k = _mono_mul(k1, k2)
-                out[k] = out.get(k, 0) + v1 * v2
+        t = type(other)
+        if t is not Coeff:
+            if t in _SCALARS:
+                other = Coeff._new({(): complex(other)} if other != 0 else {})
+            elif isinstance(other, Operator):
+                return NotImplemented
+            else:
+                other = Coeff._coerce(other)
+                if other is NotImplemented:
+                    return NotImplemented
+        a, b = self.terms, other.terms
+        if len(b) == 1 and () in b:
+            # times a number (most products in a closure): the keys stay distinct, so
+            # this is the loop below without the monomial products and lookups
+            c = b[()]
+            out = {k: 0 + v * c for k, v in a.items()}
+        elif len(a) == 1 and () in a:
+            c = a[()]
+            out = {k: 0 + c * v for k, v in b.items()}
+        else:
+            out = {}
+            for k1, v1 in a.items():
+                for k2, v2 in b.items():
+                    k = _mono_mul(k1, k2)
+                    out[k] = out.get(k, 0) + v1 * v2
         return Coeff._new({k: v for k, v in out.items() if v != 0})
 
     __rmul__ = __mul__
@@ -535,18 +553,27 @@ def _mono_product_uncached(m1, m2):
     if not m2:
         return [(1, m1)]
     d1, d2 = dict(m1), dict(m2)
-    subs = sorted(set(d1) | set(d2))
+    # subsystems of the product in canonical order (each input is sorted already)
+    if d1.keys() <= d2.keys():
+        subs = [s for s, _ in m2]
+    elif d2.keys() <= d1.keys():
+        subs = [s for s, _ in m1]
+    else:
+        subs = sorted(d1.keys() | d2.keys(), key=_Subsystem._key)
     choices = []
+    single = True
     for s in subs:
         if s in d1 and s in d2:
             loc = _local_mul(s, d1[s], d2[s])
             if not loc:
                 return []
+            single = single and len(loc) == 1
             choices.append([(c, (s, f)) for c, f in loc])
         else:
             choices.append([(1, (s, d1[s] if s in d1 else d2[s]))])
+    combos = [[ch[0] for ch in choices]] if single else itertools.product(*choices)
     out = []
-    for combo in itertools.product(*choices):
+    for combo in combos:
         c = 1
         factors = []
         for ci, (s, f) in combo:
