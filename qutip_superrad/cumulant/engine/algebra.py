@@ -530,7 +530,7 @@ def _local_mul(sub, x, y):
 
 
 _PRODUCTS = {}
-_PRODUCTS_MAX = 200_000
+_PRODUCTS_MAX = 100_000
 
 
 def _mono_product(m1, m2):

@@ -57,9 +57,9 @@ def _gc_paused():
 
     A closure allocates millions of small tuples and dicts that live until it ends;
     every allocation burst triggers a collection that traverses all of them again
-    (the 6-site chain at order 4: about half of the closure time).  They hold no
+    (the 6-site chain at order 4: about half of the closure time).  They form no
     reference cycles, so reference counting frees them; the collector is restored,
-    not run, at the end.
+    not run, at the end (and collects any cycle then).
     """
     enabled = gc.isenabled()
     if enabled:
