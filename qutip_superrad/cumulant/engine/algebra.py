@@ -134,7 +134,7 @@ class Coeff:
 
     @staticmethod
     def _coerce(x):
-        if type(x) is Coeff:
+        if type(x) is Coeff or isinstance(x, Coeff):
             return x
         if isinstance(x, numbers.Number):
             return Coeff(x)
@@ -632,7 +632,7 @@ class Operator:
 
     @staticmethod
     def _coerce(x):
-        if type(x) is Operator:
+        if type(x) is Operator or isinstance(x, Operator):
             return x
         if isinstance(x, (numbers.Number, Coeff)):
             return identity() * x
