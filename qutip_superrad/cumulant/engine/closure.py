@@ -45,8 +45,7 @@ from __future__ import annotations
 
 import numbers
 
-from .algebra import Mode, Operator
-from .algebra import _PRODUCTS
+from .algebra import _PRODUCTS, Mode, Operator
 from .ir import (ClosedEquations, _EXPANSION_CACHE, _dag_fixed, _family_terms, _gc_paused,
                  _is_cluster, _make_family, _moment_name, _pattern_sort, _slotify, _split,
                  moment_order)

@@ -272,7 +272,6 @@ def test_expansion_templates_match_the_recursion(order):
     a, b = Mode("a"), Mode("b")
     s1, s2, s3, s4 = Atom(1), Atom(2, 3), Atom(3), Atom(4)
     cl = Clusters("s", 2)
-    t = cl.atom
     ops = [s1.sp * s2.s(1, 3) * s3.sm * s4.sz, a.adag * a.adag * a.a * s1.sp * s2.s(3, 2),
            a.adag * b.a * b.a * s3.sm * s4.sp, a.adag ** 3 * a.a ** 2]
     keys = [k for op in ops for k in op.terms if k]
