@@ -31,9 +31,16 @@ Measured side by side in one run:
       Jacobian (chain and seed-002 V-level laser).  QuantumCumulants.jl's
       published figures are quoted beside ours (not measured here).
 
+(vii) issue 16 item 3 (``--only closure``): derive + expand + complete of the
+      6-site Ising chain at orders 3, 4, 5 (``tfim_model().close(k)``), CPU and wall
+      time, each in a fresh interpreter, alternated with the previous closure (a
+      ``git archive`` of ``CLOSURE_BASELINE``) and printed with the ratio;
+      QuantumCumulants.jl's threaded closure (PR #350) quoted.
+
 Goals: (i) and (ii) each < 5 s for derive + complete + compile/bind + first
 solve; (iii) engine/hand ≤ 2 (issue 16: ≤ 1.2 at M = 201 and 1000); (iv) warm
-RHS < 25 µs with no compilation and no allocation per call.
+RHS < 25 µs with no compilation and no allocation per call; (vii) closure of the
+chain at order 3 < 0.5 s and at order 4 < 2.5 s (CPU).
 
 The compiled right-hand sides go to a fresh temporary ``QSR_CACHE_DIR``
 (removed at the end unless ``--keep-cache``), so every compilation is cold.
@@ -131,9 +138,11 @@ class Clock:
 
 
 def cold_caches():
-    """Forget the memoised cumulant expansions (so each close() is measured cold)."""
-    from qutip_superrad.cumulant.engine import closure
+    """Forget the memoised cumulant expansions and monomial products (so each close() is
+    measured cold; ``close`` clears them itself too)."""
+    from qutip_superrad.cumulant.engine import algebra, closure
     closure._EXPANSION_CACHE.clear()
+    algebra._PRODUCTS.clear()
 
 
 def fmt_s(t):
@@ -688,6 +697,118 @@ def report_grid(rows):
 
 
 # --------------------------------------------------------------------------
+# (vii) issue 16 item 3: closure speed, side by side with the previous closure
+# --------------------------------------------------------------------------
+
+# the tree before the closure rework (interned subsystems, expansion templates, memoised
+# closed expansions, GC paused): measured from a `git archive` of it in a subprocess
+CLOSURE_BASELINE = "65c8a1d"
+# QuantumCumulants.jl's threaded closure of the same chain (PR #350, published; faster machine)
+REPORTED_QC_CLOSE = {2: 0.054, 3: 0.518, 4: 2.5}
+# the previous closure as recorded in RESULTS.md (CPU s), used without git
+RECORDED_CLOSE = {3: 1.30, 4: 7.1, 5: 15.1}
+CLOSURE_TARGET = {3: 0.5, 4: 2.5}
+
+_CLOSE_CHILD = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from bench_cumulant_engine import tfim_model
+k, fold = int(sys.argv[2]), sys.argv[3] == "1"
+model = tfim_model()[0]
+t0, w0 = time.process_time(), time.perf_counter()
+system = model.close(k, fold=fold)
+cpu, wall = time.process_time() - t0, time.perf_counter() - w0
+print(json.dumps(dict(cpu=cpu, wall=wall, families=len(system.families),
+                      terms=sum(len(r) for r in system.rhs))))
+"""
+
+
+def _close_in_subprocess(tree, k, fold=True):
+    """CPU and wall time of ``tfim_model().close(k)`` in a fresh interpreter importing
+    ``qutip_superrad`` from ``tree`` (cold caches, nothing shared between the two trees)."""
+    import json
+    env = dict(os.environ, PYTHONPATH=tree, PYTHONDONTWRITEBYTECODE="1")
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run([sys.executable, "-c", _CLOSE_CHILD, here, str(k), "1" if fold else "0"],
+                         env=env, capture_output=True, text=True, check=True, cwd=tree)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _baseline_tree():
+    """``git archive`` of :data:`CLOSURE_BASELINE` in a temporary directory (or ``None``)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    tmp = tempfile.mkdtemp(prefix="qsr_close_baseline_")
+    try:
+        arch = subprocess.run(["git", "-C", root, "archive", CLOSURE_BASELINE, "qutip_superrad"],
+                              capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=arch, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        shutil.rmtree(tmp, ignore_errors=True)
+        return None
+    return tmp
+
+
+def bench_closure(orders=(3, 4, 5), rounds=3, previous=True):
+    """Derive + expand + complete of the 6-site Ising chain, this tree and the previous one
+    alternated in fresh subprocesses; best CPU and wall time of ``rounds`` each."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    base = _baseline_tree() if previous else None
+    rows = []
+    try:
+        for k in orders:
+            new, old = [], []
+            for _ in range(rounds):
+                new.append(_close_in_subprocess(root, k))
+                # the previous closure needs 15 s at order 5: once is enough there
+                if base is not None and (k < 5 or not old):
+                    old.append(_close_in_subprocess(base, k))
+            unfolded = _close_in_subprocess(root, k, fold=False)
+            rows.append(dict(
+                k=k, families=new[0]["families"], terms=new[0]["terms"],
+                states=unfolded["families"], cpu=min(r["cpu"] for r in new),
+                wall=min(r["wall"] for r in new), cpu_nf=unfolded["cpu"],
+                old_cpu=min(r["cpu"] for r in old) if old else None,
+                old_wall=min(r["wall"] for r in old) if old else None,
+                same_size=all(r["families"] == new[0]["families"] and r["terms"] == new[0]["terms"]
+                              for r in old)))
+    finally:
+        if base is not None:
+            shutil.rmtree(base, ignore_errors=True)
+    return rows
+
+
+def report_closure(rows):
+    print("\n## (vii) Issue 16 item 3: closure speed of the 6-site Ising chain\n")
+    print("Derive + expand + complete (`tfim_model().close(k)`), each run in a fresh interpreter "
+          "(cold caches), best of the rounds; \"previous\": the closure of tree "
+          f"`{CLOSURE_BASELINE}` (`git archive`, same interpreter), alternated with this one "
+          "(else the CPU times recorded in RESULTS.md).  CPU = `time.process_time()` of the "
+          "process.  QuantumCumulants.jl: threaded closure, PR #350 (published, faster machine).\n")
+    print("| order | families (folded) | states without folding | terms | previous CPU / wall | "
+          "**now CPU** / wall | previous / now (CPU) | unfolded, now CPU | "
+          "QuantumCumulants.jl | target |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        k = r["k"]
+        if r["old_cpu"] is not None:
+            prev = f"{fmt_s(r['old_cpu'])} / {fmt_s(r['old_wall'])}"
+            ratio = r["old_cpu"] / r["cpu"]
+        else:
+            prev = f"{fmt_s(RECORDED_CLOSE[k])} (recorded) / —" if k in RECORDED_CLOSE else "—"
+            ratio = RECORDED_CLOSE[k] / r["cpu"] if k in RECORDED_CLOSE else float("nan")
+        qc = fmt_s(REPORTED_QC_CLOSE[k]) if k in REPORTED_QC_CLOSE else "—"
+        tgt = ""
+        if k in CLOSURE_TARGET:
+            met = r["cpu"] < CLOSURE_TARGET[k]
+            tgt = f"< {CLOSURE_TARGET[k]} s: {'met' if met else 'NOT met'}"
+        print(f"| {k} | {r['families']} | {r['states']} | {r['terms']} | {prev} | "
+              f"**{fmt_s(r['cpu'])}** / {fmt_s(r['wall'])} | {ratio:.1f}× | {fmt_s(r['cpu_nf'])} | "
+              f"{qc} | {tgt} |")
+    if not all(r["same_size"] for r in rows):
+        print("\n**The previous closure gave different sizes.**")
+
+
+# --------------------------------------------------------------------------
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
@@ -699,8 +820,9 @@ def main(argv=None):
                     help="idle rounds of the backend comparison (iv); the best is kept")
     ap.add_argument("--keep-cache", action="store_true",
                     help="keep the temporary compilation cache directory")
-    ap.add_argument("--only", choices=("spectrum", "grid"),
-                    help="run only the spectrum (v) or the parameter-grid (vi) case")
+    ap.add_argument("--only", choices=("spectrum", "grid", "closure"),
+                    help="run only the spectrum (v), the parameter-grid (vi) or the "
+                         "closure-speed (vii) case")
     ap.add_argument("--loaded", action="store_true",
                     help="(v), (vi): measure with every core busy only (default: idle, then loaded)")
     args = ap.parse_args(argv)
@@ -721,12 +843,15 @@ def main(argv=None):
 
 
 def run_new(args):
-    """The issue-16 cases (v) spectra and (vi) grids, idle and loaded side by side."""
+    """The issue-16 cases (v) spectra and (vi) grids, idle and loaded side by side, and
+    (vii) the closure speed against the previous closure."""
     loads = [("loaded", True)] if args.loaded else [("idle", False), ("loaded", True)]
     if args.only in (None, "spectrum"):
         report_spectrum([(label, bench_spectrum(flag)) for label, flag in loads])
     if args.only in (None, "grid"):
         report_grid([(label, bench_grid(flag)) for label, flag in loads])
+    if args.only in (None, "closure"):
+        report_closure(bench_closure(rounds=args.rounds))
 
 
 def run(args, t_import):

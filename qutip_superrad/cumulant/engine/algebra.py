@@ -44,6 +44,7 @@ import itertools
 import math
 import numbers
 import re
+import weakref
 
 import numpy as np
 import scipy.sparse as sp
@@ -58,6 +59,9 @@ __all__ = [
 # --------------------------------------------------------------------------
 # Coefficients: polynomials in named real parameters
 # --------------------------------------------------------------------------
+
+_SCALARS = (int, float, complex)
+
 
 def _mono_mul(m1, m2):
     """Product of two parameter monomials (sorted tuples of (name, power))."""
@@ -121,9 +125,16 @@ class Coeff:
         else:
             self.terms = {k: complex(v) for k, v in terms.items() if v != 0}
 
+    @classmethod
+    def _new(cls, terms):
+        """Coeff around ``terms`` as is: complex, non-zero values (internal, no copy)."""
+        c = object.__new__(cls)
+        c.terms = terms
+        return c
+
     @staticmethod
     def _coerce(x):
-        if isinstance(x, Coeff):
+        if type(x) is Coeff or isinstance(x, Coeff):
             return x
         if isinstance(x, numbers.Number):
             return Coeff(x)
@@ -141,12 +152,12 @@ class Coeff:
                 out.pop(k, None)
             else:
                 out[k] = s
-        return Coeff(out)
+        return Coeff._new(out)
 
     __radd__ = __add__
 
     def __neg__(self):
-        return Coeff({k: -v for k, v in self.terms.items()})
+        return Coeff._new({k: -v for k, v in self.terms.items()})
 
     def __sub__(self, other):
         other = Coeff._coerce(other)
@@ -161,17 +172,32 @@ class Coeff:
         return other + (-self)
 
     def __mul__(self, other):
-        if isinstance(other, Operator):
-            return NotImplemented
-        other = Coeff._coerce(other)
-        if other is NotImplemented:
-            return NotImplemented
-        out = {}
-        for k1, v1 in self.terms.items():
-            for k2, v2 in other.terms.items():
-                k = _mono_mul(k1, k2)
-                out[k] = out.get(k, 0) + v1 * v2
-        return Coeff(out)
+        t = type(other)
+        if t is not Coeff:
+            if t in _SCALARS:
+                other = Coeff._new({(): complex(other)} if other != 0 else {})
+            elif isinstance(other, Operator):
+                return NotImplemented
+            else:
+                other = Coeff._coerce(other)
+                if other is NotImplemented:
+                    return NotImplemented
+        a, b = self.terms, other.terms
+        if len(b) == 1 and () in b:
+            # times a number (most products in a closure): the keys stay distinct, so
+            # this is the loop below without the monomial products and lookups
+            c = b[()]
+            out = {k: 0 + v * c for k, v in a.items()}
+        elif len(a) == 1 and () in a:
+            c = a[()]
+            out = {k: 0 + c * v for k, v in b.items()}
+        else:
+            out = {}
+            for k1, v1 in a.items():
+                for k2, v2 in b.items():
+                    k = _mono_mul(k1, k2)
+                    out[k] = out.get(k, 0) + v1 * v2
+        return Coeff._new({k: v for k, v in out.items() if v != 0})
 
     __rmul__ = __mul__
 
@@ -205,7 +231,7 @@ class Coeff:
 
     def conj(self):
         """Complex conjugate (parameters are real)."""
-        return Coeff({k: v.conjugate() for k, v in self.terms.items()})
+        return Coeff._new({k: v.conjugate() for k, v in self.terms.items()})
 
     def evaluate(self, params=None):
         """Numeric value with parameters bound from ``params`` (a mapping).
@@ -315,9 +341,30 @@ def _natural(name):
                  for p in re.split(r"(\d+)", name) if p)
 
 
+# one object per subsystem key (see _Subsystem.__new__)
+_INTERNED = weakref.WeakValueDictionary()
+
+
 class _Subsystem:
+    """Base of modes and atoms: one object per key, compared and hashed by identity.
+
+    Equal subsystems (same kind, name, levels) are the *same* object: ``__new__``
+    returns the existing instance.  Monomials are tuples of ``(subsystem, factor)``
+    pairs used as dictionary keys everywhere in the closure, so identity hashing keeps
+    the hashing of those tuples in C (a Python ``__hash__`` was 15-20 % of the
+    closure time).
+    """
+
     kind = None
     _kind_order = None
+
+    def __new__(cls, *args, **kwargs):
+        key = cls._intern_key(*args, **kwargs)
+        obj = _INTERNED.get(key)
+        if obj is None:
+            obj = super().__new__(cls)
+            _INTERNED[key] = obj
+        return obj
 
     def __init__(self, name):
         self.name = str(name)
@@ -328,21 +375,10 @@ class _Subsystem:
         if k is None:
             k = self._k = (self._kind_order, _natural(self.name), self.name,
                            getattr(self, "levels", 0))
-            self._h = hash(k)
         return k
-
-    def __eq__(self, other):
-        return self is other or (isinstance(other, _Subsystem) and self._key() == other._key())
 
     def __lt__(self, other):
         return self._key() < other._key()
-
-    def __hash__(self):
-        h = self.__dict__.get("_h")
-        if h is None:
-            self._key()
-            h = self._h
-        return h
 
 
 class Mode(_Subsystem):
@@ -364,6 +400,13 @@ class Mode(_Subsystem):
 
     def __init__(self, name="a"):
         super().__init__(name)
+
+    @classmethod
+    def _intern_key(cls, name="a"):
+        return (cls._kind_order, str(name))
+
+    def __reduce__(self):
+        return (Mode, (self.name,))
 
     @property
     def a(self):
@@ -409,6 +452,13 @@ class Atom(_Subsystem):
         if int(levels) != levels or levels < 2:
             raise ValueError(f"an atom needs an integer number of levels >= 2, got {levels!r}")
         self.levels = int(levels)
+
+    @classmethod
+    def _intern_key(cls, name, levels=2):
+        return (cls._kind_order, str(name), levels)
+
+    def __reduce__(self):
+        return (Atom, (self.name, self.levels))
 
     def s(self, i, j):
         """Transition operator ``σ_ij = |i⟩⟨j|`` (``σ_11`` is expanded)."""
@@ -479,25 +529,51 @@ def _local_mul(sub, x, y):
     return [(1, None)] + [(-1, (r, r)) for r in range(2, sub.levels + 1)]
 
 
+_PRODUCTS = {}
+_PRODUCTS_MAX = 100_000
+
+
 def _mono_product(m1, m2):
-    """Product of two canonical monomials -> list of (int, monomial)."""
+    """Product of two canonical monomials -> list of (int, monomial) (do not modify).
+
+    Memoised: the closure multiplies the same few Hamiltonian and jump monomials with
+    overlapping moments over and over (keys hash in C, subsystems being interned).
+    """
+    out = _PRODUCTS.get((m1, m2))
+    if out is None:
+        if len(_PRODUCTS) >= _PRODUCTS_MAX:
+            _PRODUCTS.clear()
+        out = _PRODUCTS[(m1, m2)] = _mono_product_uncached(m1, m2)
+    return out
+
+
+def _mono_product_uncached(m1, m2):
     if not m1:
         return [(1, m2)]
     if not m2:
         return [(1, m1)]
     d1, d2 = dict(m1), dict(m2)
-    subs = sorted(set(d1) | set(d2))
+    # subsystems of the product in canonical order (each input is sorted already)
+    if d1.keys() <= d2.keys():
+        subs = [s for s, _ in m2]
+    elif d2.keys() <= d1.keys():
+        subs = [s for s, _ in m1]
+    else:
+        subs = sorted(d1.keys() | d2.keys(), key=_Subsystem._key)
     choices = []
+    single = True
     for s in subs:
         if s in d1 and s in d2:
             loc = _local_mul(s, d1[s], d2[s])
             if not loc:
                 return []
+            single = single and len(loc) == 1
             choices.append([(c, (s, f)) for c, f in loc])
         else:
             choices.append([(1, (s, d1[s] if s in d1 else d2[s]))])
+    combos = [[ch[0] for ch in choices]] if single else itertools.product(*choices)
     out = []
-    for combo in itertools.product(*choices):
+    for combo in combos:
         c = 1
         factors = []
         for ci, (s, f) in combo:
@@ -546,9 +622,17 @@ class Operator:
             if not v.is_zero():
                 self.terms[k] = v
 
+    @classmethod
+    def _new(cls, terms):
+        """Operator around ``terms`` as is: non-zero :class:`Coeff` values, shared with
+        the caller (internal; coefficients are never modified in place)."""
+        o = object.__new__(cls)
+        o.terms = terms
+        return o
+
     @staticmethod
     def _coerce(x):
-        if isinstance(x, Operator):
+        if type(x) is Operator or isinstance(x, Operator):
             return x
         if isinstance(x, (numbers.Number, Coeff)):
             return identity() * x
@@ -562,16 +646,16 @@ class Operator:
         out = dict(self.terms)
         for k, v in other.terms.items():
             s = out[k] + v if k in out else v
-            if s.is_zero():
+            if not s.terms:
                 out.pop(k, None)
             else:
                 out[k] = s
-        return Operator(out)
+        return Operator._new(out)
 
     __radd__ = __add__
 
     def __neg__(self):
-        return Operator({k: -v for k, v in self.terms.items()})
+        return Operator._new({k: -v for k, v in self.terms.items()})
 
     def __sub__(self, other):
         other = Operator._coerce(other)
@@ -586,11 +670,17 @@ class Operator:
         return other + (-self)
 
     def __mul__(self, other):
-        if isinstance(other, (numbers.Number, Coeff)):
-            c = Coeff(other)
-            return Operator({k: v * c for k, v in self.terms.items()})
-        if not isinstance(other, Operator):
-            return NotImplemented
+        if type(other) is not Operator:
+            if isinstance(other, (numbers.Number, Coeff)):
+                c = Coeff(other)
+                out = {}
+                for k, v in self.terms.items():
+                    v = v * c
+                    if v.terms:
+                        out[k] = v
+                return Operator._new(out)
+            if not isinstance(other, Operator):
+                return NotImplemented
         acc = {}
         for k1, v1 in self.terms.items():
             for k2, v2 in other.terms.items():
@@ -602,9 +692,9 @@ class Operator:
             s = Coeff()
             for v in vs:
                 s = s + v
-            if not s.is_zero():
+            if s.terms:
                 out[k] = s
-        return Operator(out)
+        return Operator._new(out)
 
     def __rmul__(self, other):
         if isinstance(other, (numbers.Number, Coeff)):

@@ -45,9 +45,10 @@ from __future__ import annotations
 
 import numbers
 
-from .algebra import Mode, Operator
-from .ir import (ClosedEquations, _EXPANSION_CACHE, _dag_fixed, _family_terms, _is_cluster,
-                 _make_family, _moment_name, _pattern_sort, _slotify, _split, moment_order)
+from .algebra import _PRODUCTS, Mode, Operator
+from .ir import (ClosedEquations, _EXPANSION_CACHE, _dag_fixed, _family_terms, _gc_paused,
+                 _is_cluster, _make_family, _moment_name, _pattern_sort, _slotify, _split,
+                 moment_order)
 from .solve import CumulantSolver
 
 # moved to .ir (and their imports): still importable from this module
@@ -217,9 +218,10 @@ def close(model, order=2, operators=None, phase_charges=None, fold=True, max_fam
     if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 1:
         raise ValueError(f"order must be an integer >= 1, got {order!r}")
     clusters = model.clusters
-    # the memo is keyed by atoms, whose identity includes id(Clusters): start clean so that
-    # a recycled id can never hit entries of a garbage-collected model (and memory stays bounded)
+    # memos keyed by monomials keep their atoms (and Clusters) alive: start clean so that
+    # memory stays bounded by the current model
     _EXPANSION_CACHE.clear()
+    _PRODUCTS.clear()
     charges = _normalise_charges(phase_charges)
     if charges is not None:
         _check_charges(model, charges)
@@ -242,11 +244,19 @@ def close(model, order=2, operators=None, phase_charges=None, fold=True, max_fam
                 raise ValueError(f"⟨{_moment_name(key)}⟩ has order {moment_order(key)} > {order}")
             reg.lookup(_slotify(key, clusters))
     rhs = []
+    memo = {}          # closed expansions, shared by all families (same expand / lookup)
     done = 0
-    while done < len(reg.families):
-        if len(reg.families) > max_families:
-            raise ValueError(f"the closed system exceeds max_families={max_families}")
-        fam = reg.families[done]
-        rhs.append(_family_terms(model, fam, order, reg.lookup))
-        done += 1
+    with _gc_paused():
+        try:
+            while done < len(reg.families):
+                if len(reg.families) > max_families:
+                    raise ValueError(f"the closed system exceeds max_families={max_families}")
+                fam = reg.families[done]
+                rhs.append(_family_terms(model, fam, order, reg.lookup, memo=memo))
+                done += 1
+        finally:
+            # free the memos before the collector is back: it then traverses the result only
+            memo.clear()
+            _EXPANSION_CACHE.clear()
+            _PRODUCTS.clear()
     return ClosedSystem(model, order, reg, rhs)

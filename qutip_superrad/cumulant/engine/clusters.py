@@ -48,12 +48,19 @@ class ClusterAtom(Atom):
         self.var = var
         self.cluster = cluster
 
+    @classmethod
+    def _intern_key(cls, name, levels, clusters, var=None, cluster=None):
+        # atoms of different Clusters objects are never the same object (caches are global;
+        # an interned atom holds its Clusters, so the id cannot be reused while it lives)
+        return (cls._kind_order, str(name), levels, id(clusters))
+
+    def __reduce__(self):
+        return (ClusterAtom, (self.name, self.levels, self.clusters, self.var, self.cluster))
+
     def _key(self):
-        # atoms of different Clusters objects must never compare equal (caches are global)
         k = self.__dict__.get("_k")
         if k is None:
             k = self._k = (self._kind_order, (), self.name, self.levels, id(self.clusters))
-            self._h = hash(k)
         return k
 
 

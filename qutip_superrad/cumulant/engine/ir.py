@@ -35,6 +35,8 @@ zero).
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import math
 
@@ -43,6 +45,30 @@ from .clusters import ClusterAtom, rename_coeff, substitute_atoms
 
 __all__ = ["Family", "Term", "ClosedEquations", "cumulant_expansion", "moment_order",
            "set_partitions", "family_rhs"]
+
+
+# --------------------------------------------------------------------------
+# garbage collection during a closure
+# --------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Suspend Python's cyclic garbage collector for the duration (if it is enabled).
+
+    A closure allocates millions of small tuples and dicts that live until it ends;
+    every allocation burst triggers a collection that traverses all of them again
+    (the 6-site chain at order 4: about half of the closure time).  They form no
+    reference cycles, so reference counting frees them; the collector is restored,
+    not run, at the end (and collects any cycle then).
+    """
+    enabled = gc.isenabled()
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --------------------------------------------------------------------------
@@ -92,6 +118,44 @@ def moment_order(key):
 
 
 _EXPANSION_CACHE = {}
+_TEMPLATES = {}
+
+
+def _partition_template(n, order):
+    """The order-``k`` cumulant expansion of ``n`` distinct labelled elements.
+
+    Returns ``[(blocks, coefficient)]``: ``blocks`` a tuple of sorted label tuples
+    (sorted by first label), every block of at most ``order`` labels, in the order the
+    recursion over set partitions first reaches them.  It depends on ``(n, order)``
+    only, so the set partitions are enumerated once per size instead of once per
+    moment; :func:`cumulant_expansion` maps the labels onto the moment's elements.
+    """
+    t = _TEMPLATES.get((n, order))
+    if t is not None:
+        return t
+    out = {}
+    for part in set_partitions(range(n)):
+        nb = len(part)
+        if nb < 2:
+            continue
+        # ⟨X⟩ = −Σ_{|π|≥2} (−1)^{|π|−1} (|π|−1)! Π ⟨B⟩, integers (exact) until the end
+        prods = {(): -((-1) ** (nb - 1)) * math.factorial(nb - 1)}
+        for block in part:
+            if len(block) <= order:
+                sub = [((tuple(block),), 1)]
+            else:
+                sub = [(tuple(tuple(block[i] for i in b) for b in bs), w)
+                       for bs, w in _partition_template(len(block), order)]
+            new = {}
+            for p, v in prods.items():
+                for q, w in sub:
+                    k2 = tuple(sorted(p + q))
+                    new[k2] = new.get(k2, 0) + v * w
+            prods = new
+        for p, v in prods.items():
+            out[p] = out.get(p, 0) + v
+    t = _TEMPLATES[(n, order)] = [(p, float(v)) for p, v in out.items() if v != 0]
+    return t
 
 
 def cumulant_expansion(key, order):
@@ -110,33 +174,33 @@ def cumulant_expansion(key, order):
     dict
         ``{(key_1, key_2, ...): coefficient}`` with sorted tuples of
         canonical monomials (each of order ``≤ order``).
+
+    Notes
+    -----
+    The expansion of ``n`` elements is the same for every moment up to the names
+    of the elements (:func:`_partition_template`).  When every factor is one
+    element (atoms, single ``a`` or ``a†``), the blocks are sub-tuples of ``key``,
+    already canonical and, being disjoint, ordered by their first factor; repeated
+    mode elements (``a†² a``) go through canonical block monomials and merge.
     """
     n = moment_order(key)
     if n <= order:
         return {(key,): 1.0}
     ck = (key, order)
-    if ck in _EXPANSION_CACHE:
-        return _EXPANSION_CACHE[ck]
-    elems = _elements(key)
-    out = {}
-    for part in set_partitions(range(n)):
-        nb = len(part)
-        if nb < 2:
-            continue
-        # ⟨X⟩ = −Σ_{|π|≥2} (−1)^{|π|−1} (|π|−1)! Π ⟨B⟩
-        c = -((-1) ** (nb - 1)) * math.factorial(nb - 1)
-        prods = {(): float(c)}
-        for block in part:
-            sub = cumulant_expansion(_block_key([elems[i] for i in block]), order)
-            new = {}
-            for p, v in prods.items():
-                for q, w in sub.items():
-                    k2 = tuple(sorted(p + q, key=_mono_sort))
-                    new[k2] = new.get(k2, 0.0) + v * w
-            prods = new
-        for p, v in prods.items():
-            out[p] = out.get(p, 0.0) + v
-    out = {p: v for p, v in out.items() if v != 0}
+    out = _EXPANSION_CACHE.get(ck)
+    if out is not None:
+        return out
+    template = _partition_template(n, order)
+    if n == len(key):
+        out = {tuple(tuple(key[i] for i in b) for b in blocks): c for blocks, c in template}
+    else:
+        elems = _elements(key)
+        out = {}
+        for blocks, c in template:
+            p = tuple(sorted((_block_key([elems[i] for i in b]) for b in blocks),
+                             key=_mono_sort))
+            out[p] = out.get(p, 0.0) + c
+        out = {p: v for p, v in out.items() if v != 0}
     _EXPANSION_CACHE[ck] = out
     return out
 
@@ -388,7 +452,7 @@ def _param_terms(c):
     return [(tuple(_parse_param(n) + (p,) for n, p in mono), num) for mono, num in c.terms.items()]
 
 
-def _family_terms(model, fam, order, lookup, expand=None):
+def _family_terms(model, fam, order, lookup, expand=None, memo=None):
     """Closed right-hand side of ``fam`` as a list of :class:`Term`.
 
     ``expand(key)`` gives ``{(block, ...): coefficient}`` for a monomial of the
@@ -396,10 +460,15 @@ def _family_terms(model, fam, order, lookup, expand=None):
     ``lookup(block)`` gives ``(family, index variables, conjugate)`` or ``None``
     for a vanishing moment.  The quantum-regression system passes its own
     ``expand``/``lookup`` (a frozen ``B(0)`` element), everything else is shared.
+    ``memo`` (a dict shared by all families closed with the same ``expand`` and
+    ``lookup``) keeps the closed expansion of every monomial seen, so a monomial
+    that recurs in other families' right-hand sides is expanded and looked up once.
     """
     if expand is None:
         def expand(key):
             return cumulant_expansion(key, order) if key else {(): 1.0}
+    if memo is None:
+        memo = {}
     slots = fam.slot_atoms
     slot_vars = [s.var for s in slots]
     acc = {}
@@ -407,29 +476,42 @@ def _family_terms(model, fam, order, lookup, expand=None):
         fresh_vars = [f"c{t}" for t in range(nf)]
         weights = _weight_choices(fresh_vars, slot_vars) if nf else [(Coeff(1), {})]
         for key, coeff in opr.terms.items():
-            scaled = None                 # per weight: (parameter tuples, numbers), once per key
-            for blocks, cnum in expand(key).items():
-                factors = []
-                for b in blocks:
-                    r = lookup(b)
-                    if r is None:
-                        break
-                    factors.append(r)
-                else:
-                    if scaled is None:
-                        scaled = [_param_terms(rename_coeff(coeff, vm) * wc) for wc, vm in weights]
-                    for (_, vm), monos in zip(weights, scaled):
-                        fs = tuple(sorted((f.index, tuple(vm.get(v, v) for v in vs), cj)
-                                          for f, vs, cj in factors))
-                        for params, num in monos:
-                            # (c·w)·cnum as Coeff multiplication would give, term by term
-                            num = num * complex(cnum)
-                            if num == 0:
-                                continue
-                            k = (params, fs)
-                            acc[k] = acc.get(k, 0) + num
+            closed = memo.get(key)
+            if closed is None:
+                closed = memo[key] = _closed_expansion(expand(key), lookup)
+            if not closed:
+                continue
+            # per weight: (parameter tuples, numbers), once per key
+            scaled = [(vm, _param_terms(rename_coeff(coeff, vm) * wc)) for wc, vm in weights]
+            for factors, fs0, cnum in closed:
+                for vm, monos in scaled:
+                    fs = fs0 if not vm else tuple(sorted(
+                        (fi, tuple(vm.get(v, v) for v in vs), cj) for fi, vs, cj in factors))
+                    for params, num in monos:
+                        # (c·w)·cnum as Coeff multiplication would give, term by term
+                        num = num * cnum
+                        if num == 0:
+                            continue
+                        k = (params, fs)
+                        acc[k] = acc.get(k, 0) + num
     terms = [Term(v, k[0], k[1]) for k, v in acc.items() if abs(v) > 0]
     return terms
+
+
+def _closed_expansion(expansion, lookup):
+    """``[(factors, sorted factors, complex coefficient)]`` of the block products of
+    ``expansion`` whose blocks all exist (``lookup`` is not ``None``), in its order."""
+    out = []
+    for blocks, cnum in expansion.items():
+        factors = []
+        for b in blocks:
+            r = lookup(b)
+            if r is None:
+                break
+            factors.append((r[0].index, r[1], r[2]))
+        else:
+            out.append((factors, tuple(sorted(factors)), complex(cnum)))
+    return out
 
 
 class ClosedEquations:

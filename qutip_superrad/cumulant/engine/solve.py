@@ -54,8 +54,8 @@ from ..._validate import (ConvergenceError, NoSteadyStateError, TimeLimitError, 
 from ...spectrum import pole_spectrum
 from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
-from .ir import (ClosedEquations, _NotClosed, _Vanishes, _dag_fixed, _family_terms, _make_family, _slotify,
-                 _split, cumulant_expansion, moment_order)
+from .ir import (ClosedEquations, _NotClosed, _Vanishes, _dag_fixed, _family_terms, _gc_paused,
+                 _make_family, _slotify, _split, cumulant_expansion, moment_order)
 from .regression import DENSE_EIG_MAX, Resolvent, krylov_modes, propagate, regression_modes
 
 __all__ = ["CumulantSolver", "CumulantState", "CumulantEvolution"]
@@ -1219,9 +1219,11 @@ def qrt_system(system, operator=None):
 
     qs.lookup_corr(next(iter(operator.dag().terms)))
     done = len(system.families)
-    while done < len(qs.families):
-        qs.rhs.append(_family_terms(model, qs.families[done], k, lookup, expand))
-        done += 1
+    memo = {}
+    with _gc_paused():
+        while done < len(qs.families):
+            qs.rhs.append(_family_terms(model, qs.families[done], k, lookup, expand, memo))
+            done += 1
     sc, ix = set(system.scalar_parameters), set(system.indexed_parameters)
     for terms in qs.rhs:
         for t in terms:

@@ -234,3 +234,85 @@ def test_per_cluster_parameter_outside_a_sum_is_rejected():
         Model(g * cl.sum(a.a * cl.atom.sp), [])
     with pytest.raises(ValueError, match="one Clusters"):
         Model(cl.sum(cl.atom.sz) + Clusters("q", 2).sum(a.a * Clusters("q", 2).atom.sp), [])
+
+
+def _expansion_by_recursion(key, order):
+    """The expansion as first written: set partitions of this moment's own elements,
+    blocks over ``order`` expanded recursively (oracle of the label templates)."""
+    import math
+
+    from qutip_superrad.cumulant.engine.ir import _block_key, _elements, _mono_sort
+    from qutip_superrad.cumulant.engine.ir import moment_order as mo
+    if mo(key) <= order:
+        return {(key,): 1.0}
+    elems = _elements(key)
+    out = {}
+    for part in set_partitions(range(len(elems))):
+        if len(part) < 2:
+            continue
+        prods = {(): -((-1) ** (len(part) - 1)) * math.factorial(len(part) - 1) * 1.0}
+        for block in part:
+            sub = _expansion_by_recursion(_block_key([elems[i] for i in block]), order)
+            new = {}
+            for p, v in prods.items():
+                for q, w in sub.items():
+                    k = tuple(sorted(p + q, key=_mono_sort))
+                    new[k] = new.get(k, 0.0) + v * w
+            prods = new
+        for p, v in prods.items():
+            out[p] = out.get(p, 0.0) + v
+    return {p: v for p, v in out.items() if v != 0}
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_expansion_templates_match_the_recursion(order):
+    # label templates mapped onto a moment (decision 34) == set partitions of its own
+    # elements, for atoms only, a mode with powers, and cluster slot atoms
+    from qutip_superrad.cumulant.engine.ir import _EXPANSION_CACHE
+    a, b = Mode("a"), Mode("b")
+    s1, s2, s3, s4 = Atom(1), Atom(2, 3), Atom(3), Atom(4)
+    cl = Clusters("s", 2)
+    ops = [s1.sp * s2.s(1, 3) * s3.sm * s4.sz, a.adag * a.adag * a.a * s1.sp * s2.s(3, 2),
+           a.adag * b.a * b.a * s3.sm * s4.sp, a.adag ** 3 * a.a ** 2]
+    keys = [k for op in ops for k in op.terms if k]
+    # a moment of three cluster atoms (slots i0, i1, i2) and a mode
+    from qutip_superrad.cumulant.engine.ir import _make_family
+    fam = _make_family(0, (((a, (1, 0)),), ((1, 2), (2, 1), (2, 2))), cl)
+    keys += list(fam.operator.terms)
+    for key in keys:
+        _EXPANSION_CACHE.clear()
+        assert cumulant_expansion(key, order) == _expansion_by_recursion(key, order), key
+
+
+def test_subsystems_are_interned():
+    import copy
+    import pickle
+    assert Atom(1) is Atom("1") and Atom(1, 3) is not Atom(1) and Mode("a") is Mode("a")
+    assert Mode("1") is not Atom(1)
+    at = Atom(7, 3)
+    assert pickle.loads(pickle.dumps(at)) is at and copy.deepcopy(at) is at
+    assert pickle.loads(pickle.dumps(at.s(2, 3))) == at.s(2, 3)
+    c1, c2 = Clusters("s", 2), Clusters("s", 2)
+    assert c1.atom is not c2.atom and c1.atom.sp != c2.atom.sp
+    with pytest.raises(ValueError):
+        Atom(9, levels=1)
+
+
+def test_closure_restores_the_garbage_collector():
+    import gc
+    a = Mode("a")
+    (kappa,) = parameters("kappa")
+    model = Model(a.adag * a.adag * a.a * a.a, [(kappa, a.a)])
+    assert gc.isenabled()
+    model.close(3)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        model.close(3)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    from qutip_superrad.cumulant.engine.closure import close
+    with pytest.raises(ValueError, match="max_families"):
+        close(Model(Atom(1).sp * Atom(2).sm + Atom(2).sp * Atom(1).sm), 2, max_families=1)
+    assert gc.isenabled()
