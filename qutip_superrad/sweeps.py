@@ -201,9 +201,10 @@ class SweepTask:
         The grid path (see :func:`sweep`) needs a :class:`~qutip_superrad.Model`
         solved by a method with a bound solver (``"cumulant"``, ``"meanfield"``;
         :class:`~qutip_superrad.solvers.BoundSolver`) through ``steadystate`` or
-        ``evolve``, and grid axes that are scalar parameters of the model, so that
-        every point is :meth:`~qutip_superrad.Model.with_values` of one structure
-        with the same counts.
+        ``evolve``, and grid axes that are scalar parameters of the model (or ``N``
+        of a model with one cluster), so that every point is
+        :meth:`~qutip_superrad.Model.with_values` of one structure with the same
+        number of clusters.
         """
         from .solvers import _REGISTRY
         if not self.is_model:
@@ -221,9 +222,12 @@ class SweepTask:
         for k in names:
             if k == "method":
                 return "the method changes along the grid"
-            if k == "N" or np.ndim(self.model.parameters.get(k, np.zeros(2))) != 0:
-                return (f"{k!r} is not a scalar parameter (the counts or per-cluster values "
-                        "change along the grid)")
+            if k == "N":
+                if self.model.n_clusters != 1:
+                    return ("'N' along the grid: one count for a model of "
+                            f"{self.model.n_clusters} clusters")
+            elif np.ndim(self.model.parameters.get(k, np.zeros(2))) != 0:
+                return f"{k!r} is not a scalar parameter"
         return None
 
     def _bound_call(self, point, solver, previous):
@@ -764,7 +768,7 @@ def sweep(task, grid, *, map="serial", map_kw=None, store=None, resume=True,
         along the grid in a snake order (a list of points: in its order), split into one
         contiguous chain per worker.  For a :class:`~qutip_superrad.Model` task solved
         by ``"cumulant"``/``"meanfield"`` ``steadystate`` or ``evolve`` over scalar
-        parameters (:meth:`SweepTask.grid_support`); ``ValueError`` with the reason
+        parameters and ``N`` of one cluster (:meth:`SweepTask.grid_support`); ``ValueError`` with the reason
         otherwise.  A point where the grid path raises is run by the per-point path.
         ``"point"``: every point built and solved on its own.  ``"auto"`` (default):
         the grid path where it applies.  Each record's ``path`` says which path gave it

@@ -516,7 +516,7 @@ def test_grid_path_parallel_chains_and_old_stores(tmp_path):
 
 def test_grid_path_only_where_it_fits(capsys):
     task = _cluster_laser_task()
-    with pytest.raises(ValueError, match="'N' is not a scalar parameter"):
+    with pytest.raises(ValueError, match="'N' along the grid: one count for a model of 3"):
         qsr.sweep(task, {"N": [10.0, 20.0]}, path="grid", progress_bar=False)
     dicke_model, ops = examples.driven_dicke(N=3, rabi=1.0, collective_emission=0.5, dephasing=0.2)
     dicke = qsr.SweepTask(dicke_model, "dicke", observables={"Jz": ops["Jz"]})
@@ -526,10 +526,15 @@ def test_grid_path_only_where_it_fits(capsys):
         qsr.sweep(task, {"pumping": [1.0]}, path="bound", progress_bar=False)
     assert task.grid_support(["pumping"]) is None
     assert "not a Model" in qsr.SweepTask("laser").grid_support(["pumping"])
-    # N along the grid: the per-point path, automatically
+    # N of several clusters along the grid: the per-point path, automatically
+    res = qsr.sweep(task, {"N": [10.0, 20.0]}, progress_bar=False)
+    assert list(res.paths) == ["point", "point"]
+    # N of one cluster is a number of the equations: the grid path
     cumulant = qsr.SweepTask(dicke_model, "cumulant", observables={"Jz": ops["Jz"]})
-    res = qsr.sweep(cumulant, {"N": [3, 30]}, progress_bar=False)
-    assert res.complete and list(res.paths) == ["point", "point"]
+    res = qsr.sweep(cumulant, {"N": [3, 30, 300], "rabi": [0.5, 2.0]}, progress_bar=False)
+    point = qsr.sweep(cumulant, {"N": [3, 30, 300], "rabi": [0.5, 2.0]}, progress_bar=False,
+                      path="point")
+    assert res.complete and np.all(res.paths == "grid") and _rel(res["Jz"], point["Jz"]) <= 1e-10
     # the progress bar counts points on the grid path too
     qsr.sweep(task, {"pumping": [1.0, 2.0, 3.0]}, progress_bar="text")
     out = capsys.readouterr()

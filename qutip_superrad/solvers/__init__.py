@@ -279,7 +279,7 @@ def evolve(model, tlist, method: str = "auto", *, initial=None, e_ops=None,
 
 
 class BoundSolver:
-    """One solver for many models of one structure that differ in scalar parameters.
+    """One solver for many models of one structure that differ in their numbers.
 
     What a loop of :func:`steadystate` (or :func:`evolve`) calls over
     :meth:`~qutip_superrad.Model.with_values` of one model computes, with the
@@ -291,7 +291,8 @@ class BoundSolver:
     Parameters
     ----------
     model : Model
-        The structure, counts and per-cluster parameters of every later call.
+        The structure and number of clusters of every later call (parameters and cluster
+        sizes may change: :meth:`~qutip_superrad.Model.with_values`).
     method : str
         A method with a ``bound`` entry (``"auto"`` resolves to exact methods,
         which have none).

@@ -59,17 +59,22 @@ def closed_system(model, order, phase_filter=True):
     return cache[key]
 
 
-def _solver(model, opts, phase_filter):
-    order = V.check_int("order", opts["order"], minimum=1)
-    system = closed_system(model, order, phase_filter)
-    scalars = {k: v for k, v in model.parameters.items() if np.ndim(v) == 0}
+def _values(model, system):
+    """``(scalars, clusters)`` of ``model`` for a solver of ``system``."""
+    scalars = {k: v for k, v in model.parameters.items() if np.ndim(v) == 0
+               and (k in system.scalar_parameters or k in system.model.parameter_names)}
     clusters = None
     if model.clusters is not None:
         clusters = {"N": model.counts}
         clusters.update({k: v for k, v in model.parameters.items()
                          if np.ndim(v) == 1 and k in system.indexed_parameters})
-    scalars = {k: v for k, v in scalars.items()
-               if k in system.scalar_parameters or k in system.model.parameter_names}
+    return scalars, clusters
+
+
+def _solver(model, opts, phase_filter):
+    order = V.check_int("order", opts["order"], minimum=1)
+    system = closed_system(model, order, phase_filter)
+    scalars, clusters = _values(model, system)
     return system, system.solver(scalars, clusters, opts["backend"])
 
 
@@ -179,16 +184,16 @@ class Bound:
     """The engine solver of one model structure, rebound to the numbers of each model given.
 
     One closed system and one compiled or lowered right-hand side serve every
-    model that :meth:`~qutip_superrad.Model.with_values` makes from the first by
-    changing scalar parameters: a point only rebinds the coefficients
-    (decision 31 of ``docs/architecture.md``).  :func:`steadystate` and
+    model that :meth:`~qutip_superrad.Model.with_values` makes from the first
+    without changing the number of clusters (parameters, cluster sizes ``N``):
+    a point only rebinds the coefficients (decision 31 of ``docs/architecture.md``).  :func:`steadystate` and
     :func:`evolve` are one point of it; the grid path of
     :func:`qutip_superrad.sweep` uses it for many.
 
     Parameters
     ----------
     model : Model
-        Fixes the structure, the counts and the per-cluster parameters.
+        Fixes the structure and the number of clusters.
     options : dict
         As for :func:`steadystate` (already merged with the method's defaults).
     what : {"steadystate", "evolve"}
@@ -205,24 +210,15 @@ class Bound:
         self.system, self.solver = _solver(model, self.opts, phase_filter)
 
     def _bind(self, model):
-        """Bind ``model``'s scalar parameters; it must share the structure, counts and
-        per-cluster parameters of the model the solver was built for."""
+        """Bind ``model``'s numbers (parameters and counts); it must have the structure
+        and the number of clusters of the model the solver was built for."""
         if model is self.model:
             return
-        if model.symbolic is not self.model.symbolic:
-            raise ValueError("a bound cumulant solver takes models of its own structure "
-                             "(Model.with_values of the first)")
-        same = (model.counts is None) == (self.model.counts is None) and (
-            model.counts is None or np.array_equal(model.counts, self.model.counts))
-        for k, v in model.parameters.items():
-            if np.ndim(v) and not np.array_equal(v, self.model.parameters[k]):
-                same = False
-        if not same:
-            raise ValueError("a bound cumulant solver rebinds scalar parameters only; the "
-                             "counts or a per-cluster parameter differ")
-        scalars = {k: v for k, v in model.parameters.items()
-                   if np.ndim(v) == 0 and k in self.solver.params}
-        self.solver._bind(dict(self.solver.params, **scalars))
+        if model.symbolic is not self.model.symbolic or model.n_clusters != self.model.n_clusters:
+            raise ValueError("a bound cumulant solver takes models of its own structure and "
+                             "number of clusters (Model.with_values of the first)")
+        scalars, clusters = _values(model, self.system)
+        self.solver._bind(scalars, clusters)
         self.model = model
 
     def steadystate(self, model, e_ops=None, previous=None):

@@ -260,12 +260,29 @@ class CumulantSolver:
         self._jac_rhs = None
         self._bind(params)
 
-    def _bind(self, params):
+    def _bind(self, params, clusters=None):
         """Bind scalar parameter values (validated) to every evaluator of this solver.
 
         The lowered or compiled equations are kept; only their coefficients change
-        (what :meth:`steadystate_grid` and :meth:`evolve_grid` rely on).
+        (what :meth:`steadystate_grid` and :meth:`evolve_grid` rely on).  ``clusters``
+        (optional) replaces per-cluster values and the cluster sizes ``N``, which are
+        coefficients too; the number of clusters cannot change.
         """
+        if clusters is not None:
+            new = dict(self.clusters, **clusters)
+            for k, v in clusters.items():
+                arr = np.asarray(v, dtype=float).ravel()
+                if k != "N" and k not in self.system.indexed_parameters:
+                    raise ValueError(f"unknown per-cluster parameter {k!r}; the equations use "
+                                     f"{self.system.indexed_parameters}")
+                if arr.size != self.M:
+                    raise ValueError(f"clusters[{k!r}] has {arr.size} values; the solver has "
+                                     f"M = {self.M} clusters")
+                if not np.all(np.isfinite(arr)) or (k == "N" and np.any(arr <= 0)):
+                    raise ValueError(f"clusters[{k!r}] must be finite (cluster sizes > 0)")
+                new[k] = arr
+            _check_jump_rates(self.system.model, params, new, self.M)
+            self.clusters = new
         self.params = dict(params)
         self.pvec = _pack_params(self.system, self.params, self.clusters, self.M)
         self.rhs.bind(self.pvec)
