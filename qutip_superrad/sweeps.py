@@ -568,8 +568,8 @@ def _blas_limit(n):
     """BLAS limited to ``n`` threads (``None``: unchanged)."""
     if n is None:
         return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-    return threadpool_limits(limits=n, user_api="blas")
+    from ._threads import _blas_controller
+    return _blas_controller().limit(limits=n, user_api="blas")
 
 
 #: grid path: ``{chain id: _Chain}`` of the chains this process is working on (a chain
