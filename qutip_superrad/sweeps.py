@@ -245,7 +245,7 @@ class SweepTask:
             return solver.steadystate(model, self.observables, previous), solver
         return solver.evolve(model, tlist, initial, self.observables), solver
 
-    def values(self, res):
+    def _read(self, res):
         """``{observable: value}`` read from a result of the call."""
         return {k: _plain(_observe(res, k), k) for k in self.observables}
 
@@ -286,7 +286,7 @@ class SweepTask:
             if seed is not None and "seed" not in p and _accepts(fn, "seed"):
                 kwargs["seed"] = seed
             res = fn(*self.args, **kwargs)
-        return self.values(res)
+        return self._read(res)
 
     def __repr__(self):
         return (f"SweepTask({self.label!r}, method={self.method!r}, call={self.call!r}, "
@@ -590,15 +590,15 @@ class _Chain:
         state continued from the previous point's (``"continued"``) and why the grid
         path was left (``"fallback"``)."""
         self.previous, previous = None, self.previous
+        path["kind"] = "grid"
         try:
             res, self.solver = self.task._bound_call(point, self.solver, previous)
-            values = self.task.values(res)
+            values = self.task._read(res)
         except _PointTimeout:
             raise
         except Exception as err:                # noqa: BLE001 - the per-point path decides
             path.update(kind="point", fallback=f"{type(err).__name__}: {err}")
             return self.task(point, seed=seed)
-        path["kind"] = "grid"
         if self.task.call == "steadystate":
             self.previous = res
             path["continued"] = bool(res.checks["solver"].get("continued", False))
@@ -768,8 +768,9 @@ def sweep(task, grid, *, map="serial", map_kw=None, store=None, resume=True,
         along the grid in a snake order (a list of points: in its order), split into one
         contiguous chain per worker.  For a :class:`~qutip_superrad.Model` task solved
         by ``"cumulant"``/``"meanfield"`` ``steadystate`` or ``evolve`` over scalar
-        parameters and ``N`` of one cluster (:meth:`SweepTask.grid_support`); ``ValueError`` with the reason
-        otherwise.  A point where the grid path raises is run by the per-point path.
+        parameters and ``N`` of one cluster (:meth:`SweepTask.grid_support`);
+        ``ValueError`` with the reason otherwise.  A point where the grid path raises is
+        run by the per-point path.
         ``"point"``: every point built and solved on its own.  ``"auto"`` (default):
         the grid path where it applies.  Each record's ``path`` says which path gave it
         (:attr:`SweepResult.paths`).

@@ -539,3 +539,13 @@ def test_grid_path_only_where_it_fits(capsys):
     qsr.sweep(task, {"pumping": [1.0, 2.0, 3.0]}, progress_bar="text")
     out = capsys.readouterr()
     assert "100" in out.out + out.err and "33" in out.out + out.err
+
+
+def test_grid_path_point_timeout_is_recorded():
+    """A point past point_timeout on the grid path is a "timeout" of that path (no fallback:
+    the per-point path would not be faster); the next point starts afresh."""
+    task = _cluster_laser_task()
+    res = qsr.sweep(task, {"pumping": [1.0, 2.0]}, map_kw={"point_timeout": 1e-4},
+                    progress_bar=False)
+    assert list(res.status) == ["timeout", "timeout"]
+    assert [r["path"] for r in res.records] == [{"kind": "grid"}] * 2

@@ -186,9 +186,9 @@ class Bound:
     One closed system and one compiled or lowered right-hand side serve every
     model that :meth:`~qutip_superrad.Model.with_values` makes from the first
     without changing the number of clusters (parameters, cluster sizes ``N``):
-    a point only rebinds the coefficients (decision 31 of ``docs/architecture.md``).  :func:`steadystate` and
-    :func:`evolve` are one point of it; the grid path of
-    :func:`qutip_superrad.sweep` uses it for many.
+    a point only rebinds the coefficients (decisions 31 and 34 of
+    ``docs/architecture.md``).  :func:`steadystate` and :func:`evolve` are one
+    point of it; the grid path of :func:`qutip_superrad.sweep` uses it for many.
 
     Parameters
     ----------
