@@ -41,6 +41,8 @@ __all__ = ["sweep", "SweepTask", "SweepResult", "SweepError", "load_sweep", "poi
 MAPS = ("serial", "parallel", "loky", "mpi")
 _MAP_KW = {"num_cpus", "timeout", "point_timeout", "fail_fast"}
 _STATUSES = ("ok", "error", "timeout")
+_PATHS = ("auto", "grid", "point")
+_GRID_CALLS = ("steadystate", "evolve")
 _FORMAT = 1
 
 
@@ -192,6 +194,61 @@ class SweepTask:
             raise ValueError(f"grid axis {unknown[0]!r} is not a parameter of {self.label}; "
                              f"valid axes: {', '.join(names)}" + (", method" if self.call else ""))
 
+    def grid_support(self, names):
+        """``None`` if a sweep over the parameters ``names`` can take the grid path, else
+        the reason it cannot.
+
+        The grid path (see :func:`sweep`) needs a :class:`~qutip_superrad.Model`
+        solved by a method with a bound solver (``"cumulant"``, ``"meanfield"``;
+        :class:`~qutip_superrad.solvers.BoundSolver`) through ``steadystate`` or
+        ``evolve``, and grid axes that are scalar parameters of the model (or ``N``
+        of a model with one cluster), so that every point is
+        :meth:`~qutip_superrad.Model.with_values` of one structure with the same
+        number of clusters.
+        """
+        from .solvers import _REGISTRY
+        if not self.is_model:
+            return "the task is not a Model description"
+        if self.call not in _GRID_CALLS:
+            return f"call {self.call!r} has no grid path (only {', '.join(_GRID_CALLS)})"
+        m = _REGISTRY.get(self.method)
+        if m is None or m.bound is None:
+            able = sorted(k for k, v in _REGISTRY.items() if v.bound is not None)
+            return f"method {self.method!r} has no bound solver (methods with one: {able})"
+        if self.call == "steadystate" and self.args:
+            return "steadystate takes no positional arguments"
+        if self.call == "evolve" and len(self.args) + ("tlist" in self.call_kwargs) != 1:
+            return "evolve needs tlist (args=(tlist,))"
+        for k in names:
+            if k == "method":
+                return "the method changes along the grid"
+            if k == "N":
+                if self.model.n_clusters != 1:
+                    return ("'N' along the grid: one count for a model of "
+                            f"{self.model.n_clusters} clusters")
+            elif np.ndim(self.model.parameters.get(k, np.zeros(2))) != 0:
+                return f"{k!r} is not a scalar parameter"
+        return None
+
+    def _bound_call(self, point, solver, previous):
+        """``(result, solver)`` of the grid path at ``point``: ``solver`` (a
+        :class:`~qutip_superrad.solvers.BoundSolver`, built at the first point when
+        ``None``) rebound to the point, the steady state continued from ``previous``."""
+        from .solvers import BoundSolver
+        model = self.model.with_values(**{**self.fixed, **point})
+        kwargs = dict(self.call_kwargs)
+        initial = kwargs.pop("initial", None)
+        tlist = self.args[0] if self.args else kwargs.pop("tlist", None)
+        if solver is None:
+            solver = BoundSolver(model, self.method, self.call, **kwargs)
+        if self.call == "steadystate":
+            return solver.steadystate(model, self.observables, previous), solver
+        return solver.evolve(model, tlist, initial, self.observables), solver
+
+    def _read(self, res):
+        """``{observable: value}`` read from a result of the call."""
+        return {k: _plain(_observe(res, k), k) for k in self.observables}
+
     # -- evaluation -------------------------------------------------------
     def __call__(self, point, seed=None):
         """Evaluate the task at ``point`` (a dict); returns ``{observable: value}``."""
@@ -229,7 +286,7 @@ class SweepTask:
             if seed is not None and "seed" not in p and _accepts(fn, "seed"):
                 kwargs["seed"] = seed
             res = fn(*self.args, **kwargs)
-        return {k: _plain(_observe(res, k), k) for k in self.observables}
+        return self._read(res)
 
     def __repr__(self):
         return (f"SweepTask({self.label!r}, method={self.method!r}, call={self.call!r}, "
@@ -436,7 +493,11 @@ class _Store:
             self.con.execute(
                 "CREATE TABLE IF NOT EXISTS points (key TEXT PRIMARY KEY, params TEXT NOT NULL,"
                 " status TEXT NOT NULL, result TEXT, error TEXT, method TEXT, version TEXT,"
-                " seed INTEGER, wall REAL, finished REAL, host TEXT, warnings TEXT)")
+                " seed INTEGER, wall REAL, finished REAL, host TEXT, warnings TEXT, path TEXT)")
+            # stores written before the grid path have no ``path`` column: add it (NULL)
+            columns = {row[1] for row in self.con.execute("PRAGMA table_info(points)")}
+            if "path" not in columns:
+                self.con.execute("ALTER TABLE points ADD COLUMN path TEXT")
         except sqlite3.DatabaseError as err:
             self.con.close()
             raise ValueError(f"store {self.path} is not a sweep store: {err}") from None
@@ -469,23 +530,28 @@ class _Store:
 
     def records(self):
         rows = self.con.execute("SELECT key, params, status, result, error, method, version, seed,"
-                                " wall, finished, host, warnings FROM points")
+                                " wall, finished, host, warnings, path FROM points")
         out = {}
-        for key, params, status, result, error, method, version, seed, wall, fin, host, w in rows:
+        for key, params, status, result, error, method, version, seed, wall, fin, host, w, \
+                path in rows:
             out[key] = {"key": key, "params": json.loads(params), "status": status,
                         "values": _decode(result) if result else {}, "error": error,
                         "method": method, "version": version, "seed": seed, "wall": wall,
-                        "finished": fin, "host": host, "warnings": json.loads(w or "[]")}
+                        "finished": fin, "host": host, "warnings": json.loads(w or "[]"),
+                        "path": json.loads(path) if path else None}
         return out
 
     def write(self, r):
         # one transaction per point: a crash loses only points still running
         with self.lock, self.con:
             self.con.execute("BEGIN IMMEDIATE")
-            self.con.execute("INSERT OR REPLACE INTO points VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", (
-                r["key"], json.dumps(r["params"]), r["status"], _encode(r["values"]),
-                r["error"], r["method"], r["version"], r["seed"], r["wall"], r["finished"],
-                r["host"], json.dumps(r["warnings"])))
+            self.con.execute(
+                "INSERT OR REPLACE INTO points (key, params, status, result, error, method,"
+                " version, seed, wall, finished, host, warnings, path)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+                    r["key"], json.dumps(r["params"]), r["status"], _encode(r["values"]),
+                    r["error"], r["method"], r["version"], r["seed"], r["wall"], r["finished"],
+                    r["host"], json.dumps(r["warnings"]), json.dumps(r.get("path"))))
 
     def close(self):
         self.con.close()
@@ -502,18 +568,72 @@ def _blas_limit(n):
     """BLAS limited to ``n`` threads (``None``: unchanged)."""
     if n is None:
         return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-    return threadpool_limits(limits=n, user_api="blas")
+    from ._threads import _blas_controller
+    return _blas_controller().limit(limits=n, user_api="blas")
 
 
-def _run_point(job, task, limits):
-    """Evaluate one point; never raises (errors and timeouts become records)."""
+#: grid path: ``{chain id: _Chain}`` of the chains this process is working on (a chain
+#: that spans several jobs, as in the serial map, keeps its bound solver between them)
+_CHAINS = {}
+
+
+class _Chain:
+    """Worker side of the grid path: a bound solver and the last steady state of one
+    contiguous piece of the grid's order."""
+
+    def __init__(self, task):
+        self.task, self.solver, self.previous = task, None, None
+
+    def __call__(self, point, seed, path):
+        """The values at ``point`` by the grid path, or by the per-point path if the grid
+        path raised; ``path`` (a dict) records which (``"kind"``), whether the steady
+        state continued from the previous point's (``"continued"``) and why the grid
+        path was left (``"fallback"``)."""
+        self.previous, previous = None, self.previous
+        path["kind"] = "grid"
+        try:
+            res, self.solver = self.task._bound_call(point, self.solver, previous)
+            values = self.task._read(res)
+        except _PointTimeout:
+            raise
+        except Exception as err:                # noqa: BLE001 - the per-point path decides
+            path.update(kind="point", fallback=f"{type(err).__name__}: {err}")
+            return self.task(point, seed=seed)
+        if self.task.call == "steadystate":
+            self.previous = res
+            path["continued"] = bool(res.checks["solver"].get("continued", False))
+        return values
+
+
+def _run_job(job, task, limits):
+    """Evaluate one job of the map; never raises (errors and timeouts become records).
+
+    ``job`` is ``(chain, last, points)``: ``chain`` ``None`` for the per-point path
+    (one point), else the id of a grid-path chain whose bound solver lives in
+    :data:`_CHAINS` of this process until its ``last`` job.
+    """
+    chain, last, points = job
+    if chain is None:
+        def evaluate(point, seed, path):
+            path["kind"] = "point"
+            return task(point, seed=seed)
+    else:
+        evaluate = _CHAINS.setdefault(chain, _Chain(task))
+    try:
+        return [_run_point(p, evaluate, task, limits) for p in points]
+    finally:
+        if last and chain is not None:
+            _CHAINS.pop(chain, None)
+
+
+def _run_point(job, evaluate, task, limits):
+    """Evaluate one point by ``evaluate(point, seed, path) -> values``; never raises."""
     from . import __version__
     key, point, seed = job
     point_timeout, deadline, blas = limits
     record = {"key": key, "params": point, "values": {}, "error": None, "seed": seed,
               "method": point.get("method", task.method), "version": __version__,
-              "host": f"{platform.node()}:{os.getpid()}"}
+              "host": f"{platform.node()}:{os.getpid()}", "path": {}}
     budget = point_timeout
     if deadline is not None:
         left = deadline - time.time()
@@ -533,7 +653,7 @@ def _run_point(job, task, limits):
             if use_alarm:
                 signal.setitimer(signal.ITIMER_REAL, max(budget, 1e-3))
             with _blas_limit(blas):
-                values = task(point, seed=seed)
+                values = evaluate(point, seed, record["path"])
             status, error = "ok", None
         except _PointTimeout:
             values = {}
@@ -601,7 +721,7 @@ def _check_map_kw(map_kw):
 
 
 def sweep(task, grid, *, map="serial", map_kw=None, store=None, resume=True,
-          retry_failed=False, seed=0, progress_bar=True):
+          retry_failed=False, seed=0, progress_bar=True, path="auto"):
     """Evaluate ``task`` on every point of ``grid``, optionally into a durable store.
 
     Parameters
@@ -640,6 +760,20 @@ def sweep(task, grid, *, map="serial", map_kw=None, store=None, resume=True,
     progress_bar : bool or str
         QuTiP's progress bars (``"text"``, ``"enhanced"``, ``"tqdm"``); ``True``
         chooses a bar with ETA on a terminal and plain lines otherwise.
+    path : {"auto", "grid", "point"}
+        ``"grid"``: the grid path — one bound solver
+        (:class:`~qutip_superrad.solvers.BoundSolver`) per chain of points, rebinding
+        the numbers at each point, steady states continued from the previous point's
+        (accepted as a fresh root would be, else solved from scratch); the points run
+        along the grid in a snake order (a list of points: in its order), split into one
+        contiguous chain per worker.  For a :class:`~qutip_superrad.Model` task solved
+        by ``"cumulant"``/``"meanfield"`` ``steadystate`` or ``evolve`` over scalar
+        parameters and ``N`` of one cluster (:meth:`SweepTask.grid_support`);
+        ``ValueError`` with the reason otherwise.  A point where the grid path raises is
+        run by the per-point path.
+        ``"point"``: every point built and solved on its own.  ``"auto"`` (default):
+        the grid path where it applies.  Each record's ``path`` says which path gave it
+        (:attr:`SweepResult.paths`).
 
     Returns
     -------
@@ -660,6 +794,12 @@ def sweep(task, grid, *, map="serial", map_kw=None, store=None, resume=True,
         raise TypeError("resume and retry_failed must be bool")
     map_fn = _map_function(map)
     bar = _progress_name(progress_bar)
+    if path not in _PATHS:
+        raise ValueError(f"path must be one of {', '.join(_PATHS)}, got {path!r}")
+    why_not = task.grid_support(axes if axes is not None else pts[0])
+    if path == "grid" and why_not:
+        raise ValueError(f"path='grid': {why_not}; use path='point' or 'auto'")
+    on_grid = path != "point" and why_not is None
     desc = {"task": task.description(), "seed": int(seed)}
     task_hash = hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()
     db = None if store is None else _Store(store, desc, task_hash, resume)
@@ -669,22 +809,25 @@ def sweep(task, grid, *, map="serial", map_kw=None, store=None, resume=True,
             db.set_meta("grid", json.dumps({"axes": axes, "points": None if axes else pts}))
         keys = [_key(p) for p in pts]
         redo = ("error", "timeout") if retry_failed else ()
-        todo = [(k, p, point_seed(seed, k)) for k, p in zip(keys, pts)
-                if k not in done or done[k]["status"] in redo]
+        order = _grid_order(axes, len(pts)) if on_grid else range(len(pts))
+        todo = [(keys[i], pts[i], point_seed(seed, keys[i])) for i in order
+                if keys[i] not in done or done[keys[i]]["status"] in redo]
         fail_fast = bool(map_kw.get("fail_fast", False))
         failures = []
 
-        def collect(record):
-            if record["status"] == "interrupted":
-                return None
-            done[record["key"]] = record
-            if db is not None:
-                db.write(record)
-            if record["status"] != "ok":
-                failures.append(record)
-                if fail_fast:
-                    return 0                      # QuTiP's maps stop when this is <= 0
-            return None
+        def collect(records):
+            stop = None
+            for record in records:
+                if record["status"] == "interrupted":
+                    continue
+                done[record["key"]] = record
+                if db is not None:
+                    db.write(record)
+                if record["status"] != "ok":
+                    failures.append(record)
+                    if fail_fast:
+                        stop = 0                  # QuTiP's maps stop when this is <= 0
+            return stop
 
         if todo:
             timeout = map_kw.get("timeout")
@@ -701,8 +844,13 @@ def sweep(task, grid, *, map="serial", map_kw=None, store=None, resume=True,
             # workers share the cores: BLAS threads per worker so that they do not oversubscribe
             blas = None if map == "serial" else max(1, (os.cpu_count() or 1) // workers)
             limits = (map_kw.get("point_timeout"), deadline, blas)
-            map_fn(_run_point, todo, task_args=(task, limits), reduce_func=collect,
-                   map_kw=qkw, progress_bar=bar)
+            jobs = _jobs(todo, on_grid, 1 if map == "serial" else workers)
+            try:
+                map_fn(_run_job, jobs, task_args=(task, limits), reduce_func=collect,
+                       map_kw=qkw, progress_bar=bar)
+            finally:
+                for chain, _, _ in jobs:          # a serial chain stopped early
+                    _CHAINS.pop(chain, None)
         if fail_fast and failures:
             r = failures[0]
             raise SweepError(f"point {r['params']} failed: {r['error']}", r)
@@ -711,6 +859,33 @@ def sweep(task, grid, *, map="serial", map_kw=None, store=None, resume=True,
             db.close()
     return SweepResult(axes, pts, [done.get(k) for k in keys], task=desc,
                        store=None if store is None else str(Path(store)))
+
+
+def _grid_order(axes, n):
+    """Indices of the points along the grid path: the snake (boustrophedon) order of an
+    outer-product grid, so that consecutive points are neighbours; a list in its order."""
+    if axes is None:
+        return range(n)
+    from .cumulant.engine.grid import snake_order
+    shape = tuple(len(v) for v in axes.values())
+    return [int(np.ravel_multi_index(idx, shape)) for idx in snake_order(shape)]
+
+
+def _jobs(todo, on_grid, workers):
+    """The map's jobs ``(chain, last, points)``.
+
+    Per-point path: one job per point.  Grid path: ``todo`` (in grid order) split into
+    ``workers`` contiguous chains; a serial map runs its one chain as one job per point
+    (so that the progress bar counts points; the bound solver stays in :data:`_CHAINS`
+    between them), a parallel map one job per chain.
+    """
+    if not on_grid:
+        return [(None, True, [t]) for t in todo]
+    token = f"{os.getpid()}-{time.time_ns()}"
+    if workers == 1:
+        return [(token, i == len(todo) - 1, [t]) for i, t in enumerate(todo)]
+    bounds = np.linspace(0, len(todo), min(workers, len(todo)) + 1).round().astype(int)
+    return [(f"{token}-{c}", True, todo[a:b]) for c, (a, b) in enumerate(zip(bounds, bounds[1:]))]
 
 
 def _as_task(task):
@@ -760,7 +935,8 @@ class SweepResult:
     records : list of dict or None
         Per point: ``params``, ``status`` (``"ok"``, ``"error"``, ``"timeout"``),
         ``values``, ``error``, ``wall`` (seconds), ``seed``, ``method``,
-        ``version``, ``host``; ``None`` for a point not computed (yet).
+        ``version``, ``host``, ``path`` (``{"kind": "grid" or "point", …}``, see
+        :attr:`paths`); ``None`` for a point not computed (yet).
     observables : list of str
     task : dict
         The task description whose hash identifies the store.
@@ -817,6 +993,15 @@ class SweepResult:
             raise SweepError(f"{what}: point {self.missing[0]} was not computed "
                              f"({len(self.missing)} missing)")
         return self
+
+    @property
+    def paths(self):
+        """Per-point path array: ``"grid"`` (the bound solver of the grid path),
+        ``"point"`` (built and solved on its own; a point where the grid path raised
+        has the reason in its record's ``path["fallback"]``), ``"unknown"`` (stored
+        before paths were recorded) or ``"missing"``."""
+        return np.array([((r.get("path") or {}).get("kind", "unknown") if r else "missing")
+                         for r in self.records], dtype=object).reshape(self.shape)
 
     @property
     def wall_time(self):
@@ -894,6 +1079,7 @@ class SweepResult:
             row["status"] = r["status"] if r else "missing"
             row["error"] = r["error"] if r else None
             row["wall_time"] = r["wall"] if r else np.nan
+            row["path"] = ((r.get("path") or {}).get("kind", "unknown") if r else "missing")
             rows.append(row)
         return pd.DataFrame(rows)
 

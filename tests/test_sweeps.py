@@ -399,3 +399,153 @@ def test_trajectory_points_seeded_from_the_master_seed():
                            e_ops={"Jz": ops["Jz"]}).values["Jz"][1]
         # Jz of 2 spins is bounded by 1: standard error <= 1/sqrt(40)
         assert abs(jz - np.real(exact)) < 5 / np.sqrt(40)
+
+
+# -- the grid path (issue 16 item 5): one bound cumulant solver, continuation -----------------
+def _cluster_laser_task(call="steadystate", **kw):
+    """Three clusters of a detuned laser (generated C, 10 equations), two observables."""
+    model, ops = examples.superradiant_laser(
+        N=[10.0, 20.0, 30.0], coupling=1.0, kappa=20.0, emission=0.1, pumping=2.0,
+        dephasing=0.1, detuning=[-0.3, 0.0, 0.4])
+    return qsr.SweepTask(model, "cumulant", call=call,
+                         observables={"n": ops["photon_number"], "e": ops["excited"]}, **kw)
+
+
+GRID_2D = {"pumping": [0.5, 1.0, 2.0, 3.0], "kappa": [10.0, 20.0, 30.0]}
+
+
+def _rel(a, b):
+    return float(np.max(np.abs(a - b) / np.abs(b)))
+
+
+def test_grid_path_equals_point_path():
+    """The grid path (one bound solver, Newton continued from the neighbour) gives the
+    per-point steady states to the solver's tolerance, and says it was taken."""
+    task = _cluster_laser_task()
+    grid = qsr.sweep(task, GRID_2D, progress_bar=False)
+    point = qsr.sweep(task, GRID_2D, progress_bar=False, path="point")
+    assert grid.complete and point.complete
+    assert np.all(grid.paths == "grid") and np.all(point.paths == "point")
+    for name in ("n", "e"):
+        assert _rel(grid[name], point[name]) <= 1e-10
+    # snake order: only the first point starts from scratch, the others continue
+    continued = [r["path"]["continued"] for r in grid.records]
+    assert continued.count(False) == 1 and continued[0] is False
+    assert grid.to_dataframe()["path"].eq("grid").all()
+    # and the per-point path is qsr.steadystate itself
+    model = task.model.with_values(pumping=3.0, kappa=30.0)
+    direct = qsr.steadystate(model, "cumulant", e_ops=task.observables)
+    assert point["n"][-1, -1] == direct.values["n"].real
+
+
+def test_grid_path_evolve_and_meanfield():
+    t = np.linspace(0.0, 2.0, 5)
+    task = _cluster_laser_task("evolve", args=(t,), call_kwargs={"initial": "excited"})
+    grid = qsr.sweep(task, {"pumping": [1.0, 2.0], "kappa": [10.0, 20.0]}, progress_bar=False)
+    point = qsr.sweep(task, {"pumping": [1.0, 2.0], "kappa": [10.0, 20.0]},
+                      progress_bar=False, path="point")
+    assert np.all(grid.paths == "grid") and grid["n"].shape == (2, 2, 5)
+    assert _rel(grid["e"], point["e"]) <= 1e-10
+    model, ops = examples.driven_dicke(N=10, rabi=1.0, collective_emission=0.5, dephasing=0.2)
+    mf = qsr.SweepTask(model, "meanfield", observables={"Jz": ops["Jz"]})
+    g = qsr.sweep(mf, {"rabi": [0.5, 1.0, 2.0]}, progress_bar=False)
+    p = qsr.sweep(mf, {"rabi": [0.5, 1.0, 2.0]}, progress_bar=False, path="point")
+    assert np.all(g.paths == "grid") and _rel(g["Jz"], p["Jz"]) <= 1e-10
+
+
+def test_grid_path_store_resume_and_failed_points(tmp_path, monkeypatch):
+    """Stored points are not recomputed; a point the grid path cannot solve goes through
+    the per-point path, recorded; a point that fails there too is an error, not NaN."""
+    from qutip_superrad.solvers import BoundSolver
+    task = _cluster_laser_task()
+    path = tmp_path / "grid.sqlite"
+    first = qsr.sweep(task, {"pumping": [1.0, 2.0], "kappa": [10.0, 20.0, 30.0]}, store=path,
+                      progress_bar=False)
+    assert first.complete and np.all(first.paths == "grid")
+    kept = {r["key"]: r["finished"] for r in first.records}
+    real = BoundSolver.steadystate
+
+    def flaky(self, model, e_ops=None, previous=None):
+        if model.parameters["pumping"] == 0.5 and model.parameters["kappa"] == 20.0:
+            raise RuntimeError("no convergence (test)")
+        return real(self, model, e_ops, previous)
+
+    monkeypatch.setattr(BoundSolver, "steadystate", flaky)
+    grid = {"pumping": [-1.0, 0.5, 1.0, 2.0], "kappa": [10.0, 20.0, 30.0]}
+    res = qsr.sweep(task, grid, store=path, progress_bar=False)
+    for r in res.records:
+        if r["key"] in kept:                       # not recomputed
+            assert r["finished"] == kept[r["key"]]
+    bad = [r for r in res.records if r["params"]["pumping"] == -1.0]
+    assert all(r["status"] == "error" and "pumping" in r["error"] and r["values"] == {}
+               for r in bad)
+    assert all(r["path"]["kind"] == "point" and "ValueError" in r["path"]["fallback"]
+               for r in bad)
+    fell = res.records[res.points.index({"pumping": 0.5, "kappa": 20.0})]
+    assert fell["status"] == "ok" and fell["path"] == {
+        "kind": "point", "fallback": "RuntimeError: no convergence (test)"}
+    monkeypatch.undo()
+    point = qsr.sweep(task, {"pumping": [0.5, 1.0, 2.0], "kappa": [10.0, 20.0, 30.0]},
+                      progress_bar=False, path="point")
+    assert _rel(res["n"][1:], point["n"]) <= 1e-10
+    assert list(res.status[0]) == ["error"] * 3 and (res.status[1:] == "ok").all()
+    # the store keeps the paths
+    loaded = qsr.load_sweep(path)
+    assert (loaded.paths == res.paths).all()
+
+
+def test_grid_path_parallel_chains_and_old_stores(tmp_path):
+    """map="parallel": one contiguous chain per worker, each starting from scratch once."""
+    task = _cluster_laser_task()
+    par = qsr.sweep(task, GRID_2D, map="parallel", map_kw={"num_cpus": 2}, progress_bar=False)
+    ser = qsr.sweep(task, GRID_2D, progress_bar=False, path="point")
+    assert np.all(par.paths == "grid") and _rel(par["n"], ser["n"]) <= 1e-10
+    assert [r["path"]["continued"] for r in par.records].count(False) == 2
+    assert len({r["host"] for r in par.records}) == 2
+    # a store written before paths were recorded (no column) resumes; its paths are unknown
+    path = tmp_path / "old.sqlite"
+    qsr.sweep(task, {"pumping": [1.0]}, store=path, progress_bar=False)
+    import sqlite3
+    con = sqlite3.connect(path)
+    con.execute("ALTER TABLE points DROP COLUMN path")
+    con.commit()
+    con.close()
+    res = qsr.sweep(task, {"pumping": [1.0, 2.0]}, store=path, progress_bar=False)
+    assert list(res.paths) == ["unknown", "grid"]
+
+
+def test_grid_path_only_where_it_fits(capsys):
+    task = _cluster_laser_task()
+    with pytest.raises(ValueError, match="'N' along the grid: one count for a model of 3"):
+        qsr.sweep(task, {"N": [10.0, 20.0]}, path="grid", progress_bar=False)
+    dicke_model, ops = examples.driven_dicke(N=3, rabi=1.0, collective_emission=0.5, dephasing=0.2)
+    dicke = qsr.SweepTask(dicke_model, "dicke", observables={"Jz": ops["Jz"]})
+    with pytest.raises(ValueError, match="method 'dicke' has no bound solver"):
+        qsr.sweep(dicke, {"rabi": [1.0]}, path="grid", progress_bar=False)
+    with pytest.raises(ValueError, match="path must be one of"):
+        qsr.sweep(task, {"pumping": [1.0]}, path="bound", progress_bar=False)
+    assert task.grid_support(["pumping"]) is None
+    assert "not a Model" in qsr.SweepTask("laser").grid_support(["pumping"])
+    # N of several clusters along the grid: the per-point path, automatically
+    res = qsr.sweep(task, {"N": [10.0, 20.0]}, progress_bar=False)
+    assert list(res.paths) == ["point", "point"]
+    # N of one cluster is a number of the equations: the grid path
+    cumulant = qsr.SweepTask(dicke_model, "cumulant", observables={"Jz": ops["Jz"]})
+    res = qsr.sweep(cumulant, {"N": [3, 30, 300], "rabi": [0.5, 2.0]}, progress_bar=False)
+    point = qsr.sweep(cumulant, {"N": [3, 30, 300], "rabi": [0.5, 2.0]}, progress_bar=False,
+                      path="point")
+    assert res.complete and np.all(res.paths == "grid") and _rel(res["Jz"], point["Jz"]) <= 1e-10
+    # the progress bar counts points on the grid path too
+    qsr.sweep(task, {"pumping": [1.0, 2.0, 3.0]}, progress_bar="text")
+    out = capsys.readouterr()
+    assert "100" in out.out + out.err and "33" in out.out + out.err
+
+
+def test_grid_path_point_timeout_is_recorded():
+    """A point past point_timeout on the grid path is a "timeout" of that path (no fallback:
+    the per-point path would not be faster); the next point starts afresh."""
+    task = _cluster_laser_task()
+    res = qsr.sweep(task, {"pumping": [1.0, 2.0]}, map_kw={"point_timeout": 1e-4},
+                    progress_bar=False)
+    assert list(res.status) == ["timeout", "timeout"]
+    assert [r["path"] for r in res.records] == [{"kind": "grid"}] * 2

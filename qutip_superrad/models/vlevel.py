@@ -499,13 +499,23 @@ class VLevelLaser:
             atoms), …, ``values["coherent_photons"]`` (``|⟨a⟩|²``).
         """
         from ..solvers import steadystate
-        opts = dict(options or {}, **kwargs)
+        opts = self._steadystate_options(method, dict(options or {}, **kwargs))
+        return self._with_coherent(steadystate(self.description(), method,
+                                               e_ops=self._e_ops(e_ops), options=opts))
+
+    @staticmethod
+    def _steadystate_options(method, opts):
+        """``opts`` with the cumulant methods' default ``accept="any"``: the phase-averaged
+        fixed point (module notes), unless asked otherwise."""
         if method in ("cumulant", "meanfield"):
-            # the phase-averaged fixed point (module notes), unless asked otherwise
             ss = dict(opts.get("steadystate") or {})
             ss.setdefault("accept", "any")
-            opts["steadystate"] = ss
-        res = steadystate(self.description(), method, e_ops=self._e_ops(e_ops), options=opts)
+            opts = dict(opts, steadystate=ss)
+        return opts
+
+    @staticmethod
+    def _with_coherent(res):
+        """``res`` with ``values["coherent_photons"] = |⟨a⟩|²`` when the field is known."""
         if "field" in res.values:
             res.values["coherent_photons"] = abs(res.values["field"]) ** 2
         return res
@@ -596,9 +606,13 @@ class VLevelLaser:
             (formerly ``progress``, deprecated).
             Progress bar on stderr.
         warm_start : bool, default True
-            Start each cumulant steady state from the previous point's (a
-            continuation; the acceptance tests of the steady-state solver
-            still apply).
+            Start Newton at each cumulant steady state from the previous point's
+            (a continuation: the root is accepted under the steady-state solver's
+            conditions, otherwise the point is solved from scratch).  The cumulant
+            methods solve the whole path with one bound solver
+            (:class:`~qutip_superrad.solvers.BoundSolver`: the equations are built
+            once, each point rebinds the numbers, ``N`` included);
+            ``results[i].checks["solver"]["continued"]`` says which points continued.
         **options
             Options of the method (``order``, ``nphot``, …).
 
@@ -627,18 +641,21 @@ class VLevelLaser:
             warnings.warn("Omega2 = Omega3 = 0 at some points of the scan: without pump the atoms "
                           "stay in the ground state, there is no gain and no threshold",
                           UserWarning, stacklevel=2)
-        self.description()
+        bound = None
+        if method in ("cumulant", "meanfield"):
+            from ..solvers import BoundSolver
+            bound = BoundSolver(self.description(), method, "steadystate",
+                                options=self._steadystate_options(method, dict(options)))
         results, prev = [], None
         for i in _progress(range(n), desc=f"{method} scan", progress_bar=progress_bar):
             point = {k: a[i] for k, a in arrays.items()}
             N = point.pop("N", None)
             laser = self.with_values(N=N, **point)
-            opts = dict(options)
-            if warm_start and prev is not None and method in ("cumulant", "meanfield"):
-                ss = dict(opts.get("steadystate") or {})
-                ss.setdefault("y0", prev.state.y)
-                opts["steadystate"] = ss
-            res = laser.steadystate(method, e_ops=e_ops, **opts)
+            if bound is None:
+                res = laser.steadystate(method, e_ops=e_ops, **options)
+            else:
+                res = self._with_coherent(bound.steadystate(
+                    laser.description(), laser._e_ops(e_ops), prev if warm_start else None))
             results.append(res)
             prev = res
         out = {k: a for k, a in arrays.items()}

@@ -32,7 +32,8 @@ from . import dicke as _dicke
 from . import full as _full
 from . import trajectories as _trajectories
 
-__all__ = ["steadystate", "evolve", "spectrum", "correlation", "methods", "register", "Method"]
+__all__ = ["steadystate", "evolve", "spectrum", "correlation", "methods", "register", "Method",
+           "BoundSolver"]
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Method:
     estimate: Optional[Callable] = None
     defaults: Optional[dict] = None
     correlation: Optional[Callable] = None
+    bound: Optional[Callable] = None
 
 
 _REGISTRY: dict = {}
@@ -74,9 +76,10 @@ register(Method("manifold", True, functools.partial(_dicke.supports, symmetric_o
 register(Method("meanfield", False, _cumulant.supports,
                 _variant(_cumulant.steadystate, phase_filter=False, name="meanfield"),
                 _variant(_cumulant.evolve, phase_filter=False, name="meanfield"),
-                None, None, {"order": 1, "seed": 1e-3}))
+                None, None, {"order": 1, "seed": 1e-3},
+                bound=_variant(_cumulant.Bound, phase_filter=False, name="meanfield")))
 register(Method("cumulant", False, _cumulant.supports, _cumulant.steadystate, _cumulant.evolve,
-                _cumulant.spectrum, correlation=_cumulant.correlation))
+                _cumulant.spectrum, correlation=_cumulant.correlation, bound=_cumulant.Bound))
 register(Method("trajectories", False, _trajectories.supports, None, _trajectories.evolve))
 
 
@@ -277,6 +280,74 @@ def evolve(model, tlist, method: str = "auto", *, initial=None, e_ops=None,
     if method == "auto":
         res.stats["auto"] = m.name
     return res
+
+
+class BoundSolver:
+    """One solver for many models of one structure that differ in their numbers.
+
+    What a loop of :func:`steadystate` (or :func:`evolve`) calls over
+    :meth:`~qutip_superrad.Model.with_values` of one model computes, with the
+    equations built once: each call rebinds the numbers, and a steady state may
+    continue from a neighbouring point's.  Only methods with a ``bound`` entry
+    (``meanfield``, ``cumulant``) have one; :func:`qutip_superrad.sweep` uses it
+    for its grid path.
+
+    Parameters
+    ----------
+    model : Model
+        The structure and number of clusters of every later call (parameters and cluster
+        sizes may change: :meth:`~qutip_superrad.Model.with_values`).
+    method : str
+        A method with a ``bound`` entry (``"auto"`` resolves to exact methods,
+        which have none).
+    task : {"steadystate", "evolve"}
+    options : dict, optional
+        As for :func:`steadystate` / :func:`evolve` (also as keywords; unknown keys
+        raise ``ValueError``).
+
+    Raises
+    ------
+    ValueError
+        The method has no bound solver or does not support the model.
+    """
+
+    TASKS = ("steadystate", "evolve")
+
+    def __init__(self, model, method, task="steadystate", *, options=None, **kwargs):
+        _check_model(model)
+        if task not in self.TASKS:
+            raise ValueError(f"task must be one of {self.TASKS}, got {task!r}")
+        m, opts = _pick(model, method, task, _options(options, kwargs, None))
+        if m.bound is None:
+            able = sorted(n for n, r in _REGISTRY.items() if r.bound is not None)
+            raise ValueError(f"method {m.name!r} has no bound solver (methods with one: {able})")
+        self.method, self.task = m.name, task
+        self._impl = m.bound(model, opts, task)
+
+    @limited_blas
+    def steadystate(self, model, e_ops=None, previous=None):
+        """:func:`steadystate` of ``model`` (of the bound structure).
+
+        ``previous``: a :class:`~qutip_superrad.results.Result` of this solver at a
+        neighbouring point; Newton starts from its state and the root is accepted as a
+        fresh one would be, else the point is solved from scratch
+        (``result.checks["solver"]["continued"]``).
+        """
+        if self.task != "steadystate":
+            raise ValueError(f"this solver was bound for {self.task}")
+        _check_model(model)
+        _check_e_ops(model, e_ops)
+        _dissipative_or_raise(model)
+        return self._impl.steadystate(model, e_ops, previous)
+
+    @limited_blas
+    def evolve(self, model, tlist, initial=None, e_ops=None):
+        """:func:`evolve` of ``model`` (of the bound structure)."""
+        if self.task != "evolve":
+            raise ValueError(f"this solver was bound for {self.task}")
+        _check_model(model)
+        _check_e_ops(model, e_ops)
+        return self._impl.evolve(model, tlist, initial, e_ops)
 
 
 @limited_blas

@@ -32,7 +32,7 @@ from .._progress import Progress
 from ._shared import expect_values, real_if_close
 
 __all__ = ["supports", "steadystate", "evolve", "spectrum", "correlation", "closed_system",
-           "collective_value"]
+           "collective_value", "Bound"]
 
 NAME = "cumulant"
 EXACT = False
@@ -59,17 +59,22 @@ def closed_system(model, order, phase_filter=True):
     return cache[key]
 
 
-def _solver(model, opts, phase_filter):
-    order = V.check_int("order", opts["order"], minimum=1)
-    system = closed_system(model, order, phase_filter)
-    scalars = {k: v for k, v in model.parameters.items() if np.ndim(v) == 0}
+def _values(model, system):
+    """``(scalars, clusters)`` of ``model`` for a solver of ``system``."""
+    scalars = {k: v for k, v in model.parameters.items() if np.ndim(v) == 0
+               and (k in system.scalar_parameters or k in system.model.parameter_names)}
     clusters = None
     if model.clusters is not None:
         clusters = {"N": model.counts}
         clusters.update({k: v for k, v in model.parameters.items()
                          if np.ndim(v) == 1 and k in system.indexed_parameters})
-    scalars = {k: v for k, v in scalars.items()
-               if k in system.scalar_parameters or k in system.model.parameter_names}
+    return scalars, clusters
+
+
+def _solver(model, opts, phase_filter):
+    order = V.check_int("order", opts["order"], minimum=1)
+    system = closed_system(model, order, phase_filter)
+    scalars, clusters = _values(model, system)
     return system, system.solver(scalars, clusters, opts["backend"])
 
 
@@ -175,6 +180,92 @@ def _initial(model, system, solver, initial, seed):
     return y
 
 
+class Bound:
+    """The engine solver of one model structure, rebound to the numbers of each model given.
+
+    One closed system and one compiled or lowered right-hand side serve every
+    model that :meth:`~qutip_superrad.Model.with_values` makes from the first
+    without changing the number of clusters (parameters, cluster sizes ``N``):
+    a point only rebinds the coefficients (decisions 31 and 34 of
+    ``docs/architecture.md``).  :func:`steadystate` and :func:`evolve` are one
+    point of it; the grid path of :func:`qutip_superrad.sweep` uses it for many.
+
+    Parameters
+    ----------
+    model : Model
+        Fixes the structure and the number of clusters.
+    options : dict
+        As for :func:`steadystate` (already merged with the method's defaults).
+    what : {"steadystate", "evolve"}
+        The call (for the messages of the options check).
+    phase_filter : bool
+    name : str
+        The method name recorded in the results.
+    """
+
+    def __init__(self, model, options, what="steadystate", *, phase_filter=True,
+                 name="cumulant"):
+        self.opts = V.check_options(options, _DEFAULTS, f"{what}(method={name!r})")
+        self.name, self.model = name, model
+        self.system, self.solver = _solver(model, self.opts, phase_filter)
+
+    def _bind(self, model):
+        """Bind ``model``'s numbers (parameters and counts); it must have the structure
+        and the number of clusters of the model the solver was built for."""
+        if model is self.model:
+            return
+        if model.symbolic is not self.model.symbolic or model.n_clusters != self.model.n_clusters:
+            raise ValueError("a bound cumulant solver takes models of its own structure and "
+                             "number of clusters (Model.with_values of the first)")
+        scalars, clusters = _values(model, self.system)
+        self.solver._bind(scalars, clusters)
+        self.model = model
+
+    def steadystate(self, model, e_ops=None, previous=None):
+        """Steady state of ``model`` (:func:`steadystate`); Newton starts from ``previous``
+        (a :class:`~qutip_superrad.results.Result` of this solver at a neighbouring point)
+        when given, accepted as a fresh root is, else the point is solved from scratch
+        (``checks["solver"]["continued"]`` says which)."""
+        t0 = time.perf_counter()
+        e_ops = normalise_e_ops(e_ops)
+        self._bind(model)
+        system, solver = self.system, self.solver
+        sopts = dict(self.opts["steadystate"] or {})
+        if self.opts["seed"] and "y0" not in sopts:
+            sopts["y0"] = _seeded(solver, self.opts["seed"])
+        start = None if previous is None else previous.state
+        with Progress(1, f"steadystate(method={self.name!r})", self.opts["progress_bar"]) as bar:
+            state, _, continued = solver.steadystate_near(start, sopts)
+            bar.advance(1)
+        state.info["continued"] = continued
+
+        def fn(op):
+            return collective_value(model, system, state, op)
+
+        return Result(self.name, model, state=state, values=expect_values(fn, e_ops),
+                      checks=_cluster_checks(model, {"residual": state.residual,
+                                                     "solver": state.info}),
+                      stats={"equations": solver.n, "order": system.order,
+                             "time": time.perf_counter() - t0}, evaluator=fn, e_ops=e_ops)
+
+    def evolve(self, model, tlist, initial=None, e_ops=None):
+        """Evolution of ``model`` (:func:`evolve`)."""
+        tlist = V.check_grid("tlist", tlist)
+        e_ops = normalise_e_ops(e_ops)
+        self._bind(model)
+        system, solver = self.system, self.solver
+        y0 = _initial(model, system, solver, initial, self.opts["seed"])
+        eopts = dict(self.opts["evolve"] or {})
+        eopts.setdefault("progress_bar", self.opts["progress_bar"])
+        evo = solver.evolve(tlist, y0, eopts)
+        states = [CumulantState(system, solver.M, y, np.nan, {}) for y in evo.ys]
+        values = {k: np.array([collective_value(model, system, s, op) for s in states])
+                  for k, op in e_ops.items()}
+        values = {k: real_if_close(v) for k, v in values.items()}
+        return TimeResult(self.name, model, tlist, values, states=states, e_ops=e_ops,
+                          stats={"equations": solver.n, "order": system.order})
+
+
 def steadystate(model, e_ops=None, options=None, *, phase_filter=True, name="cumulant"):
     """Steady state of the closed cumulant equations.
 
@@ -189,25 +280,8 @@ def steadystate(model, e_ops=None, options=None, *, phase_filter=True, name="cum
     progress_bar : None, bool or str
         QuTiP's values (one stage: the solve).
     """
-    opts = V.check_options(options, _DEFAULTS, f"steadystate(method={name!r})")
     e_ops = normalise_e_ops(e_ops)
-    t0 = time.perf_counter()
-    system, solver = _solver(model, opts, phase_filter)
-    sopts = dict(opts["steadystate"] or {})
-    if opts["seed"] and "y0" not in sopts:
-        sopts["y0"] = _seeded(solver, opts["seed"])
-    with Progress(1, f"steadystate(method={name!r})", opts["progress_bar"]) as bar:
-        state = solver.steadystate(sopts)
-        bar.advance(1)
-
-    def fn(op):
-        return collective_value(model, system, state, op)
-
-    return Result(name, model, state=state, values=expect_values(fn, e_ops),
-                  checks=_cluster_checks(model, {"residual": state.residual,
-                                                 "solver": state.info}),
-                  stats={"equations": solver.n, "order": system.order,
-                         "time": time.perf_counter() - t0}, evaluator=fn, e_ops=e_ops)
+    return Bound(model, options, phase_filter=phase_filter, name=name).steadystate(model, e_ops)
 
 
 def evolve(model, tlist, initial=None, e_ops=None, options=None, *, phase_filter=True,
@@ -228,19 +302,8 @@ def evolve(model, tlist, initial=None, e_ops=None, options=None, *, phase_filter
         QuTiP's values; the bar advances with the time reached.
     """
     tlist = V.check_grid("tlist", tlist)
-    opts = V.check_options(options, _DEFAULTS, f"evolve(method={name!r})")
-    e_ops = normalise_e_ops(e_ops)
-    system, solver = _solver(model, opts, phase_filter)
-    y0 = _initial(model, system, solver, initial, opts["seed"])
-    eopts = dict(opts["evolve"] or {})
-    eopts.setdefault("progress_bar", opts["progress_bar"])
-    evo = solver.evolve(tlist, y0, eopts)
-    states = [CumulantState(system, solver.M, y, np.nan, {}) for y in evo.ys]
-    values = {k: np.array([collective_value(model, system, s, op) for s in states])
-              for k, op in e_ops.items()}
-    values = {k: real_if_close(v) for k, v in values.items()}
-    return TimeResult(name, model, tlist, values, states=states, e_ops=e_ops,
-                      stats={"equations": solver.n, "order": system.order})
+    return Bound(model, options, "evolve", phase_filter=phase_filter,
+                 name=name).evolve(model, tlist, initial, e_ops)
 
 
 _SP_DEFAULTS = dict(_DEFAULTS, reference=None, state=None, regression="poles")

@@ -199,6 +199,24 @@ def test_scan_warm_start_gives_the_cold_steady_state(threshold_scan):
         assert cold.values["photon_number"] == pytest.approx(s["photon_number"][k], rel=1e-7)
 
 
+def test_scan_is_one_bound_solver_with_the_point_numbers(threshold_scan):
+    """The scan rebinds one solver (N included) and continues Newton from the previous
+    point where the root is accepted; every point is the cold steady state to the
+    solver's tolerance (1e-10 of the rates; ≈ 4e-9 relative at N = 50 000, the same
+    as the former warm start from y0)."""
+    N, s = threshold_scan
+    continued = [r.checks["solver"]["continued"] for r in s["results"]]
+    assert continued[0] is False and any(continued)
+    for k, n in enumerate(N):
+        cold = qsr.VLevelLaser.strontium(n, nu=G2).steadystate()
+        for key in ("photon_number", "inversion"):
+            assert s[key][k] == pytest.approx(cold.values[key].real, rel=1e-8)
+    cold = qsr.VLevelLaser.strontium(1000, nu=G2).scan({"N": N[:2]}, progress_bar=False,
+                                                        warm_start=False)
+    assert not any(r.checks["solver"]["continued"] for r in cold["results"])
+    assert cold["photon_number"] == pytest.approx(s["photon_number"][:2], rel=1e-8)
+
+
 def test_kappa_convention_doubles_the_threshold():
     # the paper's eq. (6) 2κD[a] with κ = 50Γ2 is kappa = 100Γ2 here; with 50Γ2 the
     # cavity loses half as fast and N = 9 000 is already above threshold

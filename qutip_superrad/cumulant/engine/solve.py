@@ -260,12 +260,29 @@ class CumulantSolver:
         self._jac_rhs = None
         self._bind(params)
 
-    def _bind(self, params):
+    def _bind(self, params, clusters=None):
         """Bind scalar parameter values (validated) to every evaluator of this solver.
 
         The lowered or compiled equations are kept; only their coefficients change
-        (what :meth:`steadystate_grid` and :meth:`evolve_grid` rely on).
+        (what :meth:`steadystate_grid` and :meth:`evolve_grid` rely on).  ``clusters``
+        (optional) replaces per-cluster values and the cluster sizes ``N``, which are
+        coefficients too; the number of clusters cannot change.
         """
+        if clusters is not None:
+            new = dict(self.clusters, **clusters)
+            for k, v in clusters.items():
+                arr = np.asarray(v, dtype=float).ravel()
+                if k != "N" and k not in self.system.indexed_parameters:
+                    raise ValueError(f"unknown per-cluster parameter {k!r}; the equations use "
+                                     f"{self.system.indexed_parameters}")
+                if arr.size != self.M:
+                    raise ValueError(f"clusters[{k!r}] has {arr.size} values; the solver has "
+                                     f"M = {self.M} clusters")
+                if not np.all(np.isfinite(arr)) or (k == "N" and np.any(arr <= 0)):
+                    raise ValueError(f"clusters[{k!r}] must be finite (cluster sizes > 0)")
+                new[k] = arr
+            _check_jump_rates(self.system.model, params, new, self.M)
+            self.clusters = new
         self.params = dict(params)
         self.pvec = _pack_params(self.system, self.params, self.clusters, self.M)
         self.rhs.bind(self.pvec)
@@ -663,15 +680,44 @@ class CumulantSolver:
         single = {k: opt[k] for k in _SS_DEFAULTS}
 
         def work(idx, params, previous):
-            spent = 0
-            if opt["continuation"] and previous is not None:
-                state, spent = self._continue(previous.y, single)
-                if state is not None:
-                    return state, spent, True
-            state = self.steadystate(single)
-            return state, spent + state.info["newton_iterations"], False
+            return self.steadystate_near(previous if opt["continuation"] else None, single)
 
         return run_grid(self, "steadystate", params_grid, work, opt["progress_bar"])
+
+    def steadystate_near(self, previous, options=None):
+        """Steady state at the bound parameters, continued from a neighbour's if possible.
+
+        The step of :meth:`steadystate_grid` at one point, also used by the grid
+        path of :func:`qutip_superrad.sweep`.
+
+        Parameters
+        ----------
+        previous : CumulantState or None
+            Steady state of a neighbouring parameter point (same equations).  Newton
+            starts from it; the root is accepted under the conditions of
+            :meth:`steadystate` (residual, stability, physical moments), otherwise the
+            point is solved from scratch.  ``None``: from scratch.
+        options : dict, optional
+            Those of :meth:`steadystate`.
+
+        Returns
+        -------
+        state : CumulantState
+        newton_iterations : int
+            Every Newton iteration spent (the continuation attempt included).
+        continued : bool
+            Whether the root came from ``previous``.
+        """
+        opt = check_options(options, _SS_DEFAULTS, "cumulant steadystate")
+        spent = 0
+        if previous is not None:
+            if not isinstance(previous, CumulantState) or previous.y.shape != (self.n,):
+                raise TypeError("previous must be a CumulantState of these equations")
+            state, spent = self._continue(previous.y, opt)
+            if state is not None:
+                return state, spent, True
+        state = self.steadystate(opt)
+        return state, spent + state.info["newton_iterations"], False
 
     def _continue(self, y, opt):
         """``(state or None, Newton iterations)``: Newton from a neighbour's steady state
@@ -737,7 +783,8 @@ class CumulantSolver:
             if good:
                 self._check_finite(yn, "steadystate")
                 info = {"t_relax": 0.0, "newton_residuals": hist, "converged": True,
-                        "max_growth_rate": growth, "route": "pseudo-transient Newton (the "
+                        "max_growth_rate": growth, "newton_iterations": len(hist) - 1,
+                        "route": "pseudo-transient Newton (the "
                         f"slow parameters {slow} make a relaxation hopeless)"}
                 return CumulantState(self.system, self.M, yn,
                                      float(np.max(np.abs(self.rhs(yn)))), info)

@@ -81,6 +81,28 @@ def test_vlevel_grid_equals_points():
         assert abs(g["a† a"][idx] - ss["a† a"]) < 1e-8 * abs(ss["a† a"])
 
 
+def test_rebinding_cluster_values_equals_a_fresh_solver(laser):
+    """Cluster sizes and per-cluster parameters are coefficients too: rebinding them (same
+    M, what the sweeps' grid path does for N) gives the fresh solver's right-hand side and
+    steady state; another M or a bad size is refused."""
+    system, clusters = laser
+    sol = system.solver(SCAL, clusters)
+    other = dict(N=np.array([7.0, 30.0, 12.0]), Delta=np.array([0.1, -0.2, 0.0]),
+                 g=np.array([1.0, 0.7, 1.3]))
+    sol._bind(dict(SCAL, R=3.0), other)
+    fresh = system.solver(dict(SCAL, R=3.0), other)
+    y = np.random.default_rng(1).normal(size=sol.n) * (1 + 1j)
+    assert np.max(np.abs(sol.derivative(y) - fresh.derivative(y))) < 1e-12
+    a, b = sol.steadystate()["a† a"], fresh.steadystate()["a† a"]
+    assert abs(a - b) < 1e-10 * abs(b)
+    with pytest.raises(ValueError, match="M = 3 clusters"):
+        sol._bind(SCAL, {"N": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="cluster sizes > 0"):
+        sol._bind(SCAL, {"N": [1.0, 0.0, 2.0]})
+    with pytest.raises(ValueError, match="unknown per-cluster parameter"):
+        sol._bind(SCAL, {"kappa": [1.0, 1.0, 2.0]})
+
+
 def test_evolve_grid_equals_points(laser):
     system, clusters = laser
     sol = system.solver(SCAL, clusters)
