@@ -550,13 +550,13 @@ class Model:
         """
         new = object.__new__(Model)
         new.__dict__.update(self.__dict__)
-        if N is None:
-            N = self.counts if not self.mode_families else dict(
-                {f.name: m for f, m in self.mode_families.items()},
-                **({self.clusters.name: self.counts} if self.clusters is not None else {}))
-        elif self.mode_families and not isinstance(N, Mapping):
-            N = dict({f.name: m for f, m in self.mode_families.items()},
-                     **({self.clusters.name: N} if self.clusters is not None else {}))
+        if self.mode_families and not isinstance(N, Mapping):
+            # a Modes family keeps its size unless new per-mode values give another one
+            owner = self.symbolic.index_parameters
+            given = {owner.get(k) for k in parameters}
+            counts = self.counts if N is None else N
+            N = dict({f.name: m for f, m in self.mode_families.items() if f not in given},
+                     **({self.clusters.name: counts} if self.clusters is not None else {}))
         new._set_values(dict(self.parameters, **parameters), N)
         if new.n_clusters != self.n_clusters:      # other clusters: not that discretisation
             new.distribution = None
@@ -651,6 +651,10 @@ class Model:
                             f"got {type(op).__name__}")
         terms = ([f for f in [op]] if isinstance(op, Operator) else
                  [f for _, fs, _ in op.terms for f in fs])
+        if isinstance(op, Operator) and any(is_site(s) for s in op.subsystems):
+            raise ValueError(f"{what}: an operator on one atom of the Clusters (or one mode of a "
+                             "Modes family) is ambiguous: write Clusters.sum(...) (and divide "
+                             "by N for a per-atom mean), Modes.sum(...) or .sum(op, cluster=k)")
         if isinstance(op, IndexedOperator):
             for _, _, ph in op.terms:
                 self._check_cluster_index(ph, what)
@@ -660,8 +664,9 @@ class Model:
                 if is_site(s):
                     if s.clusters not in self.symbolic.index_sets:
                         raise ValueError(f"{what} acts on the {s.clusters._what}s of "
-                                         f"{s.clusters!r}, which is not an indexed family of the "
-                                         f"model ({[f.name for f in self.symbolic.index_sets]})")
+                                         f"{s.clusters!r}, which is not the model's Clusters or "
+                                         "Modes (the model's indexed families: "
+                                         f"{[f.name for f in self.symbolic.index_sets]})")
                 elif s not in known:
                     raise ValueError(f"{what} acts on {s!r}, which is not part of the model "
                                      f"(modes {[m.name for m in self.modes]}, atoms "

@@ -109,8 +109,9 @@ def collective_value(model, system, state, op):
     M = state.M
     if isinstance(op, Operator):
         if any(is_site(s) for s in op.subsystems):
-            raise ValueError("an operator on one atom of the Clusters is ambiguous: write "
-                             "Clusters.sum(...) (and divide by N for a per-atom mean)")
+            raise ValueError("an operator on one atom of the Clusters (or one mode of a Modes "
+                             "family) is ambiguous: write Clusters.sum(...) (and divide by N "
+                             "for a per-atom mean), Modes.sum(...) or .sum(op, cluster=k)")
         return complex(_operator_value(system, state, model._subs_scalar(op), M))
     if not isinstance(op, IndexedOperator):
         raise TypeError(f"expected an Operator or a Clusters sum, got {type(op).__name__}")

@@ -551,12 +551,13 @@ class ClosedEquations:
         self.clusters = registry.clusters
         self.index_sets = list(getattr(registry, "sets", {}).values())
         sc, ix, keys = set(), set(), set()
+        several = len(self.index_sets) > 1
         for fam, terms in zip(self.families, rhs):
             for t in terms:
                 for name, v, _ in t.params:
                     (ix if v is not None else sc).add(name)
                     if v is not None:
-                        keys.add((var_set(v, fam) or "", name))
+                        keys.add((var_set(v, fam) or "" if several else "", name))
         self.scalar_parameters = sorted(sc)
         self.indexed_parameters = sorted(ix)
         #: ``(family name, parameter)`` of every per-index parameter (one index set:

@@ -235,7 +235,8 @@ def _check_jump_rates(model, params, clusters, M):
                 for name, _ in mono:
                     if name.endswith("]") and "[@" in name:
                         base = name.partition("[")[0]
-                        vals[name] = float(np.ravel(per[base])[m])
+                        if base in per:          # (not in the equations: nothing to check)
+                            vals[name] = float(np.ravel(per[base])[m])
                     elif name in params:
                         vals[name] = params[name]
             try:
@@ -1301,7 +1302,7 @@ def qrt_system(system, operator=None):
             for name, v, _ in t.params:
                 (ix if v is not None else sc).add(name)
                 if v is not None:
-                    keys.add((var_set(v, fam) or "", name))
+                    keys.add((var_set(v, fam) or "" if len(system.index_sets) > 1 else "", name))
     qs.scalar_parameters = sorted(sc)
     qs.indexed_parameters = sorted(ix)
     qs.indexed_keys = sorted(keys)
