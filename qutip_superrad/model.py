@@ -471,10 +471,16 @@ class Model:
                                  f"modes: give N={{{fam.name!r}: M}}")
         return out
 
-    def family_size(self, family):
+    def family_size(self, family: Clusters | Modes) -> int:
         """Number of indices of an indexed family: clusters of :class:`Clusters`, modes of
-        :class:`Modes`."""
-        if isinstance(family, Modes):
+        :class:`Modes`.
+
+        Raises
+        ------
+        ValueError
+            If ``family`` is not one of the model's indexed families.
+        """
+        if isinstance(family, Modes) and family in self.mode_families:
             return self.mode_families[family]
         if family is not self.clusters or family is None:
             raise ValueError(f"{family!r} is not an indexed family of the model")
@@ -589,10 +595,16 @@ class Model:
         return [(f, Mode(f"{f.name}{k + 1}"), k) for f, m in self.mode_families.items()
                 for k in range(m)]
 
-    def sites(self, family):
+    def sites(self, family: Clusters | Modes) -> list:
         """Explicit subsystems standing for an indexed family: ``[(subsystem, index), ...]``
         (atoms with their cluster for :class:`Clusters`, modes ``b1 … bM`` for
-        :class:`Modes`)."""
+        :class:`Modes`).
+
+        Raises
+        ------
+        ValueError
+            If ``family`` is not one of the model's indexed families.
+        """
         if isinstance(family, Modes):
             return [(m, k) for f, m, k in self._family_modes() if f is family]
         if family is not self.clusters:
@@ -746,7 +758,7 @@ class Model:
                 out.append((self._bind(rate).real, op))
         return [(r, c) for r, c in out if r != 0 and not c.is_zero()]
 
-    def each_jumps(self, rate, each):
+    def each_jumps(self, rate: Coeff, each: Each) -> list:
         """``[(rate, Operator), ...]``: a ``Clusters.each``/``Modes.each`` jump unrolled over
         the explicit atoms or modes of its family, numbers bound."""
         fam = each.clusters

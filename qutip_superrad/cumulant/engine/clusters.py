@@ -256,7 +256,7 @@ class _Family:
         k = next(_counter)
         return self._site(f"{self.name}@{k}", f"@{k}", cluster)
 
-    def parameter(self, name):
+    def parameter(self, name: str) -> Coeff:
         """Per-index real parameter ``name`` (a :class:`Coeff` indexed by the site).
 
         One value per cluster (:class:`Clusters`) or per mode (:class:`Modes`), given at
@@ -266,7 +266,7 @@ class _Family:
             raise ValueError(f"parameter name must be an identifier other than 'N', got {name!r}")
         return Coeff({((f"{name}[{self.tvar}]", 1),): 1})
 
-    def parameters(self, names):
+    def parameters(self, names: str | list[str]) -> tuple[Coeff, ...]:
         """Several per-index parameters from a space separated string."""
         if isinstance(names, str):
             names = names.split()
@@ -281,7 +281,7 @@ class _Family:
         out = substitute_atoms(op, {self._template: ph}, vm)
         return out, ph, vm
 
-    def sum(self, op, cluster=None):
+    def sum(self, op: Operator, cluster: int | None = None) -> "IndexedOperator":
         """``Σ_i op(i)`` over all sites (``op`` written with the template site).
 
         Parameters
@@ -294,6 +294,10 @@ class _Family:
             the collective operator of a pair of atoms set apart as their own cluster.
             Read by the exact methods (full, dicke, manifold, trajectories) anywhere and by
             the cumulant methods in observables (not in ``H`` or the jumps).
+
+        Returns
+        -------
+        IndexedOperator
         """
         if cluster is not None:
             if isinstance(cluster, bool) or not isinstance(cluster, numbers.Integral):
@@ -306,8 +310,19 @@ class _Family:
             raise AssertionError
         return IndexedOperator([(Coeff(1), [out], (ph,))])
 
-    def each(self, op):
-        """Per-site jump ``op(i)`` for every site (use in the jump list)."""
+    def each(self, op: Operator) -> Each:
+        """Per-site jump ``op(i)`` for every site (use in the jump list).
+
+        Parameters
+        ----------
+        op : Operator
+            A single-site operator written with the template (``atoms.atom.sm``,
+            ``filters.mode.a``); the rate may be a per-index parameter.
+
+        Returns
+        -------
+        Each
+        """
         if not isinstance(op, Operator):
             raise TypeError(f"expected an Operator written with {self.name}.{self._what}, "
                             f"got {type(op).__name__}")
@@ -341,7 +356,7 @@ class Clusters(_Family):
 
     _what = "atom"
 
-    def __init__(self, name="s", levels=2):
+    def __init__(self, name: str = "s", levels: int = 2):
         self._init_name(name)
         self.levels = int(levels)
         self.atom = self._template = ClusterAtom(f"{name}@", self.levels, self, var=self.tvar)
@@ -376,17 +391,24 @@ class Modes(_Family):
         Template mode: write single-mode operators with it (``mode.a``, ``mode.adag``,
         ``mode.num()``), then wrap them in :meth:`sum` or :meth:`each`.
 
+    Raises
+    ------
+    ValueError
+        If ``name`` is not an identifier.
+
     Examples
     --------
     >>> from qutip_superrad.cumulant.engine import Modes
     >>> filters = Modes("b"); b = filters.mode
     >>> Delta = filters.parameter("Delta")                # one value per mode
     >>> H = filters.sum(Delta * b.num())
+    >>> filters
+    Modes('b')
     """
 
     _what = "mode"
 
-    def __init__(self, name="b"):
+    def __init__(self, name: str = "b"):
         self._init_name(name)
         self.mode = self._template = ClusterMode(f"{name}@", self, var=self.tvar)
 
