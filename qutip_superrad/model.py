@@ -38,7 +38,7 @@ from typing import Mapping
 import numpy as np
 
 from .cumulant.engine.algebra import Atom, Coeff, Mode, Operator, to_qobj
-from .cumulant.engine.clusters import (ClusterAtom, ClusterMode, Clusters, Each, IndexedOperator,
+from .cumulant.engine.clusters import (ClusterAtom, Clusters, Each, IndexedOperator,
                                        Modes, is_site, substitute_atoms)
 from .cumulant.engine.derive import Model as SymbolicModel
 from ._validate import real_array

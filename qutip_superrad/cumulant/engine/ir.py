@@ -39,7 +39,7 @@ import itertools
 import math
 
 from .algebra import Coeff, Operator
-from .clusters import ClusterAtom, is_site, rename_coeff, substitute_atoms
+from .clusters import is_site, rename_coeff, substitute_atoms
 
 __all__ = ["Family", "Term", "ClosedEquations", "cumulant_expansion", "moment_order",
            "set_partitions", "family_rhs", "family_shape", "var_set", "var_size", "param_key"]
@@ -300,7 +300,6 @@ def _assignments(placeholders, slots, several=False):
     fresh sites coincide only within a family.  Yields ``(atommap, varmap, fresh
     variables)``.
     """
-    n = len(placeholders)
     ns = len(slots)
     options = [[c for c in range(ns) if slots[c].clusters is p.clusters] + [ns]
                for p in placeholders]
