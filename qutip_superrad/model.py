@@ -563,6 +563,8 @@ class Model:
             counts = self.counts if N is None else N
             N = dict({f.name: m for f, m in self.mode_families.items() if f not in given},
                      **({self.clusters.name: counts} if self.clusters is not None else {}))
+        elif N is None:
+            N = self.counts
         new._set_values(dict(self.parameters, **parameters), N)
         if new.n_clusters != self.n_clusters:      # other clusters: not that discretisation
             new.distribution = None

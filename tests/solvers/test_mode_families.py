@@ -332,3 +332,13 @@ def test_mode_family_alone_generated_c_matches_sparse_and_numpy():
     vals = [qsr.steadystate(m, "cumulant", e_ops={"b": fil.sum(b.a)}, backend=be).expect("b")
             for be in ("c", "sparse", "numpy")]
     assert max(abs(v - vals[0]) for v in vals) < 1e-12
+
+
+def test_with_values_keeps_counts_and_mode_numbers():
+    fam, _ = _qsr_laser(True)
+    m = fam.with_values(pumping=0.7)
+    assert m.counts.tolist() == [2.0] and m.mode_families == fam.mode_families
+    m = fam.with_values(N=[1, 3])
+    assert m.counts.tolist() == [1.0, 3.0] and list(m.mode_families.values()) == [2]
+    m = fam.with_values(Db=[0.0], h=[0.1], kb=[1.0])          # one filter now
+    assert list(m.mode_families.values()) == [1] and [x.name for x in m.modes] == ["a", "b1"]
