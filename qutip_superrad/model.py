@@ -488,10 +488,14 @@ class Model:
 
     def _check_cluster_index(self, placeholders, what):
         for p in placeholders:
-            M = self.family_size(p.clusters) if p.clusters in self.symbolic.index_sets else 0
+            if p.clusters not in self.symbolic.index_sets:
+                continue                  # a foreign family: reported by check_operator
+            M = self.family_size(p.clusters)
             if getattr(p, "cluster", None) is not None and p.cluster >= M:
-                raise ValueError(f"{what} sums over cluster {p.cluster} (Clusters.sum(..., "
-                                 f"cluster={p.cluster})), but the model has {M} cluster"
+                unit = "mode" if isinstance(p.clusters, Modes) else "cluster"
+                kind = type(p.clusters).__name__
+                raise ValueError(f"{what} sums over {unit} {p.cluster} ({kind}.sum(..., "
+                                 f"cluster={p.cluster})), but the model has {M} {unit}"
                                  f"{'s' if M != 1 else ''} (0 … {M - 1})")
 
     def _indexed_names(self):

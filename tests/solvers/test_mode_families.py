@@ -273,7 +273,11 @@ def test_mixing_families_wrongly():
     other = qsr.Modes("c")
     with pytest.raises(ValueError, match=r"Modes\('c'\), which is not the model's "
                                          r"Clusters or Modes"):
-        qsr.steadystate(m, "full", e_ops={"x": other.sum(other.mode.num())}, nphot=2)
+        qsr.steadystate(m, "full", e_ops={"x": other.sum(other.mode.num(), cluster=0)},
+                        nphot=2)
+    with pytest.raises(ValueError, match=r"sums over mode 2 \(Modes.sum\(\.\.\., "
+                                         r"cluster=2\)\), but the model has 2 modes"):
+        qsr.steadystate(m, "full", e_ops={"x": fil.sum(b.num(), cluster=2)}, nphot=2)
     with pytest.raises(ValueError, match=r"Modes\('c'\), which is not the model's "
                                          r"Clusters or Modes"):
         qsr.steadystate(m, "cumulant", e_ops={"x": other.sum(other.mode.num())})
