@@ -19,7 +19,7 @@ from .cumulant import critical_pump
 from .validate import cross_validate, CrossValidationReport
 from .convergence import converge_clusters, ClusterConvergence
 from .cumulant.engine.algebra import Mode, Atom, parameter, parameters
-from .cumulant.engine.clusters import Clusters
+from .cumulant.engine.clusters import Clusters, Modes
 from .model import (Model, pair_sum, correlated_decay, cluster_pair_sum,
                     cluster_correlated_decay)
 from .results import Result, TimeResult
@@ -36,7 +36,7 @@ __all__ = ["Ensemble", "SuperradiantLaser", "BadCavityLaser", "VLevelLaser", "Di
            "EvolutionResult", "SpectrumResult", "spectrum_features", "MemoryLimitError", "TimeLimitError", "ConvergenceError",
            "NoSteadyStateError", "TruncationWarning",
            "CollectivePumping", "cross_validate", "CrossValidationReport", "converge_clusters", "ClusterConvergence", "critical_pump",
-           "cumulant", "Mode", "Atom", "Clusters", "parameter", "parameters", "Model", "pair_sum", "correlated_decay",
+           "cumulant", "Mode", "Atom", "Clusters", "Modes", "parameter", "parameters", "Model", "pair_sum", "correlated_decay",
            "cluster_pair_sum", "cluster_correlated_decay",
            "Result", "TimeResult", "steadystate", "evolve", "spectrum", "correlation", "methods", "examples", "quantum_info", "states", "DickeFockState",
            "spin_wigner",

@@ -30,6 +30,7 @@ The driven Dicke model with collective decay and local dephasing:
 """
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from typing import Mapping
@@ -37,7 +38,8 @@ from typing import Mapping
 import numpy as np
 
 from .cumulant.engine.algebra import Atom, Coeff, Mode, Operator, to_qobj
-from .cumulant.engine.clusters import ClusterAtom, Clusters, Each, IndexedOperator, substitute_atoms
+from .cumulant.engine.clusters import (ClusterAtom, Clusters, Each, IndexedOperator,
+                                       Modes, is_site, substitute_atoms)
 from .cumulant.engine.derive import Model as SymbolicModel
 from ._validate import real_array
 
@@ -249,7 +251,7 @@ def _excitation_charges(subsystems, clusters):
         elif not isinstance(s, ClusterAtom):
             q[s] = tuple(range(s.levels))
     for c in clusters:
-        q[c] = tuple(range(c.levels))
+        q[c] = 1 if isinstance(c, Modes) else tuple(range(c.levels))
     return q
 
 
@@ -271,9 +273,12 @@ class Model:
         Values of every named parameter, ``{"kappa": 1.0, ...}``; a
         per-cluster parameter (``Clusters.parameter``) takes one value per
         cluster.
-    N : int or sequence of int, optional
+    N : int, sequence of int or dict, optional
         Atoms per cluster of the model's :class:`Clusters` (a number for one
         cluster).  Non-integer counts are allowed for the cumulant methods.
+        With indexed mode families (:class:`Modes`) a dict by family name:
+        ``{"s": [N_1, …], "b": M}`` (``M`` modes); a family whose size is not
+        given takes it from its per-mode parameters.
     check_hermitian : bool, default True
         Refuse a non-Hermitian ``H`` (checked on a small explicit instance).
     name : str, optional
@@ -296,6 +301,9 @@ class Model:
     clusters : Clusters or None
     counts : ndarray or None
         Atoms per cluster.
+    mode_families : dict
+        ``{Modes: number of modes}`` of the indexed mode families; the exact methods
+        unroll each into explicit modes ``b1 … bM`` (in :attr:`modes`).
     N : int or float
         Total number of atoms (explicit plus clustered).
     charges : dict or None
@@ -337,11 +345,18 @@ class Model:
         self._check_subsystems()
         self.name = name or "model"
         self._check_hermitian = bool(check_hermitian)
-        self.modes = [s for s in self.symbolic.subsystems if s.kind == "mode"]
         self.atoms = [s for s in self.symbolic.subsystems
                       if s.kind == "atom" and not isinstance(s, ClusterAtom)]
-        self.clusters = self.symbolic.clusters
+        self._plain_modes = [s for s in self.symbolic.subsystems
+                             if s.kind == "mode" and not is_site(s)]
+        sets = self.symbolic.index_sets
+        self.clusters = next((f for f in sets if isinstance(f, Clusters)), None)
+        self._mode_sets = [f for f in sets if isinstance(f, Modes)]
         self._set_values(parameters, N)
+        clash = {m.name for m in self._plain_modes} & {m.name for _, m, _ in self._family_modes()}
+        if clash:
+            raise ValueError(f"the unrolled modes {sorted(clash)} of a Modes family have the "
+                             "names of plain modes; rename the Mode or the Modes family")
         self.distribution = None
         if distribution is not None:
             self.distribution = self._check_distribution(distribution)
@@ -354,17 +369,20 @@ class Model:
         for kind, _, factors, used in self.symbolic._pieces():
             for f in factors:
                 for sub in f.subsystems:
-                    template = isinstance(sub, ClusterAtom) and sub.var == "@"
+                    template = is_site(sub) and sub.var == sub.clusters.tvar
                     if kind == "each":
                         (cl,) = used
-                        if sub is not cl.atom:
-                            raise ValueError(f"{cl.name}.each(op): op must act on the template atom "
-                                             f"{cl.name}.atom only (one jump per atom), but it acts "
-                                             f"on {sub!r}")
+                        if sub is not cl.template:
+                            what = cl._what
+                            raise ValueError(f"{cl.name}.each(op): op must act on the template {what} "
+                                             f"{cl.name}.{what} only (one jump per {what}), but it "
+                                             f"acts on {sub!r}")
                     elif template:
-                        raise ValueError(f"the template atom of Clusters {sub.clusters.name!r} "
-                                         "appears outside Clusters.sum()/each(); wrap the operator "
-                                         "in .sum(...) (collective) or .each(...) (local jump)")
+                        kind_ = type(sub.clusters).__name__
+                        raise ValueError(f"the template {sub.clusters._what} of {kind_} "
+                                         f"{sub.clusters.name!r} appears outside {kind_}.sum()/"
+                                         "each(); wrap the operator in .sum(...) (collective) or "
+                                         ".each(...) (local jump)")
 
     # -- values -----------------------------------------------------------
     def _set_values(self, parameters, N):
@@ -381,6 +399,16 @@ class Model:
         missing = (names | indexed) - set(parameters)
         if missing:
             raise ValueError(f"parameters {sorted(missing)} need values")
+        sizes = {}
+        if isinstance(N, Mapping):
+            families = {f.name: f for f in self.symbolic.index_sets}
+            unknown = set(N) - set(families)
+            if unknown:
+                raise ValueError(f"N: unknown families {sorted(unknown)}; the model's indexed "
+                                 f"families are {sorted(families) or 'none'}")
+            sizes = {families[k]: v for k, v in N.items() if isinstance(families[k], Modes)}
+            N = N.get(self.clusters.name) if self.clusters is not None else None
+        self.mode_families = self._mode_sizes(sizes, parameters)
         if self.clusters is None:
             if N is not None:
                 raise ValueError("N is the number of atoms per cluster, but the model has no "
@@ -396,11 +424,18 @@ class Model:
                 raise ValueError(f"N must be >= 1 atom per cluster, got {N!r}")
             self.counts = counts
         M = 1 if self.counts is None else self.counts.size
+        owner = self.symbolic.index_parameters
         values = {}
         for k, v in parameters.items():
             if k in indexed:
                 arr = np.atleast_1d(real_array(f"parameter {k!r}", v))
-                if arr.shape != (M,):
+                fam = owner.get(k)
+                if isinstance(fam, Modes):
+                    m = self.mode_families[fam]
+                    if arr.shape != (m,):
+                        raise ValueError(f"per-mode parameter {k!r} of Modes {fam.name!r} needs "
+                                         f"{m} values (one per mode), got shape {arr.shape}")
+                elif arr.shape != (M,):
                     raise ValueError(f"per-cluster parameter {k!r} needs {M} values (one per "
                                      f"cluster), got shape {arr.shape}")
                 if not np.all(np.isfinite(arr)):
@@ -417,12 +452,50 @@ class Model:
         for _, _, placeholders in self.symbolic.sum_terms():
             self._check_cluster_index(placeholders, "H or a jump")
 
+    def _mode_sizes(self, sizes, parameters):
+        """``{Modes: M}`` from ``N`` (``sizes``) or the lengths of the per-mode parameters."""
+        from ._validate import check_int
+        owner = self.symbolic.index_parameters
+        out = {}
+        for fam in self._mode_sets:
+            lengths = {k: int(np.size(v)) for k, v in parameters.items() if owner.get(k) is fam}
+            if fam in sizes:
+                out[fam] = check_int(f"N[{fam.name!r}] (number of modes)", sizes[fam], minimum=1)
+            elif lengths:
+                if len(set(lengths.values())) > 1:
+                    raise ValueError(f"the per-mode parameters of Modes {fam.name!r} have "
+                                     f"different lengths {lengths}; give one value per mode")
+                out[fam] = next(iter(lengths.values()))
+            else:
+                raise ValueError(f"Modes {fam.name!r} has no per-mode parameter to count its "
+                                 f"modes: give N={{{fam.name!r}: M}}")
+        return out
+
+    def family_size(self, family: Clusters | Modes) -> int:
+        """Number of indices of an indexed family: clusters of :class:`Clusters`, modes of
+        :class:`Modes`.
+
+        Raises
+        ------
+        ValueError
+            If ``family`` is not one of the model's indexed families.
+        """
+        if isinstance(family, Modes) and family in self.mode_families:
+            return self.mode_families[family]
+        if family is not self.clusters or family is None:
+            raise ValueError(f"{family!r} is not an indexed family of the model")
+        return self.n_clusters
+
     def _check_cluster_index(self, placeholders, what):
-        M = self.n_clusters
         for p in placeholders:
+            if p.clusters not in self.symbolic.index_sets:
+                continue                  # a foreign family: reported by check_operator
+            M = self.family_size(p.clusters)
             if getattr(p, "cluster", None) is not None and p.cluster >= M:
-                raise ValueError(f"{what} sums over cluster {p.cluster} (Clusters.sum(..., "
-                                 f"cluster={p.cluster})), but the model has {M} cluster"
+                unit = "mode" if isinstance(p.clusters, Modes) else "cluster"
+                kind = type(p.clusters).__name__
+                raise ValueError(f"{what} sums over {unit} {p.cluster} ({kind}.sum(..., "
+                                 f"cluster={p.cluster})), but the model has {M} {unit}"
                                  f"{'s' if M != 1 else ''} (0 … {M - 1})")
 
     def _indexed_names(self):
@@ -446,9 +519,8 @@ class Model:
         return coeff.evaluate(vals)
 
     def _check_rates(self):
-        M = 1 if self.counts is None else self.counts.size
         for rate, kind, c in self.symbolic.jump_list:
-            for m in range(M if kind == "each" else 1):
+            for m in range(self.family_size(c.clusters) if kind == "each" else 1):
                 v = self._bind(rate, m)
                 if abs(v.imag) > 0 or not np.isfinite(v.real) or v.real < 0:
                     raise ValueError(f"jump rate {rate} must be a real number >= 0, got {v}")
@@ -488,7 +560,16 @@ class Model:
         """
         new = object.__new__(Model)
         new.__dict__.update(self.__dict__)
-        new._set_values(dict(self.parameters, **parameters), self.counts if N is None else N)
+        if self.mode_families and not isinstance(N, Mapping):
+            # a Modes family keeps its size unless new per-mode values give another one
+            owner = self.symbolic.index_parameters
+            given = {owner.get(k) for k in parameters}
+            counts = self.counts if N is None else N
+            N = dict({f.name: m for f, m in self.mode_families.items() if f not in given},
+                     **({self.clusters.name: counts} if self.clusters is not None else {}))
+        elif N is None:
+            N = self.counts
+        new._set_values(dict(self.parameters, **parameters), N)
         if new.n_clusters != self.n_clusters:      # other clusters: not that discretisation
             new.distribution = None
         return new
@@ -509,11 +590,39 @@ class Model:
         """Number of clusters ``M`` (0 without Clusters)."""
         return 0 if self.counts is None else int(self.counts.size)
 
+    @property
+    def modes(self):
+        """Modes of the explicit form: the plain modes, then every :class:`Modes` family
+        unrolled into ``b1 … bM``."""
+        return self._plain_modes + [m for _, m, _ in self._family_modes()]
+
+    def _family_modes(self):
+        """``[(Modes, explicit Mode, index), ...]`` of the unrolled mode families."""
+        return [(f, Mode(f"{f.name}{k + 1}"), k) for f, m in self.mode_families.items()
+                for k in range(m)]
+
+    def sites(self, family: Clusters | Modes) -> list:
+        """Explicit subsystems standing for an indexed family: ``[(subsystem, index), ...]``
+        (atoms with their cluster for :class:`Clusters`, modes ``b1 … bM`` for
+        :class:`Modes`).
+
+        Raises
+        ------
+        ValueError
+            If ``family`` is not one of the model's indexed families.
+        """
+        if isinstance(family, Modes):
+            return [(m, k) for f, m, k in self._family_modes() if f is family]
+        if family is not self.clusters:
+            raise ValueError(f"{family!r} is not an indexed family of the model")
+        return self.cluster_atoms()
+
     def has_local_jumps(self):
         """True if a jump of non-zero rate acts on each atom separately (``Clusters.each``)."""
         M = max(self.n_clusters, 1)
-        return any(kind == "each" and any(self._bind(rate, m) != 0 for m in range(M))
-                   for rate, kind, _ in self.symbolic.jump_list)
+        return any(kind == "each" and isinstance(c.clusters, Clusters)
+                   and any(self._bind(rate, m) != 0 for m in range(M))
+                   for rate, kind, c in self.symbolic.jump_list)
 
     def conserves_total_spin(self):
         """True if only collective operators act on the atoms (no local jumps, no explicit
@@ -528,8 +637,7 @@ class Model:
         """Excitation charges and the modulus ``K`` with ``k mod K`` conserved (0: U(1))."""
         from .cumulant.engine.closure import _charge
 
-        charges = _excitation_charges(self.modes + self.atoms,
-                                      [self.clusters] if self.clusters else [])
+        charges = _excitation_charges(self._plain_modes + self.atoms, self.symbolic.index_sets)
 
         def charges_of(factors):
             qs = {0}
@@ -561,16 +669,22 @@ class Model:
                             f"got {type(op).__name__}")
         terms = ([f for f in [op]] if isinstance(op, Operator) else
                  [f for _, fs, _ in op.terms for f in fs])
+        if isinstance(op, Operator) and any(is_site(s) for s in op.subsystems):
+            raise ValueError(f"{what}: an operator on one atom of the Clusters (or one mode of a "
+                             "Modes family) is ambiguous: write Clusters.sum(...) (and divide "
+                             "by N for a per-atom mean), Modes.sum(...) or .sum(op, cluster=k)")
         if isinstance(op, IndexedOperator):
             for _, _, ph in op.terms:
                 self._check_cluster_index(ph, what)
-        known = set(self.modes) | set(self.atoms)
+        known = set(self._plain_modes) | set(self.atoms)
         for f in terms:
             for s in f.subsystems:
-                if isinstance(s, ClusterAtom):
-                    if s.clusters is not self.clusters:
-                        raise ValueError(f"{what} acts on atoms of {s.clusters!r}, which are not "
-                                         "the model's Clusters")
+                if is_site(s):
+                    if s.clusters not in self.symbolic.index_sets:
+                        raise ValueError(f"{what} acts on the {s.clusters._what}s of "
+                                         f"{s.clusters!r}, which is not the model's Clusters or "
+                                         "Modes (the model's indexed families: "
+                                         f"{[f.name for f in self.symbolic.index_sets]})")
                 elif s not in known:
                     raise ValueError(f"{what} acts on {s!r}, which is not part of the model "
                                      f"(modes {[m.name for m in self.modes]}, atoms "
@@ -606,17 +720,17 @@ class Model:
             return self._subs_scalar(op)
         if not isinstance(op, IndexedOperator):
             raise TypeError(f"expected an Operator or a Clusters sum, got {type(op).__name__}")
-        atoms = self.cluster_atoms()
         out = Operator()
         for c, factors, phs in op.terms:
-            if any(p.clusters is not self.clusters for p in phs):
+            if any(p.clusters not in self.symbolic.index_sets for p in phs):
                 raise ValueError("the operator sums over Clusters that are not the model's")
-            for choice in _product(len(atoms), len(phs)):
-                if any(p.cluster is not None and atoms[i][1] != p.cluster
-                       for p, i in zip(phs, choice)):
+            ranges = [self.sites(p.clusters) for p in phs]
+            for choice in itertools.product(*ranges):
+                if any(p.cluster is not None and site[1] != p.cluster
+                       for p, site in zip(phs, choice)):
                     continue                     # a sum restricted to another cluster
-                atommap = {p: atoms[i][0] for p, i in zip(phs, choice)}
-                pvals = {p.var: atoms[i][1] for p, i in zip(phs, choice)}
+                atommap = {p: site[0] for p, site in zip(phs, choice)}
+                pvals = {p.var: site[1] for p, site in zip(phs, choice)}
                 term = Operator({(): Coeff(self._bind_indexed(c, pvals))})
                 for f in factors:
                     g = substitute_atoms(f, atommap, {})
@@ -644,15 +758,23 @@ class Model:
         out = []
         for rate, kind, c in self.symbolic.jump_list:
             if kind == "each":
-                for atom, m in self.cluster_atoms():
-                    r = self._bind(rate, m).real
-                    op = substitute_atoms(c.op, {self.clusters.atom: atom}, {})
-                    out.append((r, Operator({k: Coeff(self._bind_indexed(v, {"@": m}))
-                                             for k, v in op.terms.items()})))
+                out += self.each_jumps(rate, c)
             else:
                 op = self.explicit(c)
                 out.append((self._bind(rate).real, op))
         return [(r, c) for r, c in out if r != 0 and not c.is_zero()]
+
+    def each_jumps(self, rate: Coeff, each: Each) -> list:
+        """``[(rate, Operator), ...]``: a ``Clusters.each``/``Modes.each`` jump unrolled over
+        the explicit atoms or modes of its family, numbers bound."""
+        fam = each.clusters
+        out = []
+        for site, m in self.sites(fam):
+            r = self._bind(rate, m).real
+            op = substitute_atoms(each.op, {fam.template: site}, {})
+            out.append((r, Operator({k: Coeff(self._bind_indexed(v, {fam.tvar: m}))
+                                     for k, v in op.terms.items()})))
+        return out
 
     def hamiltonian_explicit(self):
         """H as a plain :class:`Operator` on explicit atoms, numbers bound."""
@@ -663,6 +785,7 @@ class Model:
         if self.clusters is not None:
             small = self.with_values(N=np.minimum(np.ceil(self.counts), 2))
             small._check_hermitian = False
+            small.mode_families = self.mode_families
         H = small.hamiltonian_explicit()
         diff = H - H.dag()
         worst = max((abs(v.evaluate()) for v in diff.terms.values()), default=0.0)
@@ -701,7 +824,8 @@ class Model:
         pars = ", ".join(f"{k}={v:g}" if np.ndim(v) == 0 else f"{k}={list(v)}"
                          for k, v in sorted(self.parameters.items()))
         n = "" if self.counts is None else f", N={self.counts.astype(float).tolist()}"
-        return (f"Model({self.name!r}, modes={[m.name for m in self.modes]}, "
+        n += "".join(f", {f.name}: {m} modes" for f, m in self.mode_families.items())
+        return (f"Model({self.name!r}, modes={[m.name for m in self._plain_modes]}, "
                 f"atoms={len(self.atoms)}{n}, {pars}, symmetry={self.symmetry})")
 
 

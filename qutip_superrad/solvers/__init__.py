@@ -165,9 +165,9 @@ def _check_e_ops(model, e_ops):
 def _dissipative_or_raise(model):
     """Refuse a steady state of a model whose jump rates are all zero (unitary dynamics: no
     unique steady state; the relaxation of an approximate method would oscillate for ever)."""
-    M = max(model.n_clusters, 1)
-    for rate, kind, _ in model.symbolic.jump_list:
-        values = [model._bind(rate, m) for m in range(M)] if kind == "each" else [model._bind(rate)]
+    for rate, kind, c in model.symbolic.jump_list:
+        values = ([model._bind(rate, m) for m in range(model.family_size(c.clusters))]
+                  if kind == "each" else [model._bind(rate)])
         if any(v != 0 for v in values):
             return
     zero = sorted(k for k, v in model.parameters.items() if np.all(np.asarray(v) == 0))

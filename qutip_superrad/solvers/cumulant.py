@@ -25,7 +25,7 @@ import numpy as np
 from .. import _validate as V
 from ..cumulant.engine.algebra import Operator
 from ..cumulant.engine.closure import set_partitions
-from ..cumulant.engine.clusters import ClusterAtom, IndexedOperator, substitute_atoms
+from ..cumulant.engine.clusters import IndexedOperator, Modes, is_site, substitute_atoms
 from ..cumulant.engine.solve import CumulantState, _operator_value
 from ..results import Result, TimeResult, normalise_e_ops
 from .._progress import Progress
@@ -64,10 +64,20 @@ def _values(model, system):
     scalars = {k: v for k, v in model.parameters.items() if np.ndim(v) == 0
                and (k in system.scalar_parameters or k in system.model.parameter_names)}
     clusters = None
-    if model.clusters is not None:
-        clusters = {"N": model.counts}
-        clusters.update({k: v for k, v in model.parameters.items()
-                         if np.ndim(v) == 1 and k in system.indexed_parameters})
+    sets = system.index_sets
+    owner = model.symbolic.index_parameters
+
+    def values(fam):
+        out = ({"N": model.counts} if not isinstance(fam, Modes)
+               else {"M": model.mode_families[fam]})
+        out.update({k: v for k, v in model.parameters.items()
+                    if np.ndim(v) == 1 and k in system.indexed_parameters and owner.get(k) is fam})
+        return out
+
+    if len(sets) > 1:
+        clusters = {f.name: values(f) for f in sets}
+    elif sets:
+        clusters = values(sets[0])
     return scalars, clusters
 
 
@@ -78,12 +88,20 @@ def _solver(model, opts, phase_filter):
     return system, system.solver(scalars, clusters, opts["backend"])
 
 
-def _falling(counts, labels):
-    """Number of ordered tuples of distinct atoms with clusters ``labels`` (arrays)."""
+def _falling(counts, labels, families=None):
+    """Number of ordered tuples of distinct sites with indices ``labels`` (arrays).
+
+    ``counts`` is one array of sizes (``N_c`` per cluster), or one per label when
+    ``families`` names the indexed family of each label (only labels of one family
+    can coincide; a :class:`Modes` index holds one mode).
+    """
     w = np.ones(np.broadcast(*labels).shape) if labels else np.ones(())
+    families = families or [None] * len(labels)
     for a, lab in enumerate(labels):
-        used = sum((labels[b] == lab).astype(float) for b in range(a))
-        w = w * np.clip(counts[lab] - used, 0, None)
+        used = sum((labels[b] == lab).astype(float) for b in range(a)
+                   if families[b] is families[a])
+        cnt = counts[a] if isinstance(counts, list) else counts
+        w = w * np.clip(cnt[lab] - used, 0, None)
     return w
 
 
@@ -93,12 +111,12 @@ def collective_value(model, system, state, op):
     ``op`` may act on modes and explicit atoms, and sum over the atoms of the
     model's Clusters (``Clusters.sum`` and products of sums).
     """
-    M = max(model.n_clusters, 1)
-    counts = model.counts if model.counts is not None else np.ones(1)
+    M = state.M
     if isinstance(op, Operator):
-        if any(isinstance(s, ClusterAtom) for s in op.subsystems):
-            raise ValueError("an operator on one atom of the Clusters is ambiguous: write "
-                             "Clusters.sum(...) (and divide by N for a per-atom mean)")
+        if any(is_site(s) for s in op.subsystems):
+            raise ValueError("an operator on one atom of the Clusters (or one mode of a Modes "
+                             "family) is ambiguous: write Clusters.sum(...) (and divide by N "
+                             "for a per-atom mean), Modes.sum(...) or .sum(op, cluster=k)")
         return complex(_operator_value(system, state, model._subs_scalar(op), M))
     if not isinstance(op, IndexedOperator):
         raise TypeError(f"expected an Operator or a Clusters sum, got {type(op).__name__}")
@@ -108,14 +126,19 @@ def collective_value(model, system, state, op):
                 "[" in n for f in factors for v in f.terms.values() for mono in v.terms for n, _ in mono):
             raise ValueError("e_ops may not contain per-cluster parameters")
         for blocks in set_partitions(list(range(len(phs)))):
-            slots = [ClusterAtom(f"{model.clusters.name}#{b}", model.clusters.levels,
-                                 model.clusters, var=f"i{b}") for b in range(len(blocks))]
+            fams = [phs[blk[0]].clusters for blk in blocks]
+            if any(phs[i].clusters is not fams[b] for b, blk in enumerate(blocks) for i in blk):
+                continue                          # sites of two families never coincide
+            slots = [f._site(f"{f.name}#{b}", f"i{b}") for b, f in enumerate(fams)]
             atommap = {phs[i]: slots[b] for b, blk in enumerate(blocks) for i in blk}
             prod = Operator({(): c})
             for f in factors:
                 prod = prod * substitute_atoms(f, atommap, {})
-            labels = list(np.indices((M,) * len(blocks))) if blocks else []
-            weight = _falling(counts, labels)
+            sizes = [model.family_size(f) for f in fams]
+            labels = list(np.indices(tuple(sizes))) if blocks else []
+            counts = [np.ones(n) if isinstance(f, Modes) else model.counts
+                      for f, n in zip(fams, sizes)]
+            weight = _falling(counts, labels, fams)
             for b, blk in enumerate(blocks):      # sums restricted to one cluster
                 pins = {phs[i].cluster for i in blk} - {None}
                 if len(pins) > 1:                 # one atom in two different clusters
@@ -123,15 +146,16 @@ def collective_value(model, system, state, op):
                 elif pins:
                     weight = weight * (labels[b] == pins.pop())
             for key, v in prod.terms.items():
-                used = sorted({s.var for s, _ in key if isinstance(s, ClusterAtom)})
+                used = sorted({s.var for s, _ in key if is_site(s)}, key=lambda x: int(x[1:]))
                 # rename the slots that occur to i0, i1, … (what _operator_value expects)
                 # (name and var together: the registry reads the slot from either)
-                ren = {s: ClusterAtom(f"{model.clusters.name}#{used.index(s.var)}", s.levels,
-                                      s.clusters, var=f"i{used.index(s.var)}")
-                       for s, _ in key if isinstance(s, ClusterAtom)}
-                mono = Operator({tuple((ren.get(s, s), f) for s, f in key): v})
+                ren = {s: s.clusters._site(f"{s.clusters.name}#{used.index(s.var)}",
+                                           f"i{used.index(s.var)}")
+                       for s, _ in key if is_site(s)}
+                mono = Operator({tuple(sorted(((ren.get(s, s), f) for s, f in key),
+                                              key=lambda x: x[0]._key())): v})
                 val = np.asarray(_operator_value(system, state, model._subs_scalar(mono), M))
-                shape = [M if f"i{b}" in used else 1 for b in range(len(blocks))]
+                shape = [sizes[b] if f"i{b}" in used else 1 for b in range(len(blocks))]
                 total += complex(np.sum(weight * np.reshape(val, shape)))
     return total
 
@@ -175,8 +199,11 @@ def _initial(model, system, solver, initial, seed):
     for fam, o in zip(system.families, solver.offsets):
         fixed, trans = fam.pattern
         top = [(f == (s.levels, s.levels)) if s.kind != "mode" else False for s, f in fixed]
-        top += [t == (model.clusters.levels,) * 2 for t in trans]
-        y[o:o + solver.M ** fam.slots] = float(all(top))
+        top += [not isinstance(solver.system.registry.sets[n], Modes)
+                and f == (solver.system.registry.sets[n].levels,) * 2 for n, f in trans]
+        n_values = int(np.prod([solver.M if not isinstance(solver.M, dict) else solver.M[n]
+                                for n, _ in trans], dtype=np.int64))
+        y[o:o + n_values] = float(all(top))
     return y
 
 
@@ -186,7 +213,7 @@ class Bound:
     One closed system and one compiled or lowered right-hand side serve every
     model that :meth:`~qutip_superrad.Model.with_values` makes from the first
     without changing the number of clusters (parameters, cluster sizes ``N``):
-    a point only rebinds the coefficients (decisions 31 and 34 of
+    a point only rebinds the coefficients (decisions 31 and 36 of
     ``docs/architecture.md``).  :func:`steadystate` and :func:`evolve` are one
     point of it; the grid path of :func:`qutip_superrad.sweep` uses it for many.
 
@@ -217,6 +244,9 @@ class Bound:
         if model.symbolic is not self.model.symbolic or model.n_clusters != self.model.n_clusters:
             raise ValueError("a bound cumulant solver takes models of its own structure and "
                              "number of clusters (Model.with_values of the first)")
+        if isinstance(self.solver.M, dict) or model.mode_families:
+            raise ValueError("a bound cumulant solver rebinds models of one Clusters family; "
+                             "models with indexed mode families (Modes) are solved per point")
         scalars, clusters = _values(model, self.system)
         self.solver._bind(scalars, clusters)
         self.model = model

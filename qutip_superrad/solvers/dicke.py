@@ -50,7 +50,8 @@ from scipy.special import gammaln
 
 from .. import _validate as V
 from ..cumulant.engine.algebra import Operator
-from ..cumulant.engine.clusters import ClusterAtom, IndexedOperator
+from ..cumulant.engine.algebra import Mode
+from ..cumulant.engine.clusters import ClusterAtom, ClusterMode, IndexedOperator, Modes
 from .._progress import Progress
 from ..exact._common import (DEFAULT_MAX_MEMORY, EVOLVE_OPTIONS, STEADY_OPTIONS,
                              TruncationWarning, check_evolve_options, check_steady_options,
@@ -115,7 +116,8 @@ def supports(model, symmetric_only=False):
     if not model.is_integer:
         return f"needs an integer number of atoms per cluster (N={model.counts.tolist()})"
     for rate, kind, c in model.symbolic.jump_list:
-        if kind == "each" and any(s.kind == "mode" for s in c.op.subsystems):
+        if (kind == "each" and not isinstance(c.clusters, Modes)
+                and any(s.kind == "mode" for s in c.op.subsystems)):
             return "a local jump (Clusters.each) may act on the atom only, not on a mode"
     if symmetric_only and model.has_local_jumps():
         return ("local jumps (Clusters.each) couple the symmetric manifold j = N/2 to lower "
@@ -141,7 +143,10 @@ def words(model, op):
     def monomial(key, cluster_of):
         ops, touched = [], set()
         for s, f in key:
-            if s.kind == "mode":
+            if isinstance(s, ClusterMode):        # a mode of a Modes family: its explicit mode
+                ops.append(("a", modes[Mode(f"{s.clusters.name}{cluster_of[s.var] + 1}")],
+                            f[0], f[1]))
+            elif s.kind == "mode":
                 ops.append(("a", modes[s], f[0], f[1]))
             elif isinstance(s, ClusterAtom):
                 ops.append(("J", cluster_of[s.var], f[0], f[1]))
@@ -162,7 +167,8 @@ def words(model, op):
         raise TypeError(f"expected an Operator or a Clusters sum, got {type(op).__name__}")
     out = []
     for c, factors, phs in op.terms:
-        for choice in itertools.product(*(_clusters_of(p, len(counts)) for p in phs)):
+        for choice in itertools.product(*(_clusters_of(p, model.family_size(p.clusters))
+                                          for p in phs)):
             cluster_of = {p.var: m for p, m in zip(phs, choice)}
             combos = [(model._bind_indexed(c, cluster_of), (), frozenset())]
             for f in factors:
@@ -175,7 +181,7 @@ def words(model, op):
             for cc, w, t in combos:
                 # a sum whose monomial does not touch its atom counts the atoms: Σ_a 1 = N_c
                 for p, m in zip(phs, choice):
-                    if p.var not in t:
+                    if p.var not in t and not isinstance(p.clusters, Modes):
                         cc = cc * counts[m]
                 out.append((cc, w))
     return [(c, w) for c, w in out if c != 0]
@@ -619,6 +625,12 @@ def liouvillian(model, space):
     _right(space, b, H, 1j)
     counts = []                                   # (rate, words of C†C) for −½{C†C, ρ}
     for rate, kind, c in model.symbolic.jump_list:
+        if kind == "each" and isinstance(c.clusters, Modes):     # one jump per mode
+            for r, op in model.each_jumps(rate, c):
+                C = words(model, op)
+                _sandwich(space, b, C, r)
+                counts.append((r, _product([_dag(w) for w in C], C)))
+            continue
         if kind == "each":
             for cl in range(len(space.counts)):
                 r = model._bind(rate, cl).real

@@ -46,6 +46,7 @@ from __future__ import annotations
 import numbers
 
 from .algebra import _PRODUCTS, Mode, Operator
+from .clusters import Modes
 from .ir import (ClosedEquations, _EXPANSION_CACHE, _dag_fixed, _family_terms, _gc_paused,
                  _is_cluster, _make_family, _moment_name, _pattern_sort, _slotify, _split,
                  moment_order)
@@ -68,8 +69,9 @@ __all__ = ["close", "ClosedSystem", "Family", "cumulant_expansion"]
 class _Registry:
     """Canonical families, conjugate folding and the U(1) filter."""
 
-    def __init__(self, clusters, charges, fold):
-        self.clusters = clusters
+    def __init__(self, sets, charges, fold):
+        self.sets = {f.name: f for f in sets}
+        self.clusters = sets[0] if len(sets) == 1 else None
         self.charges = charges
         self.fold = fold
         self.families = []
@@ -96,7 +98,7 @@ class _Registry:
         vars_ = tuple(v for _, v in cl)
         conj = False
         if self.fold:
-            cld = sorted(((j, i), v) for (i, j), v in cl)
+            cld = sorted(((n, (j, i)), v) for (n, (i, j)), v in cl)
             dpat = (_dag_fixed(fixed), tuple(t for t, _ in cld))
             if dpat != pattern and _pattern_sort(dpat) < _pattern_sort(pattern):
                 pattern, vars_, conj = dpat, tuple(v for _, v in cld), True
@@ -108,7 +110,7 @@ class _Registry:
         return fam, vars_, conj
 
     def _new(self, pattern):
-        fam = _make_family(len(self.families), pattern, self.clusters)
+        fam = _make_family(len(self.families), pattern, self.sets)
         self.families.append(fam)
         self.by_pattern[pattern] = fam
         return fam
@@ -174,7 +176,7 @@ def _normalise_charges(charges):
         return None
     out = {}
     for sub, q in charges.items():
-        if isinstance(sub, Mode):
+        if isinstance(sub, (Mode, Modes)):
             if not isinstance(q, numbers.Real):
                 raise TypeError(f"charge of mode {sub.name} must be a number")
             out[sub] = q
@@ -218,6 +220,7 @@ def close(model, order=2, operators=None, phase_charges=None, fold=True, max_fam
     if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 1:
         raise ValueError(f"order must be an integer >= 1, got {order!r}")
     clusters = model.clusters
+    sets = list(getattr(model, "index_sets", [clusters] if clusters is not None else []))
     # memos keyed by monomials keep their atoms (and Clusters) alive: start clean so that
     # memory stays bounded by the current model
     _EXPANSION_CACHE.clear()
@@ -225,7 +228,7 @@ def close(model, order=2, operators=None, phase_charges=None, fold=True, max_fam
     charges = _normalise_charges(phase_charges)
     if charges is not None:
         _check_charges(model, charges)
-    reg = _Registry(clusters, charges, fold)
+    reg = _Registry(sets, charges, fold)
     if operators is None:
         operators = []
         for s in model.subsystems:

@@ -26,9 +26,9 @@ from __future__ import annotations
 import itertools
 import numbers
 
-from .algebra import Atom, Coeff, Operator, identity
+from .algebra import Atom, Coeff, Mode, Operator, identity
 
-__all__ = ["Clusters", "IndexedOperator", "Each"]
+__all__ = ["Clusters", "Modes", "IndexedOperator", "Each"]
 
 _counter = itertools.count()
 
@@ -62,6 +62,35 @@ class ClusterAtom(Atom):
         if k is None:
             k = self._k = (self._kind_order, (), self.name, self.levels, id(self.clusters))
         return k
+
+
+class ClusterMode(Mode):
+    """A mode of a :class:`Modes` family: template, placeholder, slot or fresh.
+
+    The bosonic counterpart of :class:`ClusterAtom`: one site of an indexed family
+    whose every index holds exactly one mode (count 1).
+    """
+
+    _kind_order = 2  # with the cluster atoms, after modes and concrete atoms
+
+    def __init__(self, name, clusters, var=None, cluster=None):
+        super().__init__(name)
+        self.clusters = clusters
+        self.var = var
+        self.cluster = cluster
+
+    def _key(self):
+        k = self.__dict__.get("_k")
+        if k is None:
+            k = self._k = (self._kind_order, (), self.name, 0, id(self.clusters))
+            self._h = hash(k)
+        return k
+
+
+def is_site(s):
+    """True for a site of an indexed family (an atom of :class:`Clusters`, a mode of
+    :class:`Modes`): template, placeholder, slot or fresh."""
+    return isinstance(s, (ClusterAtom, ClusterMode))
 
 
 def rename_coeff(c, varmap):
@@ -200,16 +229,114 @@ class IndexedOperator:
 
 
 class Each:
-    """Jump operator applied to every atom separately: ``Σ_i rate D[op(i)]``."""
+    """Jump operator applied to every site separately: ``Σ_i rate D[op(i)]``."""
 
     def __init__(self, clusters, op):
         if not isinstance(op, Operator):
-            raise TypeError("each() takes an Operator written with the template atom")
+            raise TypeError("each() takes an Operator written with the template "
+                            f"{clusters._what}")
         self.clusters = clusters
         self.op = op
 
 
-class Clusters:
+class _Family:
+    """What :class:`Clusters` (atoms) and :class:`Modes` (bosonic modes) share: an indexed
+    family of sites written once with a template site, per-index parameters, sums and
+    per-site jumps.  The index runs over the family's members (clusters of atoms, or
+    modes); its size is bound only at solve time."""
+
+    _what = "site"
+
+    def _init_name(self, name):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"name must be an identifier, got {name!r}")
+        self.name = name
+        # the index of the template: a per-index parameter is "x[@name]" until bound
+        self.tvar = "@" if type(self) is Clusters else "@" + name
+
+    @property
+    def template(self):
+        """The template site (:attr:`Clusters.atom`, :attr:`Modes.mode`)."""
+        return self._template
+
+    def _placeholder(self, cluster=None):
+        k = next(_counter)
+        return self._site(f"{self.name}@{k}", f"@{k}", cluster)
+
+    def parameter(self, name: str) -> Coeff:
+        """Per-index real parameter ``name`` (a :class:`Coeff` indexed by the site).
+
+        One value per cluster (:class:`Clusters`) or per mode (:class:`Modes`), given at
+        solve time.
+        """
+        if not isinstance(name, str) or not name.isidentifier() or name == "N":
+            raise ValueError(f"parameter name must be an identifier other than 'N', got {name!r}")
+        return Coeff({((f"{name}[{self.tvar}]", 1),): 1})
+
+    def parameters(self, names: str | list[str]) -> tuple[Coeff, ...]:
+        """Several per-index parameters from a space separated string."""
+        if isinstance(names, str):
+            names = names.split()
+        return tuple(self.parameter(n) for n in names)
+
+    def _bind(self, op, cluster=None):
+        if not isinstance(op, Operator):
+            raise TypeError(f"expected an Operator written with {self.name}.{self._what}, "
+                            f"got {type(op).__name__}")
+        ph = self._placeholder(cluster)
+        vm = {self.tvar: ph.var}
+        out = substitute_atoms(op, {self._template: ph}, vm)
+        return out, ph, vm
+
+    def sum(self, op: Operator, cluster: int | None = None) -> "IndexedOperator":
+        """``Σ_i op(i)`` over all sites (``op`` written with the template site).
+
+        Parameters
+        ----------
+        op : Operator
+            A single-site operator written with the template (:attr:`Clusters.atom`,
+            :attr:`Modes.mode`); it may also act on modes and explicit atoms.
+        cluster : int, optional
+            Sum over the atoms of this cluster (or this one mode) only (0-based), e.g.
+            the collective operator of a pair of atoms set apart as their own cluster.
+            Read by the exact methods (full, dicke, manifold, trajectories) anywhere and by
+            the cumulant methods in observables (not in ``H`` or the jumps).
+
+        Returns
+        -------
+        IndexedOperator
+        """
+        if cluster is not None:
+            if isinstance(cluster, bool) or not isinstance(cluster, numbers.Integral):
+                raise TypeError(f"cluster must be an int (0-based cluster index), got {cluster!r}")
+            if cluster < 0:
+                raise ValueError(f"cluster must be >= 0 (0-based cluster index), got {cluster}")
+            cluster = int(cluster)
+        out, ph, _ = self._bind(op, cluster)
+        if self._template in out.subsystems:  # pragma: no cover - defensive
+            raise AssertionError
+        return IndexedOperator([(Coeff(1), [out], (ph,))])
+
+    def each(self, op: Operator) -> Each:
+        """Per-site jump ``op(i)`` for every site (use in the jump list).
+
+        Parameters
+        ----------
+        op : Operator
+            A single-site operator written with the template (``atoms.atom.sm``,
+            ``filters.mode.a``); the rate may be a per-index parameter.
+
+        Returns
+        -------
+        Each
+        """
+        if not isinstance(op, Operator):
+            raise TypeError(f"expected an Operator written with {self.name}.{self._what}, "
+                            f"got {type(op).__name__}")
+        return Each(self, op)
+
+
+class Clusters(_Family):
     """``N = Σ_m N_m`` identical atoms in ``M`` clusters.
 
     Parameters
@@ -229,72 +356,74 @@ class Clusters:
     -----
     The cluster sizes ``N_m`` are the indexed parameter ``N``; per-cluster
     parameters come from :meth:`parameter`.  Values are given at solve time
-    (``clusters={"N": [...], "g": [...]}``).  One :class:`Clusters` object
-    per model.
+    (``clusters={"N": [...], "g": [...]}``).  A model may hold several indexed
+    families (:class:`Clusters`, :class:`Modes`); the cumulant engine then indexes
+    every family by its own index set.
     """
 
-    def __init__(self, name="s", levels=2):
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"name must be an identifier, got {name!r}")
-        self.name = name
+    _what = "atom"
+
+    def __init__(self, name: str = "s", levels: int = 2):
+        self._init_name(name)
         self.levels = int(levels)
-        self.atom = ClusterAtom(f"{name}@", self.levels, self, var="@")
+        self.atom = self._template = ClusterAtom(f"{name}@", self.levels, self, var=self.tvar)
 
-    def _placeholder(self, cluster=None):
-        k = next(_counter)
-        return ClusterAtom(f"{self.name}@{k}", self.levels, self, var=f"@{k}", cluster=cluster)
+    def _site(self, name, var, cluster=None):
+        return ClusterAtom(name, self.levels, self, var=var, cluster=cluster)
 
-    def parameter(self, name):
-        """Per-cluster real parameter ``name`` (a :class:`Coeff` indexed by the atom)."""
-        if not isinstance(name, str) or not name.isidentifier() or name == "N":
-            raise ValueError(f"parameter name must be an identifier other than 'N', got {name!r}")
-        return Coeff({((f"{name}[@]", 1),): 1})
-
-    def parameters(self, names):
-        """Several per-cluster parameters from a space separated string."""
-        if isinstance(names, str):
-            names = names.split()
-        return tuple(self.parameter(n) for n in names)
-
-    def _bind(self, op, cluster=None):
-        if not isinstance(op, Operator):
-            raise TypeError(f"expected an Operator written with {self.name}.atom, "
-                            f"got {type(op).__name__}")
-        ph = self._placeholder(cluster)
-        vm = {"@": ph.var}
-        out = substitute_atoms(op, {self.atom: ph}, vm)
-        return out, ph, vm
-
-    def sum(self, op, cluster=None):
-        """``Σ_i op(i)`` over all atoms (``op`` written with :attr:`atom`).
-
-        Parameters
-        ----------
-        op : Operator
-            A single-atom operator written with :attr:`atom`.
-        cluster : int, optional
-            Sum over the atoms of this cluster only (0-based), e.g. the collective
-            operator of a pair of atoms set apart as their own cluster.  Read by the
-            exact methods (full, dicke, manifold, trajectories) anywhere and by the
-            cumulant methods in observables (not in ``H`` or the jumps).
-        """
-        if cluster is not None:
-            if isinstance(cluster, bool) or not isinstance(cluster, numbers.Integral):
-                raise TypeError(f"cluster must be an int (0-based cluster index), got {cluster!r}")
-            if cluster < 0:
-                raise ValueError(f"cluster must be >= 0 (0-based cluster index), got {cluster}")
-            cluster = int(cluster)
-        out, ph, _ = self._bind(op, cluster)
-        if self.atom in out.subsystems:  # pragma: no cover - defensive
-            raise AssertionError
-        return IndexedOperator([(Coeff(1), [out], (ph,))])
-
-    def each(self, op):
-        """Per-atom jump ``op(i)`` for every atom (use in the jump list)."""
-        if not isinstance(op, Operator):
-            raise TypeError(f"expected an Operator written with {self.name}.atom, "
-                            f"got {type(op).__name__}")
-        return Each(self, op)
+    def _explicit(self, name):
+        return Atom(name, self.levels)
 
     def __repr__(self):
         return f"Clusters({self.name!r}, levels={self.levels})"
+
+
+class Modes(_Family):
+    """``M`` bosonic modes written once: an indexed family with per-mode parameters.
+
+    The bosonic counterpart of :class:`Clusters`: every index holds one mode (count 1),
+    so ``modes.sum(op)`` is ``Σ_k op(b_k)`` and ``modes.each(op)`` is one jump per mode.
+    The cumulant engine keeps the loops over ``k`` (families are arrays over the mode
+    index, the number of equations it derives does not depend on ``M``); the exact
+    methods unroll the family into ``M`` explicit modes ``b1 … bM``.
+
+    Parameters
+    ----------
+    name : str, default "b"
+        Printed name of the modes' ladder operators.
+
+    Attributes
+    ----------
+    mode : Mode
+        Template mode: write single-mode operators with it (``mode.a``, ``mode.adag``,
+        ``mode.num()``), then wrap them in :meth:`sum` or :meth:`each`.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not an identifier.
+
+    Examples
+    --------
+    >>> from qutip_superrad.cumulant.engine import Modes
+    >>> filters = Modes("b"); b = filters.mode
+    >>> Delta = filters.parameter("Delta")                # one value per mode
+    >>> H = filters.sum(Delta * b.num())
+    >>> filters
+    Modes('b')
+    """
+
+    _what = "mode"
+
+    def __init__(self, name: str = "b"):
+        self._init_name(name)
+        self.mode = self._template = ClusterMode(f"{name}@", self, var=self.tvar)
+
+    def _site(self, name, var, cluster=None):
+        return ClusterMode(name, self, var=var, cluster=cluster)
+
+    def _explicit(self, name):
+        return Mode(name)
+
+    def __repr__(self):
+        return f"Modes({self.name!r})"

@@ -46,6 +46,7 @@ from collections import Counter
 import numpy as np
 
 from ... import _kernels
+from .ir import family_shape, param_key, var_size
 
 __all__ = ["NumpyRHS", "CompiledRHS", "TableRHS", "SparseRHS", "make_rhs", "layout", "cache_dir",
            "find_compiler"]
@@ -56,7 +57,7 @@ def layout(system, M):
     offs, n = [], 0
     for f in system.families:
         offs.append(n)
-        n += M ** f.slots
+        n += int(np.prod(family_shape(f, M), dtype=np.int64))
     return offs, n
 
 
@@ -68,6 +69,17 @@ def _pack_params(system, params, clusters, M):
             raise KeyError(f"parameter {name!r} is not bound (params needs "
                            f"{system.scalar_parameters})")
         vec.append(float(params[name]))
+    if isinstance(M, dict):                      # several index sets: {family: {name: values}}
+        for fam, name in system.indexed_keys:
+            values = (clusters or {}).get(fam, {})
+            if name not in values:
+                raise KeyError(f"per-index parameter {name!r} of {fam!r} is not bound")
+            arr = np.asarray(values[name], dtype=float).ravel()
+            if arr.size != M[fam]:
+                raise ValueError(f"clusters[{fam!r}][{name!r}] has {arr.size} values, "
+                                 f"expected {M[fam]}")
+            vec.extend(arr)
+        return np.ascontiguousarray(vec, dtype=float)
     for name in system.indexed_parameters:
         if name not in clusters:
             raise KeyError(f"per-cluster parameter {name!r} is not bound (clusters needs "
@@ -82,8 +94,21 @@ def _pack_params(system, params, clusters, M):
 def _param_offsets(system, M):
     off = {n: i for i, n in enumerate(system.scalar_parameters)}
     base = len(system.scalar_parameters)
+    if isinstance(M, dict):
+        ioff = {}
+        for key in system.indexed_keys:
+            ioff[key] = base
+            base += M[key[0]]
+        return off, ioff
     ioff = {n: base + k * M for k, n in enumerate(system.indexed_parameters)}
     return off, ioff
+
+
+def _n_params(system, M):
+    """Length of the parameter vector."""
+    if isinstance(M, dict):
+        return len(system.scalar_parameters) + sum(M[f] for f, _ in system.indexed_keys)
+    return len(system.scalar_parameters) + M * len(system.indexed_parameters)
 
 
 class _RHS:
@@ -91,7 +116,7 @@ class _RHS:
 
     def __init__(self, system, M):
         self.system = system
-        self.M = int(M)
+        self.M = dict(M) if isinstance(M, dict) else int(M)
         self.offsets, self.n = layout(system, self.M)
 
     def bind(self, pvec):
@@ -99,7 +124,8 @@ class _RHS:
         self._pvec = np.asarray(pvec, dtype=float)
         off, ioff = _param_offsets(self.system, self.M)
         self._scal = {n: self._pvec[i] for n, i in off.items()}
-        self._ind = {n: self._pvec[i:i + self.M] for n, i in ioff.items()}
+        size = (lambda k: self.M[k[0]]) if isinstance(self.M, dict) else (lambda k: self.M)
+        self._ind = {n: self._pvec[i:i + size(n)] for n, i in ioff.items()}
 
     def _io(self, y, out):
         """Contiguous complex state of the right size and the output array."""
@@ -137,13 +163,13 @@ class NumpyRHS(_RHS):
             ops = []
             for name, v, p in t.params:
                 if v is not None:
-                    ops.append(("p", name, p, letters[v]))
+                    ops.append(("p", param_key(name, v, fam, self.M), p, letters[v]))
                 else:
                     ops.append(("s", name, p, None))
             for fi, fv, cj in t.factors:
                 ops.append(("y", fi, cj, "".join(letters[v] for v in fv)))
             present = [v for v in out_vars if v in t.variables()]
-            shape = tuple(self.M if v in present else 1 for v in out_vars)
+            shape = tuple(var_size(v, fam, self.M) if v in present else 1 for v in out_vars)
             outsub = "".join(letters[v] for v in present)
             plans.append((t.number, ops, outsub, shape))
         return plans
@@ -151,11 +177,12 @@ class NumpyRHS(_RHS):
     def __call__(self, y, out=None):
         M = self.M
         y, _ = self._io(y, out)
-        arrays = [y[o:o + M ** f.slots].reshape((M,) * f.slots)
-                  for o, f in zip(self.offsets, self.system.families)]
+        shapes = [family_shape(f, M) for f in self.system.families]
+        arrays = [y[o:o + int(np.prod(sh))].reshape(sh)
+                  for o, sh in zip(self.offsets, shapes)]
         dy = np.zeros(self.n, dtype=complex) if out is None else out
-        for fam, o, plans in zip(self.system.families, self.offsets, self._plans):
-            acc = np.zeros((M,) * fam.slots, dtype=complex)
+        for fam, o, plans, sh in zip(self.system.families, self.offsets, self._plans, shapes):
+            acc = np.zeros(sh, dtype=complex)
             for num, ops, outsub, shape in plans:
                 c = complex(num)
                 operands, subs = [], []
@@ -174,7 +201,7 @@ class NumpyRHS(_RHS):
                 else:
                     r = np.asarray(1.0)
                 acc = acc + c * np.reshape(r, shape)
-            dy[o:o + M ** fam.slots] = acc.ravel()
+            dy[o:o + acc.size] = acc.ravel()
         return dy
 
 
@@ -530,6 +557,10 @@ class CompiledRHS(_RHS):
     backend = "c"
 
     def __init__(self, system, M):
+        if isinstance(M, dict):
+            raise ValueError("generated C loops over one index set; a model with several "
+                             "indexed families (Clusters, Modes) uses backend='sparse' or "
+                             "'numpy'")
         super().__init__(system, M)
         src = _Gen(system).source()
         self.source = src
@@ -586,7 +617,7 @@ class TableRHS(_RHS):
     backend = "table"
 
     def __init__(self, system, M):
-        if M != 1:
+        if isinstance(M, dict) or M != 1:
             raise ValueError("the table backend is for M = 1")
         kernel = _kernels.load("cumulant_terms")   # ImportError naming the fix
 
@@ -711,6 +742,15 @@ def make_rhs(system, M, backend="auto"):
         return TableRHS(system, M)
     if backend == "sparse" or (backend == "auto" and M == 1):
         return SparseRHS(system, M)
+    if isinstance(M, dict):
+        from .lower import MAX_CONCRETE_TERMS, concrete_term_count
+        if backend == "c":
+            return CompiledRHS(system, M)            # raises: one index set only
+        if concrete_term_count(system, M) <= MAX_CONCRETE_TERMS:
+            return SparseRHS(system, M)
+        warnings.warn("cumulant engine: several index sets too large for the sparse form; "
+                      "falling back to the NumPy right-hand side", RuntimeWarning, stacklevel=2)
+        return NumpyRHS(system, M)
     try:
         return CompiledRHS(system, M)
     except (RuntimeError, OSError) as exc:

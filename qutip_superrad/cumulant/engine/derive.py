@@ -112,14 +112,13 @@ def _check_hermitian(H):
     parameters are real)."""
     import itertools
 
-    from .algebra import Atom
     from .clusters import rename_coeff, substitute_atoms
 
     explicit = Operator()
     pair = {}
     for c, factors, phs in H.terms:
         for choice in itertools.product(range(2), repeat=len(phs)):
-            atommap = {p: pair.setdefault((p.clusters, i), Atom(f"{p.clusters.name}{i}", p.levels))
+            atommap = {p: pair.setdefault((p.clusters, i), p.clusters._explicit(f"{p.clusters.name}{i}"))
                        for p, i in zip(phs, choice)}
             varmap = {p.var: "h" for p in phs}       # one cluster: the same parameter values
             term = Operator({(): rename_coeff(c, varmap)})
@@ -207,22 +206,62 @@ class Model:
             for c in scan:
                 for mono in c.terms:
                     for name, _ in mono:
-                        if name.endswith("[@]"):
+                        var = name[:-1].partition("[")[2] if name.endswith("]") else ""
+                        if var.startswith("@") and not var[1:].isdigit():   # a template index
                             where = "H" if kind == "H" else "a jump rate"
-                            raise ValueError(f"per-cluster parameter {name[:-3]!r} used outside "
-                                             f"Clusters.sum()/each() in {where}")
+                            raise ValueError(f"per-cluster parameter {name.partition('[')[0]!r} "
+                                             f"used outside Clusters.sum()/each() (Modes.sum()/"
+                                             f"each()) in {where}")
             found |= used
             names |= coeff.free_parameters
             for f in factors:
                 names |= f.free_parameters
                 subs.update(s for s in f.subsystems if not hasattr(s, "clusters"))
         self.parameter_names = {n for n in names if "[" not in n}
-        if len(found) > 1:
-            raise ValueError(f"a model may use one Clusters object (got {len(found)}); two "
+        from .clusters import Clusters
+        atoms = [f for f in found if isinstance(f, Clusters)]
+        if len(atoms) > 1:
+            raise ValueError(f"a model may use one Clusters object (got {len(atoms)}); two "
                              "species with the same levels are two clusters of one Clusters, "
                              "their couplings per-cluster parameters (zero on the other)")
-        self.clusters = next(iter(found)) if found else None
-        self.subsystems = sorted(subs) + ([self.clusters.atom] if self.clusters else [])
+        names_ = [f.name for f in found]
+        if len(set(names_)) != len(names_):
+            raise ValueError(f"two indexed families share the name {names_!r}; give each "
+                             "Clusters/Modes its own name")
+        #: every indexed family (Clusters, Modes), sorted by name: one index set each
+        self.index_sets = sorted(found, key=lambda f: f.name)
+        self.clusters = self.index_sets[0] if len(self.index_sets) == 1 else None
+        self._check_index_parameters()
+        self.subsystems = sorted(subs) + [f.template for f in self.index_sets]
+
+    def _check_index_parameters(self):
+        """A per-index parameter belongs to one family (its values are one per index)."""
+        owner = {}
+        for _, coeff, factors, _ in self._pieces():
+            for c in [coeff] + [v for f in factors for v in f.terms.values()]:
+                for mono in c.terms:
+                    for name, _ in mono:
+                        if "[" not in name:
+                            continue
+                        base = name.partition("[")[0]
+                        fam = self._var_family(name[:-1].partition("[")[2])
+                        if fam is None:
+                            continue
+                        if owner.setdefault(base, fam) is not fam:
+                            raise ValueError(f"per-index parameter {base!r} is used by two "
+                                             f"families ({owner[base].name!r}, {fam.name!r}); "
+                                             "give each family its own parameter names")
+        self.index_parameters = {k: v for k, v in owner.items()}
+
+    def _var_family(self, var):
+        for _, _, phs in self.sum_terms():
+            for p in phs:
+                if p.var == var:
+                    return p.clusters
+        for _, kind, c in self.jump_list:
+            if kind == "each" and var == c.clusters.tvar:
+                return c.clusters
+        return None
 
     def sum_terms(self):
         """``(coefficient, factors, placeholders)`` of ``H`` and of the collective jumps."""
@@ -250,7 +289,7 @@ class Model:
 
     def rhs(self, op):
         """Exact right hand side, see :func:`heisenberg_rhs`."""
-        if self.clusters is not None:
+        if self.index_sets:
             raise ValueError("rhs() needs concrete atoms; models with Clusters are "
                              "handled by close()")
         return heisenberg_rhs(op, self.H, self.jumps)

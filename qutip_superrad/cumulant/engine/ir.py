@@ -41,10 +41,10 @@ import itertools
 import math
 
 from .algebra import Coeff, Operator
-from .clusters import ClusterAtom, rename_coeff, substitute_atoms
+from .clusters import is_site, rename_coeff, substitute_atoms
 
 __all__ = ["Family", "Term", "ClosedEquations", "cumulant_expansion", "moment_order",
-           "set_partitions", "family_rhs"]
+           "set_partitions", "family_rhs", "family_shape", "var_set", "var_size", "param_key"]
 
 
 # --------------------------------------------------------------------------
@@ -214,15 +214,52 @@ def _mono_sort(key):
 # --------------------------------------------------------------------------
 
 def _is_cluster(s):
-    """True for an atom of a :class:`~.clusters.Clusters` (template, slot, fresh)."""
-    return isinstance(s, ClusterAtom)
+    """True for a site of an indexed family (a :class:`~.clusters.Clusters` atom or a
+    :class:`~.clusters.Modes` mode: template, slot, fresh)."""
+    return is_site(s)
 
 
 def _split(key):
-    """(fixed part, [(transition, var), ...] of cluster atoms)."""
+    """(fixed part, [((family name, factor), var), ...] of the indexed sites)."""
     fixed = tuple((s, f) for s, f in key if not _is_cluster(s))
-    cl = [(f, s.var) for s, f in key if _is_cluster(s)]
+    cl = [((s.clusters.name, f), s.var) for s, f in key if _is_cluster(s)]
     return fixed, cl
+
+
+def var_set(v, fam):
+    """Name of the indexed family (index set) the index variable ``v`` runs over.
+
+    Slot variables ``i0, i1, …`` are those of ``fam``; summed variables are
+    ``c0, c1, …`` in a system with one index set (``None`` is returned: the only
+    one) and ``c0_<name>, …`` with several.
+    """
+    if v[0] == "i":
+        return fam.slot_sets[int(v[1:])]
+    _, _, name = v.partition("_")
+    return name or None
+
+
+def set_size(M, name):
+    """Size of index set ``name``: ``M`` is an int (one index set) or ``{name: size}``."""
+    if isinstance(M, dict):
+        return M[name] if name is not None else next(iter(M.values()))
+    return M
+
+
+def param_key(name, v, fam, M):
+    """Key of a per-index parameter in the parameter offsets: its name (one index set)
+    or ``(family name, name)`` (several, ``M`` a dict)."""
+    return (var_set(v, fam), name) if isinstance(M, dict) else name
+
+
+def var_size(v, fam, M):
+    """Size of the range of index variable ``v`` in an equation of ``fam``."""
+    return set_size(M, var_set(v, fam)) if isinstance(M, dict) else M
+
+
+def family_shape(fam, M):
+    """Shape of the values of ``fam``: one axis per slot, the size of its index set."""
+    return tuple(set_size(M, n) for n in fam.slot_sets)
 
 
 def _dag_fixed(fixed):
@@ -267,8 +304,9 @@ class Family:
         fixed, trans = pattern
         # ⟨X⟩* = ⟨X†⟩: for fixed part self-adjoint and transitions (t, t†), the values
         # satisfy Y[j, m] = conj(Y[m, j]) (e.g. ⟨σ⁻_m σ⁺_j⟩); code generation uses it
+        self.slot_sets = [n for n, _ in trans]
         self.hermitian_swap = (self.slots == 2 and _dag_fixed(fixed) == fixed
-                               and trans[1] == (trans[0][1], trans[0][0])
+                               and trans[1] == (trans[0][0], (trans[0][1][1], trans[0][1][0]))
                                and trans[0] != trans[1])
 
     def __repr__(self):
@@ -279,24 +317,32 @@ def _moment_name(key, vars_shown=True, varnames=None):
     """Readable name of a monomial, e.g. ``"a† a"`` or ``"s21[i0]"``."""
     parts = []
     for s, f in key:
-        if s.kind == "mode":
+        if s.kind == "mode" and not _is_cluster(s):
             m, n = f
             parts += [f"{s.name}†" + (f"^{m}" if m > 1 else "")] if m else []
             parts += [s.name + (f"^{n}" if n > 1 else "")] if n else []
         elif _is_cluster(s):
             v = varnames.get(s.var, s.var) if varnames else s.var
-            parts.append(f"{s.clusters.name}{f[0]}{f[1]}" + (f"[{v}]" if vars_shown else ""))
+            idx = f"[{v}]" if vars_shown else ""
+            if s.kind == "mode":
+                m, n = f
+                parts += [f"{s.clusters.name}†" + (f"^{m}" if m > 1 else "") + idx] if m else []
+                parts += [s.clusters.name + (f"^{n}" if n > 1 else "") + idx] if n else []
+            else:
+                parts.append(f"{s.clusters.name}{f[0]}{f[1]}" + idx)
         else:
             parts.append(f"σ{f[0]}{f[1]}" if s.name == "" else f"σ[{s.name}]{f[0]}{f[1]}")
     return " ".join(parts) if parts else "1"
 
 
-def _make_family(index, pattern, clusters):
-    """:class:`Family` of ``pattern`` with slot atoms ``i0, i1, …`` as representative."""
+def _make_family(index, pattern, sets):
+    """:class:`Family` of ``pattern`` with slot sites ``i0, i1, …`` as representative
+    (``sets``: the model's indexed families by name)."""
     fixed, trans = pattern
-    slots = [ClusterAtom(f"{clusters.name}#{k}", clusters.levels, clusters, var=f"i{k}")
-             for k in range(len(trans))]
-    key = tuple(sorted(list(fixed) + list(zip(slots, trans)), key=lambda x: x[0]._key()))
+    slots = [sets[n]._site(f"{n}#{k}", f"i{k}") for k, (n, _) in enumerate(trans)]
+    clusters = next(iter(sets.values())) if len(sets) == 1 else None
+    key = tuple(sorted(list(fixed) + [(a, f) for a, (_, f) in zip(slots, trans)],
+                       key=lambda x: x[0]._key()))
     fam = Family(index, pattern, Operator({key: 1}), clusters)
     fam.slot_atoms = slots
     return fam
@@ -306,24 +352,45 @@ def _make_family(index, pattern, clusters):
 # right-hand side of a family with slots and fresh atoms
 # --------------------------------------------------------------------------
 
-def _assignments(placeholders, slots, clusters):
-    """Map placeholders to slot atoms or to fresh atoms (all coincidences)."""
-    n = len(placeholders)
+def _fresh_var(t, family, several):
+    """Name of the ``t``-th summed index (see :func:`var_set`)."""
+    return f"c{t}_{family.name}" if several else f"c{t}"
+
+
+def _assignments(placeholders, slots, several=False):
+    """Map placeholders to slot sites or to fresh sites (all coincidences).
+
+    A placeholder becomes a slot of its own family or a fresh site of its family;
+    fresh sites coincide only within a family.  Yields ``(atommap, varmap, fresh
+    variables)``.
+    """
     ns = len(slots)
-    for choice in itertools.product(range(ns + 1), repeat=n):
+    options = [[c for c in range(ns) if slots[c].clusters is p.clusters] + [ns]
+               for p in placeholders]
+    for choice in itertools.product(*options):
         fresh = [i for i, c in enumerate(choice) if c == ns]
-        for part in set_partitions(fresh):
+        fams = []
+        for i in fresh:
+            if placeholders[i].clusters not in fams:
+                fams.append(placeholders[i].clusters)
+        groups = [[i for i in fresh if placeholders[i].clusters is f] for f in fams]
+        for parts in itertools.product(*(list(set_partitions(g)) for g in groups)):
             atommap, varmap = {}, {}
             for i, c in enumerate(choice):
                 if c < ns:
                     atommap[placeholders[i]] = slots[c]
                     varmap[placeholders[i].var] = slots[c].var
-            for t, block in enumerate(part):
-                f = ClusterAtom(f"{clusters.name}~{t}", clusters.levels, clusters, var=f"c{t}")
-                for i in block:
-                    atommap[placeholders[i]] = f
-                    varmap[placeholders[i].var] = f.var
-            yield atommap, varmap, len(part)
+            t, names = 0, []
+            for fam, part in zip(fams, parts):
+                for block in part:
+                    v = _fresh_var(t, fam, several)
+                    f = fam._site(f"{fam.name}~{t}", v)
+                    t += 1
+                    names.append(v)
+                    for i in block:
+                        atommap[placeholders[i]] = f
+                        varmap[placeholders[i].var] = f.var
+            yield atommap, varmap, tuple(names)
 
 
 def _instantiate(term, atommap, varmap):
@@ -342,10 +409,12 @@ def _add(acc, nf, op):
 
 
 def family_rhs(model, op, slots):
-    """Exact ``d⟨op⟩/dt`` with sums split into slot and fresh atoms.
+    """Exact ``d⟨op⟩/dt`` with sums split into slot and fresh sites.
 
-    Returns ``{n_fresh: Operator}``; fresh atoms are named ``c0, c1, …``.
+    Returns ``{fresh variables: Operator}``; fresh sites are named ``c0, c1, …``
+    (``c0_<family>, …`` when the model has several indexed families).
     """
+    several = len(getattr(model, "index_sets", ())) > 1
     acc = {}
     support = set(op.subsystems)
     for term in model.H_indexed.terms:
@@ -356,18 +425,18 @@ def family_rhs(model, op, slots):
             h = Operator({k: v for k, v in h.terms.items() if any(s in support for s, _ in k)})
             if not h.is_zero():
                 h = h * term[0]
-                _add(acc, 0, (h * op - op * h) * 1j)
+                _add(acc, (), (h * op - op * h) * 1j)
             continue
-        cl = ph[0].clusters if ph else None
-        for atommap, varmap, nf in (_assignments(ph, slots, cl) if ph else [({}, {}, 0)]):
+        for atommap, varmap, nf in (_assignments(ph, slots, several) if ph else [({}, {}, ())]):
             h = _instantiate(term, atommap, varmap)
             _add(acc, nf, (h * op - op * h) * 1j)
     for rate, kind, c in model.jump_list:
         if kind == "each":
             ph = c.clusters._placeholder()
-            cop = substitute_atoms(c.op, {c.clusters.atom: ph}, {"@": ph.var})
+            tv = c.clusters.tvar
+            cop = substitute_atoms(c.op, {c.clusters.template: ph}, {tv: ph.var})
             pairs = [((Coeff(1), [cop], (ph,)), None)]
-            rate_t = rename_coeff(rate, {"@": ph.var})
+            rate_t = rename_coeff(rate, {tv: ph.var})
         else:
             cd = c._fresh_copy().dag()
             pairs = [(tc, td) for tc in c.terms for td in cd.terms]
@@ -376,8 +445,7 @@ def family_rhs(model, op, slots):
             ph = list(tc[2]) + (list(td[2]) if td is not None else [])
             if not ph and not any(s in support for f in tc[1] + td[1] for s in f.subsystems):
                 continue  # a concrete jump acting elsewhere commutes with op: no contribution
-            cl = ph[0].clusters if ph else None
-            for atommap, varmap, nf in (_assignments(ph, slots, cl) if ph else [({}, {}, 0)]):
+            for atommap, varmap, nf in (_assignments(ph, slots, several) if ph else [({}, {}, ())]):
                 C = _instantiate(tc, atommap, varmap)
                 CD = C.dag() if td is None else _instantiate(td, atommap, varmap)
                 cdc = CD * C
@@ -390,17 +458,27 @@ def family_rhs(model, op, slots):
 # closed right-hand sides and the closed equations
 # --------------------------------------------------------------------------
 
-def _weight_choices(fresh_vars, slot_vars):
-    """Expand Π_t (N[c_t] − Σ_u δ(c_t, u)) into (Coeff factor, varmap) pairs."""
+def _weight_choices(fresh_vars, slot_vars, sets=None):
+    """Expand Π_t (N[c_t] − Σ_u δ(c_t, u)) into (Coeff factor, varmap) pairs.
+
+    ``sets`` maps variables to their indexed family; a fresh variable coincides only
+    with variables of its own family, and a :class:`~.clusters.Modes` site counts 1
+    (``N = 1``: one mode per index).
+    """
     out = []
+    sets = sets or {}
 
     def rec(t, vm, coeff):
         if t == len(fresh_vars):
             out.append((coeff, dict(vm)))
             return
         c = fresh_vars[t]
-        rec(t + 1, vm, coeff * Coeff({((f"N[{c}]", 1),): 1}))
-        targets = list(slot_vars) + list(fresh_vars[:t])
+        fam = sets.get(c)
+        count = (Coeff(1) if fam is not None and not hasattr(fam, "levels")
+                 else Coeff({((f"N[{c}]", 1),): 1}))
+        rec(t + 1, vm, coeff * count)
+        targets = [u for u in list(slot_vars) + list(fresh_vars[:t])
+                   if sets.get(u) is fam]
         for u in targets:
             u = vm.get(u, u)
             vm2 = dict(vm)
@@ -471,10 +549,14 @@ def _family_terms(model, fam, order, lookup, expand=None, memo=None):
         memo = {}
     slots = fam.slot_atoms
     slot_vars = [s.var for s in slots]
+    byname = {f.name: f for f in getattr(model, "index_sets", ())}
     acc = {}
-    for nf, opr in family_rhs(model, fam.operator, slots).items():
-        fresh_vars = [f"c{t}" for t in range(nf)]
-        weights = _weight_choices(fresh_vars, slot_vars) if nf else [(Coeff(1), {})]
+    for fresh_vars, opr in family_rhs(model, fam.operator, slots).items():
+        sets = {s.var: s.clusters for s in slots}
+        sets.update({v: byname.get(var_set(v, fam), slots[0].clusters if slots else
+                                   next(iter(byname.values()), None)) for v in fresh_vars})
+        weights = (_weight_choices(list(fresh_vars), slot_vars, sets) if fresh_vars
+                   else [(Coeff(1), {})])
         for key, coeff in opr.terms.items():
             closed = memo.get(key)
             if closed is None:
@@ -548,20 +630,28 @@ class ClosedEquations:
         self.families = registry.families
         self.rhs = rhs
         self.clusters = registry.clusters
-        sc, ix = set(), set()
-        for terms in rhs:
+        self.index_sets = list(getattr(registry, "sets", {}).values())
+        sc, ix, keys = set(), set(), set()
+        several = len(self.index_sets) > 1
+        for fam, terms in zip(self.families, rhs):
             for t in terms:
                 for name, v, _ in t.params:
                     (ix if v is not None else sc).add(name)
+                    if v is not None:
+                        keys.add((var_set(v, fam) or "" if several else "", name))
         self.scalar_parameters = sorted(sc)
         self.indexed_parameters = sorted(ix)
+        #: ``(family name, parameter)`` of every per-index parameter (one index set:
+        #: the family name is ``""``); the packing order of the parameter vector
+        self.indexed_keys = sorted(keys)
 
     def __len__(self):
         return len(self.families)
 
     def n_equations(self, M=1):
-        """Number of complex unknowns for ``M`` clusters."""
-        return sum(M ** f.slots for f in self.families)
+        """Number of complex unknowns for ``M`` clusters (``{family: size}`` with several
+        index sets)."""
+        return sum(int(math.prod(family_shape(f, M))) for f in self.families)
 
     def lookup(self, op):
         """``(family, index variables, conjugate)`` of a moment given as Operator or name."""
@@ -582,7 +672,7 @@ class ClosedEquations:
             raise _NotClosed(str(exc)) from None
         if res is None:
             raise _Vanishes(f"⟨{_moment_name(key)}⟩ vanishes by the U(1) filter",
-                            sum(1 for s, _ in key if _is_cluster(s)))
+                            [s.clusters.name for s, _ in key if _is_cluster(s)])
         return res
 
     def term_str(self, fam, t, latex=False):
@@ -649,21 +739,22 @@ class ClosedEquations:
 class _Vanishes(KeyError):
     """The moment is removed by the U(1) filter (its value is zero)."""
 
-    def __init__(self, msg, slots):
+    def __init__(self, msg, sets):
         super().__init__(msg)
-        self.slots = slots
+        self.sets = list(sets)          # the index set of each slot, in slot order
+        self.slots = len(self.sets)
 
 
 class _NotClosed(KeyError):
     """The moment is not a family of the closed system."""
 
 
-def _slotify(key, clusters):
-    """Rename cluster atoms of a user monomial to slot atoms ``i0, i1, …``."""
+def _slotify(key, clusters=None):
+    """Rename indexed sites of a user monomial to slot sites ``i0, i1, …``."""
     out, k = [], 0
     for s, f in key:
         if _is_cluster(s):
-            s = ClusterAtom(f"{s.clusters.name}#{k}", s.levels, s.clusters, var=f"i{k}")
+            s = s.clusters._site(f"{s.clusters.name}#{k}", f"i{k}")
             k += 1
         out.append((s, f))
     return tuple(sorted(out, key=lambda x: x[0]._key()))

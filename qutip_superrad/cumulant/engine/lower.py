@@ -33,10 +33,13 @@ NumPy evaluation of the same arrays (:meth:`LoweredSystem.rhs_numpy`,
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 
 import numpy as np
 import scipy.sparse as sp
+
+from .ir import param_key, var_size
 
 __all__ = ["LoweredSystem", "MAX_CONCRETE_TERMS"]
 
@@ -50,7 +53,7 @@ def concrete_term_count(system, M):
     for fam in system.families:
         for t in system.rhs[fam.index]:
             vs = set(t.variables()) | {f"i{k}" for k in range(fam.slots)}
-            total += M ** len(vs)
+            total += math.prod(var_size(v, fam, M) for v in vs)
     return total
 
 
@@ -98,17 +101,17 @@ class LoweredSystem:
     """
 
     def __init__(self, system, M, merge_conjugates=True):
-        from .codegen import _param_offsets, layout
+        from .codegen import _n_params, _param_offsets, layout
 
         count = concrete_term_count(system, M)
         if count > MAX_CONCRETE_TERMS:
             raise ValueError(f"the sparse form of these equations at M = {M} has {count} terms "
                              f"(limit {MAX_CONCRETE_TERMS}); use backend='c' (cluster loops)")
-        self.M = M = int(M)
+        self.M = M = dict(M) if isinstance(M, dict) else int(M)
         offs, n = layout(system, M)
         self.n = n
         self.nbase = 1 + 4 * n
-        self.n_params = len(system.scalar_parameters) + M * len(system.indexed_parameters)
+        self.n_params = _n_params(system, M)
         poff, ioff = _param_offsets(system, M)
         groups = self._groups(system, M, offs, n, poff, ioff)
         if merge_conjugates:
@@ -129,13 +132,14 @@ class LoweredSystem:
             for t in system.rhs[fam.index]:
                 vs = out_vars + [v for v in t.variables() if v not in out_vars]
                 sign, base = _canonical(t.number)
-                for vals in itertools.product(range(M), repeat=len(vs)):
+                sizes = {v: var_size(v, fam, M) for v in vs}
+                for vals in itertools.product(*(range(sizes[v]) for v in vs)):
                     val = dict(zip(vs, vals))
-                    row = offs[fam.index] + _flat(out_vars, val, M)
+                    row = offs[fam.index] + _flat(out_vars, val, sizes)
                     pkey = tuple(sorted(
-                        (poff[name] if v is None else ioff[name] + val[v], p)
+                        (poff[name] if v is None else ioff[param_key(name, v, fam, M)] + val[v], p)
                         for name, v, p in t.params))
-                    fs = tuple(sorted(1 + offs[fi] + _flat(fv, val, M) + (n if cj else 0)
+                    fs = tuple(sorted(1 + offs[fi] + _flat(fv, val, sizes) + (n if cj else 0)
                                       for fi, fv, cj in t.factors))
                     entries = groups.setdefault((row, pkey, base), {})
                     w = entries.get(fs, 0) + sign
@@ -384,8 +388,9 @@ def _recipes(monos, recipe):
 
 
 def _flat(vars_, val, M):
-    """C-order position of the index tuple ``vars_`` (values ``val``) in ``(M,)*len``."""
+    """C-order position of the index tuple ``vars_`` (values ``val``) in ``(M,)*len``
+    (``M`` an int, or ``{variable: size}``)."""
     k = 0
     for v in vars_:
-        k = k * M + val[v]
+        k = k * (M[v] if isinstance(M, dict) else M) + val[v]
     return k

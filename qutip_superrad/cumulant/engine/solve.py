@@ -40,6 +40,7 @@ time.  Jump rates are checked (real, finite, ≥ 0) when the numbers are bound.
 """
 from __future__ import annotations
 
+import re
 import time
 import warnings
 
@@ -55,10 +56,16 @@ from ...spectrum import pole_spectrum
 from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
 from .ir import (ClosedEquations, _NotClosed, _Vanishes, _dag_fixed, _family_terms, _gc_paused,
-                 _make_family, _slotify, _split, cumulant_expansion, moment_order)
+                 _make_family, _slotify, _split, cumulant_expansion, family_shape, moment_order,
+                 set_size, var_set)
 from .regression import DENSE_EIG_MAX, Resolvent, krylov_modes, propagate, regression_modes
 
 __all__ = ["CumulantSolver", "CumulantState", "CumulantEvolution"]
+
+
+def _fsize(fam, M):
+    """Number of values of ``fam``."""
+    return int(np.prod(family_shape(fam, M), dtype=np.int64))
 
 
 class _Values:
@@ -71,13 +78,15 @@ class _Values:
 
     def _family_array(self, fam, y):
         o = self._offsets[fam.index]
-        return y[..., o:o + self.M ** fam.slots].reshape(y.shape[:-1] + (self.M,) * fam.slots)
+        sh = family_shape(fam, self.M)
+        return y[..., o:o + _fsize(fam, self.M)].reshape(y.shape[:-1] + sh)
 
     def _get(self, key, y):
         try:
             fam, vars_, conj = self.system.lookup(key)
         except _Vanishes as exc:
-            return np.zeros(y.shape[:-1] + (self.M,) * exc.slots, dtype=complex)
+            return np.zeros(y.shape[:-1] + tuple(set_size(self.M, n) for n in exc.sets),
+                            dtype=complex)
         except _NotClosed:
             # a higher moment: evaluate it from the closed ones by the cumulant expansion
             if y.ndim != 1:
@@ -167,18 +176,68 @@ JACOBIAN_MAX_TERMS = 50_000
 """Largest unrolled size for which generated C gets the analytic Jacobian (lowering ≈ 1.5 s)."""
 
 
+def _check_index_sets(system, clusters):
+    """``({family: size}, clusters)`` for a system with several index sets; ``clusters``
+    maps every family name to its per-index values (``N``: atoms per cluster of a
+    :class:`~.clusters.Clusters`; a :class:`~.clusters.Modes` family has one mode per
+    index and takes its size from ``"M"`` or its parameters)."""
+    names = [f.name for f in system.index_sets]
+    unknown = set(clusters) - set(names)
+    if unknown:
+        raise ValueError(f"clusters: unknown families {sorted(unknown)}; with several index "
+                         f"sets clusters maps each family {names} to its values")
+    used = {}
+    for fam, name in system.indexed_keys:
+        used.setdefault(fam or names[0], set()).add(name)
+    M, out = {}, {}
+    for f in system.index_sets:
+        vals = dict(clusters.get(f.name, {}))
+        if not isinstance(vals, dict):
+            raise TypeError(f"clusters[{f.name!r}] must be a dict {{name: values}}")
+        atoms = hasattr(f, "levels")
+        if atoms and "N" not in vals:
+            raise ValueError(f"clusters[{f.name!r}] needs the cluster sizes 'N'")
+        size = vals.pop("M", None)
+        arrays = {k: np.asarray(v, dtype=float).ravel() for k, v in vals.items()}
+        for k in arrays:
+            if k not in used.get(f.name, set()) and k != "N":
+                raise ValueError(f"unknown per-index parameter {k!r} of {f.name!r}; the "
+                                 f"equations use {sorted(used.get(f.name, set()))}")
+        sizes = {a.size for a in arrays.values()} | ({int(size)} if size is not None else set())
+        if len(sizes) > 1:
+            raise ValueError(f"clusters[{f.name!r}]: arrays of different lengths {sorted(sizes)}")
+        if not sizes:
+            raise ValueError(f"clusters[{f.name!r}] needs its size 'M' (no per-index values)")
+        M[f.name] = sizes.pop()
+        for k, a in arrays.items():
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"clusters[{f.name!r}][{k!r}] must be finite")
+        if atoms and np.any(arrays["N"] <= 0):
+            raise ValueError(f"clusters[{f.name!r}]['N'] must be cluster sizes > 0")
+        out[f.name] = arrays
+    return M, out
+
+
 def _check_jump_rates(model, params, clusters, M):
     """Every jump rate must evaluate to a finite real number >= 0 (in every cluster).
 
     A negative rate makes the equations explode (the integration then never ends).
     """
-    for rate, _, _ in model.jump_list:
-        for m in range(M):
+    for rate, kind, c in model.jump_list:
+        per = clusters
+        n = M
+        if isinstance(M, dict):
+            fam = c.clusters.name if kind == "each" else None
+            per = clusters.get(fam, {}) if fam else {}
+            n = M[fam] if fam else 1
+        for m in range(n):
             vals = {}
             for mono in rate.terms:
                 for name, _ in mono:
-                    if name.endswith("[@]"):
-                        vals[name] = float(np.ravel(clusters[name[:-3]])[m])
+                    if name.endswith("]") and "[@" in name:
+                        base = name.partition("[")[0]
+                        if base in per:          # (not in the equations: nothing to check)
+                            vals[name] = float(np.ravel(per[base])[m])
                     elif name in params:
                         vals[name] = params[name]
             try:
@@ -188,7 +247,8 @@ def _check_jump_rates(model, params, clusters, M):
             if not (np.isfinite(v.real) and v.imag == 0 and v.real >= 0):
                 where = f" in cluster {m}" if M > 1 else ""
                 shown = v.real if v.imag == 0 else v
-                raise ValueError(f"jump rate {str(rate).replace('[@]', '')} evaluates to "
+                shown_rate = re.sub(r"\[@\w*\]", "", str(rate))
+                raise ValueError(f"jump rate {shown_rate} evaluates to "
                                  f"{shown}{where}; rates must be real, finite and >= 0")
 
 
@@ -229,7 +289,15 @@ class CumulantSolver:
                 raise ValueError(f"parameter {k!r} is not given (the equations use "
                                  f"{system.scalar_parameters})")
         clusters = dict(clusters or {})
-        if system.clusters is None:
+        if len(system.index_sets) > 1 or (system.clusters is not None
+                                          and not hasattr(system.clusters, "levels")):
+            # several index sets, or one Modes family (one mode per index, no 'N')
+            one = len(system.index_sets) == 1
+            M, clusters = _check_index_sets(
+                system, {system.clusters.name: clusters} if one else clusters)
+            if one:
+                M, clusters = M[system.clusters.name], clusters[system.clusters.name]
+        elif system.clusters is None:
             if clusters:
                 raise ValueError("clusters given but the model has no Clusters")
             M = 1
@@ -290,9 +358,11 @@ class CumulantSolver:
             self._jac_rhs.bind(self.pvec)
         for qs, r in self._qrt_cache.values():
             r.bind(_pack_params(qs, self.params, self.clusters, self.M))
+        per_index = (self.clusters.items() if not isinstance(self.M, dict) else
+                     [kv for d in self.clusters.values() for kv in d.items()])
         self.rate_scale = max([abs(v) for v in self.params.values()]
                               + [float(np.max(np.abs(np.asarray(v, float))))
-                                 for k, v in self.clusters.items() if k != "N"] + [1e-300])
+                                 for k, v in per_index if k != "N"] + [1e-300])
         if self.rate_scale <= 1e-200 and self.n:
             # every rate is a plain number of the equations (no named parameters): take
             # the scale from the right-hand side itself (a finite-difference Jacobian norm)
@@ -311,8 +381,8 @@ class CumulantSolver:
         for name, v in (values or {}).items():
             fam, _, _ = self.system.lookup(name)
             o = self.offsets[fam.index]
-            y[o:o + self.M ** fam.slots] = np.broadcast_to(
-                np.asarray(v, complex), (self.M,) * fam.slots).ravel()
+            y[o:o + _fsize(fam, self.M)] = np.broadcast_to(
+                np.asarray(v, complex), family_shape(fam, self.M)).ravel()
         return y
 
     def derivative(self, y):
@@ -381,8 +451,8 @@ class CumulantSolver:
         are all ``σ_ii``."""
         for fam, o in zip(self.system.families, self.offsets):
             fixed, trans = fam.pattern
-            if all(t[0] == t[1] for t in trans):
-                yield fixed, slice(o, o + self.M ** fam.slots), _dag_fixed(fixed) == fixed
+            if all(t[1][0] == t[1][1] for t in trans):
+                yield fixed, slice(o, o + _fsize(fam, self.M)), _dag_fixed(fixed) == fixed
 
     def physical_part(self, y):
         """``y`` with the imaginary parts of its self-adjoint moments removed.
@@ -442,9 +512,9 @@ class CumulantSolver:
         one is not independent, and keeping it would make the Jacobian singular."""
         keep = np.ones(self.n, bool)
         dst, src = [], []
-        M = self.M
         for fam, o in zip(self.system.families, self.offsets):
             if getattr(fam, "hermitian_swap", False):
+                M = family_shape(fam, self.M)[0]
                 m, j = np.tril_indices(M, -1)
                 dst.append(o + m * M + j)
                 src.append(o + j * M + m)
@@ -1102,7 +1172,7 @@ class CumulantSolver:
         for fam in qs.families[len(self.system.families):]:
             o = offs[fam.index] - nss
             val = _operator_value(self.system, state, fam.operator * qs.B, M)
-            u0[o:o + M ** fam.slots] = np.ravel(val)
+            u0[o:o + _fsize(fam, M)] = np.ravel(val)
         e = np.zeros(m)
         fam, _, _ = qs.lookup_corr(next(iter(qs.B.dag().terms)))
         e[offs[fam.index] - nss] = 1.0
@@ -1150,7 +1220,7 @@ class CumulantSolver:
         for fam in qs.families[len(self.system.families):]:
             q = _charge(next(iter(fam.operator.terms)), charges)
             o = offs[fam.index] - nss
-            d[o:o + self.M ** fam.slots] = rate * (q * m0 - 0.5 * m0 ** 2)
+            d[o:o + _fsize(fam, self.M)] = rate * (q * m0 - 0.5 * m0 ** 2)
         return d
 
 
@@ -1160,15 +1230,17 @@ def _operator_value(system, state, op, M):
     Cluster atoms of ``op`` must be the slots ``i0, i1, …``; the result is
     an array over them (broadcast to ``(M,) * slots``).
     """
-    nslots = len({s for k in op.terms for s, _ in k if hasattr(s, "clusters")})
-    total = np.zeros((M,) * nslots, dtype=complex)
+    sites = {s.var: s.clusters.name for k in op.terms for s, _ in k if hasattr(s, "clusters")}
+    nslots = len(sites)
+    sizes = [set_size(M, sites[f"i{k}"]) if isinstance(M, dict) else M for k in range(nslots)]
+    total = np.zeros(tuple(sizes), dtype=complex)
     for key, c in op.terms.items():
         cv = c.evaluate({})
         if not key:
             total = total + cv
             continue
         for blocks, num in cumulant_expansion(key, system.order).items():
-            val = np.full((M,) * nslots, cv * num, dtype=complex)
+            val = np.full(tuple(sizes), cv * num, dtype=complex)
             for bk in blocks:
                 r = system.registry.lookup(bk, create=False)
                 if r is None:
@@ -1183,7 +1255,7 @@ def _operator_value(system, state, op, M):
                 arr = np.transpose(arr, order) if fam.slots else arr
                 shape = [1] * nslots
                 for p_ in sorted(pos):
-                    shape[p_] = M
+                    shape[p_] = sizes[p_]
                 val = val * np.reshape(arr, shape)
             total = total + val
     return total
@@ -1196,6 +1268,8 @@ class _QRTSystem:
         self.system = system
         self.B = B
         self.clusters = system.clusters
+        self.index_sets = system.index_sets
+        self.sets = {f.name: f for f in system.index_sets}
         self.order = system.order
         self.families = list(system.families)
         self.rhs = [[] for _ in system.families]
@@ -1208,7 +1282,7 @@ class _QRTSystem:
         cl.sort()
         pattern = (fixed, tuple(t for t, _ in cl))
         if pattern not in self.corr:
-            fam = _make_family(len(self.families), pattern, self.clusters)
+            fam = _make_family(len(self.families), pattern, self.sets)
             fam.name = fam.name + "(τ)·" + Operator.monomial_str(next(iter(self.B.terms)))
             self.families.append(fam)
             self.corr[pattern] = fam
@@ -1272,10 +1346,14 @@ def qrt_system(system, operator=None):
             qs.rhs.append(_family_terms(model, qs.families[done], k, lookup, expand, memo))
             done += 1
     sc, ix = set(system.scalar_parameters), set(system.indexed_parameters)
-    for terms in qs.rhs:
+    keys = set(system.indexed_keys)
+    for fam, terms in zip(qs.families[len(system.families):], qs.rhs[len(system.families):]):
         for t in terms:
             for name, v, _ in t.params:
                 (ix if v is not None else sc).add(name)
+                if v is not None:
+                    keys.add((var_set(v, fam) or "" if len(system.index_sets) > 1 else "", name))
     qs.scalar_parameters = sorted(sc)
     qs.indexed_parameters = sorted(ix)
+    qs.indexed_keys = sorted(keys)
     return qs
