@@ -346,3 +346,17 @@ def test_with_values_keeps_counts_and_mode_numbers():
     assert m.counts.tolist() == [1.0, 3.0] and list(m.mode_families.values()) == [2]
     m = fam.with_values(Db=[0.0], h=[0.1], kb=[1.0])          # one filter now
     assert list(m.mode_families.values()) == [1] and [x.name for x in m.modes] == ["a", "b1"]
+
+
+def test_sweep_of_a_mode_family_takes_the_per_point_path():
+    """The sweeps' grid path rebinds one Clusters family; a model with a Modes family is
+    swept point by point (automatically), and path='grid' says why it cannot."""
+    fam, e = _qsr_laser(True)
+    task = qsr.SweepTask(fam, "cumulant", observables={"n_a": e["n_a"]})
+    assert "indexed mode families" in task.grid_support(["pumping"])
+    res = qsr.sweep(task, {"pumping": [1.0, 1.5]}, progress_bar=False)
+    assert list(res.paths) == ["point", "point"]
+    r = qsr.steadystate(fam.with_values(pumping=1.5), "cumulant", e_ops=e)
+    assert abs(res["n_a"][1] - r.expect("n_a")) < 1e-10 * abs(r.expect("n_a"))
+    with pytest.raises(ValueError, match="indexed mode families"):
+        qsr.sweep(task, {"pumping": [1.0]}, path="grid", progress_bar=False)

@@ -79,11 +79,18 @@ class ClusterMode(Mode):
         self.var = var
         self.cluster = cluster
 
+    @classmethod
+    def _intern_key(cls, name, clusters, var=None, cluster=None):
+        # as for ClusterAtom: modes of different Modes families are never the same object
+        return (cls._kind_order, "mode", str(name), id(clusters))
+
+    def __reduce__(self):
+        return (ClusterMode, (self.name, self.clusters, self.var, self.cluster))
+
     def _key(self):
         k = self.__dict__.get("_k")
         if k is None:
             k = self._k = (self._kind_order, (), self.name, 0, id(self.clusters))
-            self._h = hash(k)
         return k
 
 
