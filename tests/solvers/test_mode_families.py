@@ -128,6 +128,19 @@ def _qsr_laser(family, pumping=1.5, N=2):
     return qsr.Model(H, jumps, parameters=vals, N=N), e
 
 
+def _driven_filter_chain():
+    """A coherently driven cavity ``a`` feeding the filter family ``b`` (linear)."""
+    Omega, kappa = qsr.parameters("Omega kappa")
+    a = qsr.Mode("a")
+    fil = qsr.Modes("b")
+    b = fil.mode
+    Db, h, kb = fil.parameters("Db h kb")
+    H = Omega * (a.a + a.adag) + fil.sum(Db * b.num() + h * (a.adag * b.a + b.adag * a.a))
+    model = qsr.Model(H, [(kappa, a.a), (kb, fil.each(b.a))],
+                      parameters=dict(Omega=0.06, kappa=1.0, Db=DB, h=HB, kb=KB))
+    return model, a, fil, b
+
+
 def test_model_family_cumulant_equals_explicit_modes():
     fam, e = _qsr_laser(True)
     exp, e2 = _qsr_laser(False)
@@ -162,14 +175,7 @@ def test_linear_filter_chain_cumulant_is_exact():
     breaks U(1), and the full-space LU without symmetry sectors is slow beyond a few
     hundred states), whose only error is the Fock truncation: |β|² ≤ 0.02 with 5 Fock
     states per mode leaves P(n ≥ 5) ≈ |β|¹⁰/120 < 1e-10, so 1e-8 is generous."""
-    Omega, kappa = qsr.parameters("Omega kappa")
-    a = qsr.Mode("a")
-    fil = qsr.Modes("b")
-    b = fil.mode
-    Db, h, kb = fil.parameters("Db h kb")
-    H = Omega * (a.a + a.adag) + fil.sum(Db * b.num() + h * (a.adag * b.a + b.adag * a.a))
-    model = qsr.Model(H, [(kappa, a.a), (kb, fil.each(b.a))],
-                      parameters=dict(Omega=0.06, kappa=1.0, Db=DB, h=HB, kb=KB))
+    model, a, fil, b = _driven_filter_chain()
 
     def closed_form(Db, h, kb):
         # 0 = −iΩ − κ/2 α − i Σ h_k β_k,   0 = −(iΔ_k + κ_k/2) β_k − i h_k α
@@ -325,14 +331,7 @@ def test_family_spectrum_and_evolution_equal_explicit_modes():
 def test_mode_family_alone_generated_c_matches_sparse_and_numpy():
     """A model whose only index set is a Modes family runs on every backend (one index
     set: generated C loops over the mode index)."""
-    Omega, kappa = qsr.parameters("Omega kappa")
-    a = qsr.Mode("a")
-    fil = qsr.Modes("b")
-    b = fil.mode
-    Db, h, kb = fil.parameters("Db h kb")
-    H = Omega * (a.a + a.adag) + fil.sum(Db * b.num() + h * (a.adag * b.a + b.adag * a.a))
-    m = qsr.Model(H, [(kappa, a.a), (kb, fil.each(b.a))],
-                  parameters=dict(Omega=0.06, kappa=1.0, Db=DB, h=HB, kb=KB))
+    m, a, fil, b = _driven_filter_chain()
     vals = [qsr.steadystate(m, "cumulant", e_ops={"b": fil.sum(b.a)}, backend=be).expect("b")
             for be in ("c", "sparse", "numpy")]
     assert max(abs(v - vals[0]) for v in vals) < 1e-12
