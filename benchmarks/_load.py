@@ -40,11 +40,43 @@ def best_of(fn, repeat=1):
 
 
 def run_with_load(ap, measure, argv=None):
-    """Add ``--loaded`` to the parser ``ap``, parse, and run ``measure(args)`` with every core
-    busy when it is given."""
+    """Add ``--loaded`` and ``--both`` to the parser ``ap``, parse, and run ``measure(args)``.
+
+    ``--loaded``: every core busy during the measurement.  ``--both``: measure idle, then
+    loaded, in the same run; if ``measure`` returns rows ``(case, seconds)`` they are printed
+    side by side as ``case | idle | loaded | loaded/idle`` (issue 11: target ≤ 2×; with one
+    spinning neighbour per core the fair share of the machine gives 1.5×).
+    """
     ap.add_argument("--loaded", action="store_true",
                     help="keep every core busy (one spinning process per core) while measuring")
+    ap.add_argument("--both", action="store_true",
+                    help="measure idle, then loaded (one spinning process per core), side by side")
     args = ap.parse_args(argv)
-    with busy_cores(args.loaded):
-        return measure(args)
+    if not args.both:
+        with busy_cores(args.loaded):
+            return measure(args)
+    out = {}
+    for label, flag in (("idle", False), ("loaded", True)):
+        print(f"\n### {label}\n", flush=True)
+        with busy_cores(flag):
+            out[label] = measure(args)
+    print_side_by_side(out.get("idle"), out.get("loaded"))
+    return out
 
+
+def print_side_by_side(idle, loaded):
+    """Markdown table ``case | idle | loaded | loaded/idle`` from two lists of (case, seconds)."""
+    if not idle or not loaded:
+        return
+    lt = dict(loaded)
+    print("\n## Idle and loaded side by side\n")
+    print("| case | idle (s) | loaded (s) | loaded/idle |")
+    print("|---|---|---|---|")
+    for case, ti in idle:
+        tl = lt.get(case, float("nan"))
+        print(f"| {case} | {fmt_time(ti)} | {fmt_time(tl)} | {tl / ti:.2f} |")
+
+
+def fmt_time(t):
+    """Seconds with three significant digits (ms-scale values stay readable)."""
+    return f"{t:.3g}" if t < 100 else f"{t:.1f}"
