@@ -11,6 +11,14 @@ import time
 
 
 def _spin():
+    # a session of its own: with Linux autogroups (``/proc/sys/kernel/sched_autogroup_enabled``)
+    # the scheduler shares the CPU between sessions first, so spinners left in the measuring
+    # process's session would only compete with it, not with the rest of the machine; in a
+    # session of their own they load the machine like any other user's job
+    try:
+        os.setsid()
+    except OSError:
+        pass
     while True:
         pass
 
