@@ -10,6 +10,7 @@ restoring the caller's setting on return.  ``QSR_BLAS_THREADS=all`` switches the
 """
 import functools
 import os
+import sys
 import threading
 
 __all__ = ["limited_blas", "blas_threads"]
@@ -32,20 +33,41 @@ def blas_threads():
     return n
 
 
+#: ``(threadpoolctl.ThreadpoolController, len(sys.modules) when it was made)``
+_controller = None
+
+
+def _blas_controller():
+    """The process's :class:`threadpoolctl.ThreadpoolController`, made once and remade only
+    when modules were imported since (a new extension may have brought another BLAS).
+
+    Finding the thread pools scans every loaded shared library: 3–17 ms per
+    ``threadpool_limits`` call in a QuTiP process (issue 11: it made the 0.5 ms manifold
+    steady state take 3.6 ms idle, and 6× that with the cores busy); setting and restoring a
+    limit through a kept controller takes ~0.1 ms.
+    """
+    global _controller
+    c = _controller
+    if c is None or c[1] != len(sys.modules):
+        from threadpoolctl import ThreadpoolController
+        ctl = ThreadpoolController()
+        c = _controller = (ctl, len(sys.modules))
+    return c[0]
+
+
 def limited_blas(fn):
     """Decorator: run ``fn`` with BLAS limited to :func:`blas_threads` threads.
 
-    Nested calls do not re-enter (one limit per outermost call, ~1 ms).
+    Nested calls do not re-enter (one limit per outermost call, ~0.1 ms).
     """
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         n = blas_threads()
         if n is None or getattr(_state, "depth", 0):
             return fn(*args, **kwargs)
-        from threadpoolctl import threadpool_limits
         _state.depth = 1
         try:
-            with threadpool_limits(limits=n, user_api="blas"):
+            with _blas_controller().limit(limits=n, user_api="blas"):
                 return fn(*args, **kwargs)
         finally:
             _state.depth = 0
