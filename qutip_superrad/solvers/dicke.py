@@ -918,7 +918,8 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
     linear_solver : {"auto", "direct", "iterative"}, default "auto"
         ``direct``: one sparse LU of the sector; ``iterative``: GMRES with the two-level
         preconditioner of the total-spin blocks (aggregation of the block weights, block
-        Gauss–Seidel with exact block LUs); ``auto``: direct up to 20 000 elements.
+        Gauss–Seidel with exact block LUs); ``auto``: direct up to 20 000 elements with a
+        bosonic mode (2 000 for several clusters), up to 300 000 without one (bad cavity).
         For spectra the same choice applies to the regression sector (``iterative``:
         shift-invert Krylov with block-preconditioned GMRES solves).
     """
