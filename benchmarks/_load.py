@@ -30,6 +30,8 @@ def busy_cores(enabled=True, n=None):
         if enabled else []
     for p in procs:
         p.start()
+    if procs:
+        time.sleep(0.5)      # let the spinners start (fork, setsid) before the measurement
     try:
         yield len(procs)
     finally:
