@@ -30,9 +30,17 @@ def numpy_kernel(a=np.random.default_rng(0).normal(size=(200, 200))):
     return a
 
 
+def dense_eig(a=np.random.default_rng(1).normal(size=(400, 400))):
+    """LAPACK dgeev, vector-unit bound; run with BLAS limited to one thread."""
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1, "blas"):
+        return np.linalg.eigvals(a)
+
+
 def measure(repeat):
     out = {}
-    for name, fn in (("pure-Python loop", python_loop), ("NumPy elementwise kernel", numpy_kernel)):
+    for name, fn in (("pure-Python loop", python_loop), ("NumPy elementwise kernel", numpy_kernel),
+                     ("dense eigenvalues 400×400, 1 BLAS thread", dense_eig)):
         walls, cpus = [], []
         for _ in range(repeat):
             t0, c0 = time.perf_counter(), time.process_time()
