@@ -5,38 +5,38 @@ machine is not fast.  ``with busy_cores(True): ...`` starts one spinning process
 and stops them on exit (also on errors).
 """
 import contextlib
-import multiprocessing as mp
 import os
+import subprocess
+import sys
 import time
 
 
-def _spin():
-    # a session of its own: with Linux autogroups (``/proc/sys/kernel/sched_autogroup_enabled``)
-    # the scheduler shares the CPU between sessions first, so spinners left in the measuring
-    # process's session would only compete with it, not with the rest of the machine; in a
-    # session of their own they load the machine like any other user's job
-    try:
-        os.setsid()
-    except OSError:
-        pass
-    while True:
-        pass
+_SPIN = "while True:\n    pass\n"
 
 
 @contextlib.contextmanager
 def busy_cores(enabled=True, n=None):
-    """Run the block with ``n`` (default: every core) busy-loop processes alive."""
-    procs = [mp.Process(target=_spin, daemon=True) for _ in range(n or os.cpu_count())] \
-        if enabled else []
-    for p in procs:
-        p.start()
+    """Run the block with ``n`` (default: every core) busy-loop processes alive.
+
+    The spinners are fresh interpreters (``subprocess``, not a ``fork`` of a measuring process
+    that may hold threads and gigabytes), each in a session of its own: with Linux autogroups
+    (``/proc/sys/kernel/sched_autogroup_enabled``) the scheduler shares the CPU between
+    sessions first, so spinners left in the measuring process's session would only compete
+    with it, not with the rest of the machine (measured 6.2× instead of 1.5× for a pure-Python
+    loop on a shared machine).
+    """
+    procs = [subprocess.Popen([sys.executable, "-c", _SPIN], start_new_session=True,
+                              stdin=subprocess.DEVNULL)
+             for _ in range(n or os.cpu_count())] if enabled else []
     if procs:
-        time.sleep(0.5)      # let the spinners start (fork, setsid) before the measurement
+        time.sleep(0.5)      # let the interpreters start before the measurement
     try:
         yield len(procs)
     finally:
         for p in procs:
             p.terminate()
+        for p in procs:
+            p.wait()
 
 
 def best_of(fn, repeat=1):
