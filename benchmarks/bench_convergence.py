@@ -13,7 +13,9 @@ Seed 000 (Bychek et al. 2021), Fig 6 parameters: N = 10⁴, g = Γ = 10⁻³κ, 
    R_c falls like the cluster spacing until the lines merge at every pump of the
    bracket (R_c < R_lo = 10⁻⁵κ, recorded as 0): the continuum limit is single-peaked.
 
-Run ``python benchmarks/bench_convergence.py`` (``--quick`` for a smoke run).
+Run ``python benchmarks/bench_convergence.py`` (``--quick`` for a smoke run; ``--parts cost``
+for the tracked cases only; ``--loaded``: every core busy; ``--both``: idle, then loaded,
+side by side).
 BLAS is pinned to one thread (see ``bench_cumulant.py``).
 """
 import os
@@ -63,7 +65,7 @@ def rc_table(Ms, placements, prominences, rtol):
         print("| " + " | ".join(cells) + " |", flush=True)
 
 
-def smooth_table(placements, tol, M_max):
+def smooth_table(placements, tol, M_max, times=None):
     print(f"\n## Photon number and linewidth (R = 0.05κ), tol = {tol:g}\n")
     print("| placement | M sequence | converged | M reached | ⟨a†a⟩ | FWHM/κ | time [s] |")
     print("|---|---|---|---|---|---|---|")
@@ -75,12 +77,15 @@ def smooth_table(placements, tol, M_max):
             conv = converge_clusters(seed_laser(11, p), ["photon_number", "linewidth"], tol=tol,
                                      omega=w, M_max=M_max, progress_bar=False)
         dt = time.perf_counter() - t
+        if times is not None:
+            times.append((f"photon number + FWHM to tol {tol:g}, {p}", dt))
         print(f"| {p} | {conv.M.tolist()} | {conv.converged} | {conv.M_reached} | "
               f"{conv.value['photon_number']:.7g} | {conv.value['linewidth']:.7g} | "
               f"{dt:.2f} |", flush=True)
 
 
-def cost(tol, prominence, M_max, rtol, M_start=21):
+def cost(tol, prominence, M_max, rtol, M_start=21, times=None):
+    times = [] if times is None else times
     print(f"\n## Cost of a converged R_c (bins, prominence {prominence:g}, tol = {tol:g})\n")
     w = omega_grid()
     t = time.perf_counter()
@@ -96,6 +101,8 @@ def cost(tol, prominence, M_max, rtol, M_start=21):
     print(conv.to_markdown())
     for note in conv.notes:
         print("note:", note)
+    times.append(("R_c at fixed M = 31", t_fixed))
+    times.append(("converged R_c (bins from M = 21)", t_conv))
     print(f"\nfixed M = 31 (prominence 1e-3): R_c/σ = {rc31 / SIGMA:.3f} in {t_fixed:.2f} s")
     print(f"converged: R_c/σ = {conv.value['critical_pump'] / SIGMA:.3g} "
           f"(converged={conv.converged}) at M = {conv.M_reached} in {t_conv:.1f} s "
@@ -112,18 +119,20 @@ def main():
 
 def measure(args):
     parts = set(args.parts.split(","))
+    times = []                 # (case, seconds) for the idle/loaded table (--both)
     if args.quick:
         rc_table([11, 21], ["bins", "legendre"], [1e-3, 0.05], rtol=0.05)
-        smooth_table(["bins", "legendre"], 1e-3, 81)
-        cost(0.05, 0.05, 81, 0.05)
-        return
+        smooth_table(["bins", "legendre"], 1e-3, 81, times)
+        cost(0.05, 0.05, 81, 0.05, times=times)
+        return times
     if "rc" in parts:
         rc_table([11, 21, 31, 41, 61, 81, 161, 321, 641], ["bins", "legendre", "hermite"],
                  [1e-3, 0.05], rtol=0.01)
     if "smooth" in parts:
-        smooth_table(["bins", "legendre", "hermite"], 1e-4, 1300)
+        smooth_table(["bins", "legendre", "hermite"], 1e-4, 1300, times)
     if "cost" in parts:
-        cost(0.02, 0.01, 3000, 0.01)
+        cost(0.02, 0.01, 3000, 0.01, times=times)
+    return times
 
 
 if __name__ == "__main__":

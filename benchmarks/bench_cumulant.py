@@ -1,6 +1,7 @@
 """Benchmark of the cluster-cumulant laser: Cython kernel vs NumPy oracle, solvers, memory.
 
-Run ``python benchmarks/bench_cumulant.py`` (``--quick`` for a fast smoke run).
+Run ``python benchmarks/bench_cumulant.py`` (``--quick`` for a fast smoke run;
+``--loaded``: every core busy; ``--both``: idle, then loaded, side by side).
 Prints a markdown table.  BLAS is pinned to one thread unless
 ``OPENBLAS_NUM_THREADS`` is already set: on a small shared machine a
 multi-threaded BLAS oversubscribes the cores and the dense LU/eigen solves
@@ -88,17 +89,21 @@ def measure(args):
     print(f"# cumulant laser benchmark (OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, "
           f"{os.cpu_count()} cpus)\n")
     print("## Right-hand side: Cython kernel vs NumPy oracle\n")
+    times = []                 # (case, seconds) for the idle/loaded table (--both)
     print("| M | unknowns | Cython RHS | NumPy RHS | speed-up | Cython JVP | max abs diff |")
     print("|---|---|---|---|---|---|---|")
     for M, n, tc, tn, s, tj, d in bench_rhs(Ms_rhs):
+        times += [(f"Cython RHS, M={M}", tc), (f"baseline NumPy RHS, M={M}", tn)]
         print(f"| {M} | {n} | {tc * 1e3:.3f} ms | {tn * 1e3:.3f} ms | {s:.1f}× | "
               f"{tj * 1e3:.3f} ms | {d:.1e} |")
     print("\n## Steady state + spectrum (seed 000 Fig 5 parameters, R = 0.01κ, 2001 ω points)\n")
     print("| M | steady state | spectrum | total | peak traced memory | 16·M² bytes | ⟨n⟩ | FWHM/κ | Newton/PTC steps |")
     print("|---|---|---|---|---|---|---|---|---|")
     for M, ts, tsp, tt, mem, ref, n, lw, it in bench_solve(Ms_solve, omega):
+        times.append((f"steady state + spectrum, M={M}", tt))
         print(f"| {M} | {ts:.3f} s | {tsp:.3f} s | {tt:.3f} s | {mem:.1f} MiB | {ref:.1f} MiB | "
               f"{n:.4g} | {lw:.4g} | {it} |")
+    return times
 
 
 if __name__ == "__main__":

@@ -820,11 +820,13 @@ def main(argv=None):
                     help="idle rounds of the backend comparison (iv); the best is kept")
     ap.add_argument("--keep-cache", action="store_true",
                     help="keep the temporary compilation cache directory")
-    ap.add_argument("--only", choices=("spectrum", "grid", "closure"),
+    ap.add_argument("--only", choices=("spectrum", "grid", "closure", "basics"),
                     help="run only the spectrum (v), the parameter-grid (vi) or the "
-                         "closure-speed (vii) case")
+                         "closure-speed (vii) case, or (i) and (ii) idle and loaded side by "
+                         "side (basics)")
     ap.add_argument("--loaded", action="store_true",
-                    help="(v), (vi): measure with every core busy only (default: idle, then loaded)")
+                    help="(v), (vi), basics: measure with every core busy only (default: idle, "
+                         "then loaded)")
     args = ap.parse_args(argv)
 
     # fresh cache: every generated right-hand side is compiled cold (set before any solver)
@@ -854,7 +856,59 @@ def run_new(args):
         report_closure(bench_closure(rounds=args.rounds))
 
 
+def run_basics(args):
+    """(i) and (ii) idle and loaded side by side (issue 11), each with a fresh compilation cache
+    (every C compilation cold) and cold expansion caches."""
+    from _load import busy_cores
+    loads = [("loaded", True)] if args.loaded else [("idle", False), ("loaded", True)]
+    rows, laser_rows = [], []
+    for label, flag in loads:
+        os.environ["QSR_CACHE_DIR"] = tempfile.mkdtemp(prefix=f"qsr_bench_engine_{label}_")
+        try:
+            with busy_cores(flag):
+                v = bench_vlevel()
+                r = bench_tfim(False)
+                _, _, lr = bench_laser_rhs([1, 3, 31, 201, 1000])
+        finally:
+            shutil.rmtree(os.environ["QSR_CACHE_DIR"], ignore_errors=True)
+        rows.append((label, v, r))
+        laser_rows.append((label, lr))
+    print("\n| load | (i) V-level, generated C: close + compile + first steadystate | "
+          "(i) sparse kernel (`auto`): close + bind + first steadystate | "
+          "(ii) TFIM order 3: close + bind + first evolve | (i) ⟨a†a⟩ | (ii) deviation vs exact |")
+    print("|---|---|---|---|---|---|")
+    for label, v, r in rows:
+        tot_c = v["t_close"] + v["t_compile"] + v["t_ss_c"]
+        tot_t = v["t_close"] + v["t_table"] + v["t_ss_t"]
+        tot = r["t_close"] + r["t_bind"] + r["t_ev"]
+        print(f"| {label} | {fmt_s(tot_c)} ({fmt_s(v['t_close'])} + {fmt_s(v['t_compile'])} + "
+              f"{fmt_s(v['t_ss_c'])}) | {fmt_s(tot_t)} | {fmt_s(tot)} ({fmt_s(r['t_close'])} + "
+              f"{fmt_s(r['t_bind'])} + {fmt_s(r['t_ev'])}) | {v['n_t']:.10g} | {r['dev_exact']:.2e} |")
+    if len(rows) == 2:
+        (_, v0, r0), (_, v1, r1) = rows
+        def tot(v, r):
+            return (v["t_close"] + v["t_compile"] + v["t_ss_c"],
+                    v["t_close"] + v["t_table"] + v["t_ss_t"],
+                    r["t_close"] + r["t_bind"] + r["t_ev"])
+        ratios = [b / a for a, b in zip(tot(v0, r0), tot(v1, r1))]
+        print(f"\nloaded/idle: (i) C {ratios[0]:.2f}, (i) sparse {ratios[1]:.2f}, (ii) {ratios[2]:.2f}")
+    print("\n(iii) laser RHS with `out=` (best of 7), engine-generated C / hand Cython kernel:\n")
+    print("| load | M | engine RHS | hand RHS | engine/hand |")
+    print("|---|---|---|---|---|")
+    for label, lr in laser_rows:
+        for w in lr:
+            print(f"| {label} | {w['M']} | {fmt_us(w['te_o'])} | {fmt_us(w['th_o'])} | "
+                  f"{w['te_o'] / w['th_o']:.2f} |")
+
+
 def run(args, t_import):
+    if args.only == "basics":
+        print("# cumulant engine benchmark, (i) and (ii) idle and loaded (issue 11)\n")
+        print("| machine | |\n|---|---|")
+        for k, v in machine_info():
+            print(f"| {k} | {v} |")
+        run_basics(args)
+        return
     if args.only:
         print("# cumulant engine benchmark (issue 16 cases only)\n")
         print("| machine | |\n|---|---|")

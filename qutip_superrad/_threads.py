@@ -33,25 +33,32 @@ def blas_threads():
     return n
 
 
-_controller = {}
+#: ``(threadpoolctl.ThreadpoolController, len(sys.modules) when it was made)``
+_controller = None
 
 
 def _blas_controller():
-    """A :class:`threadpoolctl.ThreadpoolController` of the loaded libraries, kept while no
-    new module is imported (finding the libraries reads the process's shared objects:
-    ≈ 8 ms per call, measured, against 20 µs to set a limit with a kept controller; a BLAS
-    library is loaded by an import, which this notices)."""
-    from threadpoolctl import ThreadpoolController
-    key = len(sys.modules)
-    if _controller.get("key") != key:
-        _controller.update(key=key, controller=ThreadpoolController())
-    return _controller["controller"]
+    """The process's :class:`threadpoolctl.ThreadpoolController`, made once and remade only
+    when modules were imported since (a new extension may have brought another BLAS).
+
+    Finding the thread pools scans every loaded shared library: 3–17 ms per
+    ``threadpool_limits`` call in a QuTiP process (issue 11: it made the 0.5 ms manifold
+    steady state take 3.6 ms idle, and 6× that with the cores busy); setting and restoring a
+    limit through a kept controller takes ~0.1 ms.
+    """
+    global _controller
+    c = _controller
+    if c is None or c[1] != len(sys.modules):
+        from threadpoolctl import ThreadpoolController
+        ctl = ThreadpoolController()
+        c = _controller = (ctl, len(sys.modules))
+    return c[0]
 
 
 def limited_blas(fn):
     """Decorator: run ``fn`` with BLAS limited to :func:`blas_threads` threads.
 
-    Nested calls do not re-enter (one limit per outermost call, ≈ 20 µs).
+    Nested calls do not re-enter (one limit per outermost call, ~0.1 ms).
     """
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

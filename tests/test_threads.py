@@ -1,7 +1,12 @@
 """BLAS thread limit around the solvers (issue 11): on inside, restored outside."""
+import sys
+import time
+import types
+
 import pytest
 from threadpoolctl import threadpool_info
 
+from qutip_superrad import _threads
 from qutip_superrad._threads import blas_threads, limited_blas
 
 
@@ -31,3 +36,28 @@ def test_environment_switch(monkeypatch):
         monkeypatch.setenv("QSR_BLAS_THREADS", bad)
         with pytest.raises(ValueError, match="QSR_BLAS_THREADS"):
             blas_threads()
+
+
+def test_controller_kept_between_calls(monkeypatch):
+    """Scanning the shared libraries (3-17 ms) happens once, not at every solver call; a new
+    import makes the next call look again (it may have loaded another BLAS)."""
+    monkeypatch.delenv("QSR_BLAS_THREADS", raising=False)
+    before = _blas_threads_now()
+    if not before:
+        pytest.skip("no BLAS library visible to threadpoolctl")
+    f = limited_blas(_blas_threads_now)
+    assert f() == [1] * len(before)
+    ctl = _threads._controller[0]
+    t0 = time.perf_counter()
+    for _ in range(20):
+        assert f() == [1] * len(before)
+    per_call = (time.perf_counter() - t0) / 20
+    assert _threads._controller[0] is ctl
+    assert _blas_threads_now() == before
+    monkeypatch.setitem(sys.modules, "_qsr_test_new_module", types.ModuleType("_qsr_test_new_module"))
+    assert f() == [1] * len(before)
+    assert _threads._controller[0] is not ctl
+    assert _blas_threads_now() == before
+    # generous bound (threadpool_info itself runs inside): the old rescanning cost 3-17 ms
+    # per call *on top* of it
+    assert per_call < 0.5

@@ -266,7 +266,7 @@ def _expansion_by_recursion(key, order):
 
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
 def test_expansion_templates_match_the_recursion(order):
-    # label templates mapped onto a moment (decision 34) == set partitions of its own
+    # label templates mapped onto a moment (decision 35) == set partitions of its own
     # elements, for atoms only, a mode with powers, and cluster slot atoms
     from qutip_superrad.cumulant.engine.ir import _EXPANSION_CACHE
     a, b = Mode("a"), Mode("b")
@@ -277,7 +277,8 @@ def test_expansion_templates_match_the_recursion(order):
     keys = [k for op in ops for k in op.terms if k]
     # a moment of three cluster atoms (slots i0, i1, i2) and a mode
     from qutip_superrad.cumulant.engine.ir import _make_family
-    fam = _make_family(0, (((a, (1, 0)),), ((1, 2), (2, 1), (2, 2))), cl)
+    fam = _make_family(0, (((a, (1, 0)),), (("s", (1, 2)), ("s", (2, 1)), ("s", (2, 2)))),
+                       {"s": cl})
     keys += list(fam.operator.terms)
     for key in keys:
         _EXPANSION_CACHE.clear()
