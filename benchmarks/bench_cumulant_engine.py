@@ -902,19 +902,14 @@ def run_basics(args):
 
 
 def run(args, t_import):
-    if args.only == "basics":
-        print("# cumulant engine benchmark, (i) and (ii) idle and loaded (issue 11)\n")
-        print("| machine | |\n|---|---|")
-        for k, v in machine_info():
-            print(f"| {k} | {v} |")
-        run_basics(args)
-        return
     if args.only:
-        print("# cumulant engine benchmark (issue 16 cases only)\n")
+        basics = args.only == "basics"
+        print("# cumulant engine benchmark, " + ("(i) and (ii) idle and loaded (issue 11)\n"
+                                                 if basics else "issue 16 cases only\n"))
         print("| machine | |\n|---|---|")
         for k, v in machine_info():
             print(f"| {k} | {v} |")
-        run_new(args)
+        (run_basics if basics else run_new)(args)
         return
     Ms = [1, 3, 31] if args.quick else [1, 3, 31, 201, 1000]
     print("# cumulant engine benchmark\n")
