@@ -215,7 +215,7 @@ class SweepTask:
         if m is None or m.bound is None:
             able = sorted(k for k, v in _REGISTRY.items() if v.bound is not None)
             return f"method {self.method!r} has no bound solver (methods with one: {able})"
-        if getattr(self.model, "mode_families", None):
+        if self.model.mode_families:
             return "indexed mode families (Modes) are rebound per point only"
         if self.call == "steadystate" and self.args:
             return "steadystate takes no positional arguments"

@@ -244,7 +244,7 @@ class Bound:
         if model.symbolic is not self.model.symbolic or model.n_clusters != self.model.n_clusters:
             raise ValueError("a bound cumulant solver takes models of its own structure and "
                              "number of clusters (Model.with_values of the first)")
-        if isinstance(self.solver.M, dict) or model.mode_families:
+        if model.mode_families:                  # (several index sets need a Modes family)
             raise ValueError("a bound cumulant solver rebinds models of one Clusters family; "
                              "models with indexed mode families (Modes) are solved per point")
         scalars, clusters = _values(model, self.system)

@@ -596,7 +596,8 @@ def _local_sandwich(space, b, rate, A, cluster=0):
             okp = ok1 & (jp >= 0) & (jp <= N / 2)
             jjs[cluster] = np.rint(N / 2 - jp).astype(np.int64)
             dropped = okp & (jjs[cluster] < lo)  # into a block above jmax
-            if dropped.any() and len({_SPIN[i] - _SPIN[jx] for (i, jx), _ in trans}) > 1:
+            any_dropped = bool(dropped.any())
+            if any_dropped and len({_SPIN[i] - _SPIN[jx] for (i, jx), _ in trans}) > 1:
                 raise ValueError("jmax below N/2 needs local jumps that change the excitation "
                                  f"by one definite amount (σ⁻, σ⁺, σ⁺σ⁻, σ_z); got {A.tolist()}")
             for t1, c1 in trans:
@@ -609,7 +610,7 @@ def _local_sandwich(space, b, rate, A, cluster=0):
                     e2s[cluster] = np.rint(m2 - _SPIN[t2[1]] + _SPIN[t2[0]]
                                            + N / 2).astype(np.int64)
                     b.add(src, s.index(jjs, s.n, es, s.n2, e2s), val)
-                    if dropped.any():
+                    if any_dropped:
                         # K†K is diagonal in m (one excitation shift): ½(X_m + X_m′)
                         x = (k1 * amplitude(j1, jp, m, t2)
                              + amplitude(j1, jp, m2, t1) * k2)

@@ -39,9 +39,8 @@ def test_space_is_the_window_and_generator_keeps_the_trace(N, jmax):
     full = dicke.DickeFockSpace(counts, [4])
     cut = dicke.DickeFockSpace(counts, [4], jmax=jmax)
     # exactly the elements of the kept blocks, counted exactly without building them
-    keep = np.all(counts[0] / 2 - full.jjs[:1] <= np.atleast_1d(jmax)[0] + 1e-9, axis=0)
-    for c in range(1, len(counts)):
-        keep &= counts[c] / 2 - full.jjs[c] <= np.broadcast_to(jmax, (len(counts),))[c] + 1e-9
+    jm = np.broadcast_to(np.asarray(jmax, float), (len(counts),))
+    keep = np.all(np.array(counts)[:, None] / 2 - full.jjs <= jm[:, None] + 1e-9, axis=0)
     assert cut.dim == int(keep.sum()) == dicke.DickeFockSpace.size_estimate(counts, [4], jmax=jmax)
     pos = full.index(cut.jjs, cut.n, cut.es, cut.n2, cut.e2s)
     assert np.array_equal(np.sort(pos), np.flatnonzero(keep))
