@@ -623,6 +623,10 @@ class CumulantSolver:
                 if np.all(np.isfinite(fn)) and np.max(np.abs(fn)) < hist[-1]:
                     break
                 lam /= 2
+            if not np.all(np.isfinite(fn)):
+                # every damped step overflows: Newton has left the basin here; stop with the
+                # last finite iterate (the caller's verdict rejects it and relaxes further)
+                break
             x, fx = xn, fn
             hist.append(float(np.max(np.abs(fx))))
         return expand(x), hist, J

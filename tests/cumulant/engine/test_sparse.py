@@ -243,6 +243,29 @@ def test_newton_with_mirrored_pair_families_matches_the_c_backend():
     assert a.residual < 1e-9 * scal["kappa"]
 
 
+def test_newton_stops_at_the_last_finite_iterate_when_every_step_overflows():
+    """A Newton step whose damped trials all give NaN (Newton outside its basin, seen on
+    the driven Dicke model at the lasing threshold) must end this Newton run with the last
+    finite iterate for the caller's verdict, not hand NaN to the next Jacobian (LAPACK
+    then raised "array must not contain infs or NaNs")."""
+    a, cl, model = vlevel_laser()
+    sp = model.close(2).solver(engine_params(SMALL_N_LASER), {"N": [7.0]})
+    y0 = sp.evolve([0.0, 0.1]).ys[-1]
+
+    class Overflowing:                      # the kernel, NaN away from the start point
+        def __init__(self, rhs):
+            self.rhs = rhs
+
+        def __getattr__(self, name):
+            return getattr(self.rhs, name)
+
+        def __call__(self, y, *args, **kw):
+            return self.rhs(y) if np.array_equal(y, y0) else np.full(y.shape, np.nan + 0j)
+    sp.rhs = Overflowing(sp.rhs)
+    root, hist, _ = sp._newton(y0, 1e-10, 20)
+    assert np.array_equal(root, y0) and len(hist) == 1 and np.isfinite(hist[0])
+
+
 def test_newton_above_1000_real_unknowns_uses_the_sparse_lu():
     """Laser at M = 31: 1 118 reduced real unknowns (no dense Jacobian, no Krylov)."""
     rng = np.random.default_rng(4)
