@@ -29,7 +29,7 @@ from ..cumulant.engine.clusters import IndexedOperator, Modes, is_site, substitu
 from ..cumulant.engine.solve import CumulantState, _operator_value
 from ..results import Result, TimeResult, normalise_e_ops
 from .._progress import Progress
-from ._shared import expect_values, real_if_close
+from ._shared import expect_values
 
 __all__ = ["supports", "steadystate", "evolve", "spectrum", "correlation", "closed_system",
            "collective_value", "Bound"]
@@ -212,15 +212,16 @@ class Bound:
 
     One closed system and one compiled or lowered right-hand side serve every
     model that :meth:`~qutip_superrad.Model.with_values` makes from the first
-    without changing the number of clusters (parameters, cluster sizes ``N``):
-    a point only rebinds the coefficients (decisions 31 and 36 of
+    without changing the number of clusters or of modes of a :class:`Modes` family
+    (parameters, cluster sizes ``N``, per-mode values; :meth:`Model.same_structure`):
+    a point only rebinds the coefficients (decisions 31, 36 and 39 of
     ``docs/architecture.md``).  :func:`steadystate` and :func:`evolve` are one
     point of it; the grid path of :func:`qutip_superrad.sweep` uses it for many.
 
     Parameters
     ----------
     model : Model
-        Fixes the structure and the number of clusters.
+        Fixes the structure, the number of clusters and the sizes of the Modes families.
     options : dict
         As for :func:`steadystate` (already merged with the method's defaults).
     what : {"steadystate", "evolve"}
@@ -237,16 +238,14 @@ class Bound:
         self.system, self.solver = _solver(model, self.opts, phase_filter)
 
     def _bind(self, model):
-        """Bind ``model``'s numbers (parameters and counts); it must have the structure
-        and the number of clusters of the model the solver was built for."""
+        """Bind ``model``'s numbers (parameters, counts, per-mode values); it must have
+        the structure of the model the solver was built for (:meth:`Model.same_structure`)."""
         if model is self.model:
             return
-        if model.symbolic is not self.model.symbolic or model.n_clusters != self.model.n_clusters:
-            raise ValueError("a bound cumulant solver takes models of its own structure and "
-                             "number of clusters (Model.with_values of the first)")
-        if model.mode_families:                  # (several index sets need a Modes family)
-            raise ValueError("a bound cumulant solver rebinds models of one Clusters family; "
-                             "models with indexed mode families (Modes) are solved per point")
+        if not self.model.same_structure(model):
+            raise ValueError("a bound cumulant solver takes models of its own structure, "
+                             "number of clusters and number of modes per Modes family "
+                             "(Model.with_values of the first)")
         scalars, clusters = _values(model, self.system)
         self.solver._bind(scalars, clusters)
         self.model = model
@@ -289,9 +288,8 @@ class Bound:
         eopts.setdefault("progress_bar", self.opts["progress_bar"])
         evo = solver.evolve(tlist, y0, eopts)
         states = [CumulantState(system, solver.M, y, np.nan, {}) for y in evo.ys]
-        values = {k: np.array([collective_value(model, system, s, op) for s in states])
-                  for k, op in e_ops.items()}
-        values = {k: real_if_close(v) for k, v in values.items()}
+        values = expect_values(
+            lambda op: np.array([collective_value(model, system, s, op) for s in states]), e_ops)
         return TimeResult(self.name, model, tlist, values, states=states, e_ops=e_ops,
                           stats={"equations": solver.n, "order": system.order})
 

@@ -162,3 +162,24 @@ def test_cumulant_spectrum_regression_option_through_the_description():
     assert np.max(np.abs(a - b)) <= 1e-10 * np.max(np.abs(b))
     with pytest.raises(ValueError, match="regression"):
         qsr.spectrum(model, om, "cumulant", regression="eig")
+
+
+def test_observable_the_closure_never_reached_is_named():
+    """A mode decoupled from a pumped atom: the closure starts from the first moments,
+    ⟨b⟩ vanishes by the U(1) filter, so ⟨b†b⟩ is never reached.  Its expectation is a
+    ValueError naming the e_ops key, the moment and what to do (was a bare KeyError);
+    the exact method computes it."""
+    b, q = qsr.Mode("b"), qsr.Atom("q")
+    kb, P, G, R = qsr.parameters("kb P G R")
+    model = qsr.Model(q.s(2, 2), [(kb, b.a), (P, b.adag), (G, q.sm), (R, q.sp)],
+                      parameters=dict(kb=1.0, P=0.5, G=1.0, R=0.5))
+    e = {"exc": q.s(2, 2), "photons": b.num()}
+    with pytest.raises(ValueError, match=r"e_ops\['photons'\]: ⟨b† b⟩ is not a moment of the "
+                                         r"closed equations.*method='full'"):
+        qsr.steadystate(model, "cumulant", e_ops=e)
+    with pytest.raises(ValueError, match=r"e_ops\['photons'\]: ⟨b† b⟩ is not a moment"):
+        qsr.evolve(model, [0.0, 1.0], "cumulant", e_ops=e)
+    ok = qsr.steadystate(model, "cumulant", e_ops={"exc": e["exc"]})
+    assert ok.values["exc"] == pytest.approx(1 / 3, rel=1e-8)
+    exact = qsr.steadystate(model, "full", e_ops=e, nphot=30)
+    assert exact.values["photons"] == pytest.approx(0.5 / (1.0 - 0.5), rel=1e-6)
