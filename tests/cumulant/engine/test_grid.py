@@ -135,6 +135,9 @@ def test_rebinding_values_of_several_index_sets_equals_a_fresh_solver():
         sol._bind(scal, {"s": {"N": [1.0, 0.0]}})
     with pytest.raises(ValueError, match=r"unknown per-index parameter 'Delta' of 'b'"):
         sol._bind(scal, {"b": {"Delta": [0.0, 1.0, 2.0]}})
+    with pytest.raises(ValueError, match=r"evaluates to -1.0 in cluster 1"):
+        sol._bind(scal, {"b": {"kb": [1.0, -1.0, 1.0]}})
+    assert sol.clusters["b"]["kb"].tolist() == [2.0] * 3           # a refused rebind keeps
 
 
 def test_evolve_grid_equals_points(laser):
