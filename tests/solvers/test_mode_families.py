@@ -363,7 +363,8 @@ def test_sweep_of_a_mode_family_takes_the_grid_path():
     for k in e:
         assert np.max(np.abs(g[k] - p[k]) / np.abs(p[k])) < 1e-8, k
     chain, a, fil, b = _driven_filter_chain()
-    obs = {"b": fil.sum(b.a), "b1": fil.sum(b.a, cluster=0)}    # (linear: first moments)
+    # ⟨b†b⟩ of the linear chain is not reached from the first moments: closed on it too
+    obs = {"nb": fil.sum(b.num()), "b1": fil.sum(b.a, cluster=0)}
     task = qsr.SweepTask(chain, "cumulant", observables=obs)
     grid = {"Omega": [0.03, 0.06], "kappa": [0.5, 1.0]}
     g = qsr.sweep(task, grid, progress_bar=False)

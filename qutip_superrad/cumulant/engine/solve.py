@@ -1251,11 +1251,13 @@ class MomentNotReachedError(ValueError):
     """An observable needs a moment that the closure never reached (not a family)."""
 
 
-def _operator_value(system, state, op, M):
+def _operator_value(system, state, op, M, missing=None):
     """⟨op⟩ from a state, cumulant-expanding moments of order > k.
 
     Cluster atoms of ``op`` must be the slots ``i0, i1, …``; the result is
-    an array over them (broadcast to ``(M,) * slots``).
+    an array over them (broadcast to ``(M,) * slots``).  A moment that is not a family
+    of the closed system raises :class:`MomentNotReachedError`, or is added to the set
+    ``missing`` (and counted as zero) when one is given.
     """
     sites = {s.var: s.clusters.name for k in op.terms for s, _ in k if hasattr(s, "clusters")}
     nslots = len(sites)
@@ -1272,13 +1274,17 @@ def _operator_value(system, state, op, M):
                 try:
                     r = system.registry.lookup(bk, create=False)
                 except KeyError:
-                    raise MomentNotReachedError(
-                        f"⟨{_moment_name(bk)}⟩ is not a moment of the closed equations: the "
-                        f"closure (order {system.order}) starts from the first moments, and "
-                        "their equations never reach it (e.g. a model of modes only, whose "
-                        "first moments vanish by the U(1) filter). Use an exact method "
-                        "(method='full' or 'dicke'), or close the equations on it: "
-                        "model.symbolic.close(order, operators=[...])") from None
+                    if missing is not None:
+                        missing.add(bk)
+                        r = None
+                    else:
+                        raise MomentNotReachedError(
+                            f"⟨{_moment_name(bk)}⟩ is not a moment of the closed equations: the "
+                            f"closure (order {system.order}) starts from the first moments, and "
+                            "their equations never reach it (e.g. a model of modes only, whose "
+                            "first moments vanish by the U(1) filter). Use an exact method "
+                            "(method='full' or 'dicke'), or close the equations on it: "
+                            "model.symbolic.close(order, operators=[...])") from None
                 if r is None:
                     val = 0 * val
                     break
