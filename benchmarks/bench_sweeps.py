@@ -12,8 +12,14 @@
    solver, Newton continued from the neighbour along the snake order; serial and 2
    workers) against the per-point path (``path="point"``: a solver built and solved from
    scratch per point), in the same run; ``--loaded`` keeps every core busy meanwhile.
+5. A 10 × 10 sweep of the registered ``laser-gaussian`` (31 clusters, ``method="cumulant"``)
+   over pumping × σ (issue 16 item 5, decision 39): the grid path (the class built per
+   point, its description rebound to one bound engine solver) against the per-point path
+   (the class's own hand-derived cumulant solver per point), serial, in the same run;
+   ``--loaded`` as in 4.
 
-Run:  python benchmarks/bench_sweeps.py [--quick] [--only {maps,store,grid}] [--loaded]
+Run:  python benchmarks/bench_sweeps.py [--quick] [--only {maps,store,grid,registered}]
+      [--loaded]
 """
 import argparse
 import os
@@ -76,6 +82,32 @@ def bench_cumulant_grid(loaded, quick=False):
     return {"point": t_point, "grid": t_grid, "parallel": t_par, "diff": diff}
 
 
+def bench_registered_grid(loaded, quick=False):
+    """Section 5: grid path vs per-point path of a registered model (laser-gaussian)."""
+    size = 4 if quick else 10
+    task = qsr.SweepTask("laser-gaussian")
+    grid = {"pumping": list(np.geomspace(0.005, 0.05, size)),
+            "sigma": list(np.linspace(0.02, 0.1, size))}
+    qsr.sweep(task, {"pumping": [0.01]}, progress_bar=False)   # compile the C once, untimed
+    state = "loaded (every core busy)" if loaded else "idle"
+    print(f"5. {size} x {size} sweep of the registered laser-gaussian (31 clusters, cumulant), "
+          f"{state}, load average {os.getloadavg()[0]:.2f}")
+    with busy_cores(loaded):
+        t_grid, g = best_of(lambda: qsr.sweep(task, grid, progress_bar=False))
+        t_point, p = best_of(lambda: qsr.sweep(task, grid, progress_bar=False, path="point"))
+    assert g.complete and p.complete
+    diff = max(float(np.max(np.abs(g[k] - p[k]) / np.abs(p[k])))
+               for k in ("photon_number", "photon_flux"))
+    cont = sum(bool(r["path"].get("continued")) for r in g.records)
+    paths = {k: int(np.sum(g.paths == k)) for k in ("grid", "point")}
+    n = p["photon_number"]
+    print(f"   per-point path (hand kernel) {t_point:6.2f} s | grid path {t_grid:6.2f} s | "
+          f"point / grid {t_point / t_grid:5.2f}x")
+    print(f"   paths {paths}, {cont} of {size * size} continued, max rel. diff to the "
+          f"per-point path {diff:.1e}; <a+a> from {n.min():.3g} to {n.max():.3g}")
+    return {"point": t_point, "grid": t_grid, "diff": diff}
+
+
 def main(quick=False, only=None, loaded=False):
     os.environ.pop("OPENBLAS_NUM_THREADS", None)
     print(f"machine: {os.cpu_count()} cores, {sys.platform}, "
@@ -83,6 +115,9 @@ def main(quick=False, only=None, loaded=False):
           f"load average {os.getloadavg()[0]:.2f}")
     if only == "grid":
         bench_cumulant_grid(loaded, quick)
+        return
+    if only == "registered":
+        bench_registered_grid(loaded, quick)
         return
     n = 4 if quick else 8
     task = qsr.SweepTask("laser", fixed={"N": 20}, call_kwargs={"nphot": 16})
@@ -117,15 +152,17 @@ def main(quick=False, only=None, loaded=False):
               f"{t_fill:.1f} s)")
     if only is None:
         bench_cumulant_grid(loaded, quick)
+        bench_registered_grid(loaded, quick)
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller grids")
-    ap.add_argument("--only", choices=("maps", "store", "grid"), default=None,
-                    help="run one section: 1 (maps), 2-3 (store) or 4 (cumulant grid)")
+    ap.add_argument("--only", choices=("maps", "store", "grid", "registered"), default=None,
+                    help="run one section: 1 (maps), 2-3 (store), 4 (cumulant grid) or 5 "
+                         "(registered model on the grid path)")
     ap.add_argument("--loaded", action="store_true",
-                    help="section 4 with every core busy (one spinning process per core)")
+                    help="sections 4-5 with every core busy (one spinning process per core)")
     args = ap.parse_args()
     main(args.quick, args.only, args.loaded)

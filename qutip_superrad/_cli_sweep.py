@@ -2,7 +2,7 @@
 
 The command-line face of :func:`qutip_superrad.sweep`; the flags carry the names of its
 arguments (``--map``, ``--num-cpus``, ``--timeout``, ``--point-timeout``, ``--fail-fast``,
-``--store``, ``--resume``, ``--retry-failed``, ``--seed``).
+``--store``, ``--resume``, ``--retry-failed``, ``--seed``, ``--path``).
 """
 import argparse
 import math
@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 from .models.registry import MODELS, registered
-from .sweeps import MAPS
+from .sweeps import MAPS, PATHS
 
 __all__ = ["add_flags", "parse_axis", "parse_set", "run_model_sweep"]
 
@@ -34,6 +34,10 @@ def add_flags(sp):
                    help="observables to record (default: the model's)")
     g.add_argument("--store", default=None, metavar="PATH.sqlite",
                    help="SQLite store: one row per finished point; rerun to resume")
+    g.add_argument("--path", choices=PATHS, default="auto",
+                   help="auto (default): one bound solver rebound per point (the grid path) "
+                        "where the method and model allow it, else each point on its own; "
+                        "grid: require the grid path; point: each point on its own")
     g.add_argument("--map", choices=MAPS, default="serial",
                    help="QuTiP map: serial, parallel, loky or mpi (default serial)")
     g.add_argument("--num-cpus", dest="num_cpus", type=int, default=None,
@@ -123,11 +127,18 @@ def run_model_sweep(args, flags, out=None, err=None):
     map_kw["fail_fast"] = args.fail_fast
     res = qsr.sweep(task, grid, map=args.map, map_kw=map_kw, store=args.store,
                     resume=args.resume, retry_failed=args.retry_failed, seed=args.seed,
-                    progress_bar=not args.quiet)
+                    progress_bar=not args.quiet, path=args.path)
     if not args.quiet:
         _print_table(res, out)
         for r in res.failed:
             print(f"note: {r['params']}: {r['status']}: {r['error']}", file=err)
+        paths = [r.get("path") or {} for r in res.records if r]
+        on_grid = sum(1 for p in paths if p.get("kind") == "grid")
+        reason = next((p["reason"] for p in paths if p.get("reason")), None)
+        if on_grid:
+            print(f"note: {on_grid} point(s) by the grid path (one bound solver)", file=err)
+        elif reason:
+            print(f"note: each point on its own: {reason}", file=err)
         warned = sum(1 for r in res.records if r and r.get("warnings"))
         if warned:
             print(f"note: {warned} point(s) raised warnings (e.g. a truncated photon space): "
@@ -135,9 +146,9 @@ def run_model_sweep(args, flags, out=None, err=None):
     report = {"command": "sweep", "model": task.label, "method": task.method,
               "grid": grid, "fixed": task.fixed, "store": res.store,
               "observables": res.observables,
-              "points": [{"params": p, **({k: r[k] for k in ("status", "values", "error",
-                                                              "warnings", "wall")} if r else
-                                          {"status": "missing"})}
+              "points": [{"params": p, **({k: r.get(k) for k in ("status", "values", "error",
+                                                                  "warnings", "wall", "path")}
+                                          if r else {"status": "missing"})}
                          for p, r in zip(res.points, res.records)]}
     status = 0 if res.complete else 1
     return report, res, status

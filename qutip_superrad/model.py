@@ -574,6 +574,18 @@ class Model:
             new.distribution = None
         return new
 
+    def same_structure(self, other) -> bool:
+        """True if ``other`` differs from this model in its numbers only.
+
+        The same symbolic structure (H and jumps: :meth:`with_values` of this model, or a
+        description built from one shared template), the same number of clusters and
+        of modes in every :class:`Modes` family: what one bound solver
+        (:class:`~qutip_superrad.solvers.BoundSolver`) serves by rebinding coefficients.
+        """
+        return (isinstance(other, Model) and other.symbolic is self.symbolic
+                and other.n_clusters == self.n_clusters
+                and other.mode_families == self.mode_families)
+
     @property
     def N(self):
         """Total number of atoms (explicit atoms plus all clusters)."""

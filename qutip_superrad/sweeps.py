@@ -41,7 +41,7 @@ __all__ = ["sweep", "SweepTask", "SweepResult", "SweepError", "load_sweep", "poi
 MAPS = ("serial", "parallel", "loky", "mpi")
 _MAP_KW = {"num_cpus", "timeout", "point_timeout", "fail_fast"}
 _STATUSES = ("ok", "error", "timeout")
-_PATHS = ("auto", "grid", "point")
+PATHS = ("auto", "grid", "point")
 _GRID_CALLS = ("steadystate", "evolve")
 _FORMAT = 1
 
@@ -194,36 +194,49 @@ class SweepTask:
             raise ValueError(f"grid axis {unknown[0]!r} is not a parameter of {self.label}; "
                              f"valid axes: {', '.join(names)}" + (", method" if self.call else ""))
 
-    def grid_support(self, names):
+    def grid_support(self, names, points=None):
         """``None`` if a sweep over the parameters ``names`` can take the grid path, else
         the reason it cannot.
 
-        The grid path (see :func:`sweep`) needs a :class:`~qutip_superrad.Model`
-        solved by a method with a bound solver (``"cumulant"``, ``"meanfield"``;
-        :class:`~qutip_superrad.solvers.BoundSolver`) through ``steadystate`` or
-        ``evolve``, and grid axes that are scalar parameters of the model (or ``N``
-        of a model with one cluster), so that every point is
-        :meth:`~qutip_superrad.Model.with_values` of one structure with the same
-        number of clusters.
+        The grid path (see :func:`sweep`) needs a method with a bound solver
+        (``"cumulant"``, ``"meanfield"``; :class:`~qutip_superrad.solvers.BoundSolver`)
+        and points that differ in their numbers only
+        (:meth:`~qutip_superrad.Model.same_structure`):
+
+        * a :class:`~qutip_superrad.Model` through ``steadystate`` or ``evolve``, grid
+          axes that are scalar parameters of the model (or ``N`` of a model with one
+          cluster), so that every point is :meth:`~qutip_superrad.Model.with_values` of
+          one structure with the same number of clusters and of modes per
+          :class:`~qutip_superrad.Modes` family;
+        * a registered model through ``steadystate`` whose class writes it as a call of
+          the generic solvers (``generic_call``, see
+          :class:`~qutip_superrad.solvers.GenericCall`) for the method, the observables
+          and the call's options; its description is built at the first and the last of
+          ``points`` (default: the fixed values) and must have one structure (another
+          number of clusters along the grid has not).  A point inside the grid whose
+          description differs after all is solved by the per-point path (recorded).
         """
         from .solvers import _REGISTRY
-        if not self.is_model:
-            return "the task is not a Model description"
+        if not self.is_model and self._registered is None:
+            return "the task is neither a Model nor a registered model"
         if self.call not in _GRID_CALLS:
             return f"call {self.call!r} has no grid path (only {', '.join(_GRID_CALLS)})"
         m = _REGISTRY.get(self.method)
         if m is None or m.bound is None:
             able = sorted(k for k, v in _REGISTRY.items() if v.bound is not None)
             return f"method {self.method!r} has no bound solver (methods with one: {able})"
-        if self.model.mode_families:
-            return "indexed mode families (Modes) are rebound per point only"
+        if "method" in names:
+            return "the method changes along the grid"
         if self.call == "steadystate" and self.args:
             return "steadystate takes no positional arguments"
+        if self._registered is not None:
+            if self.call != "steadystate":
+                return (f"a registered model's {self.call} has no grid path (its class's "
+                        "results are read per point)")
+            return self._probe(list(points or [{}]))
         if self.call == "evolve" and len(self.args) + ("tlist" in self.call_kwargs) != 1:
             return "evolve needs tlist (args=(tlist,))"
         for k in names:
-            if k == "method":
-                return "the method changes along the grid"
             if k == "N":
                 if self.model.n_clusters != 1:
                     return ("'N' along the grid: one count for a model of "
@@ -232,20 +245,58 @@ class SweepTask:
                 return f"{k!r} is not a scalar parameter"
         return None
 
+    def _probe(self, points):
+        """Why a registered model cannot take the grid path at ``points`` (its
+        generic call at the first and the last point), or ``None``."""
+        try:
+            first = self._generic(points[0])
+            last = self._generic(points[-1]) if len(points) > 1 else first
+        except Exception as err:                # noqa: BLE001 - the reason to go per point
+            return f"{type(err).__name__}: {err}"
+        if not first.model.same_structure(last.model):
+            return (f"the description of {self.label} changes structure along the grid "
+                    f"(at {points[-1]} it is not Model.with_values of the one at {points[0]}: "
+                    "another number of clusters or modes)")
+        return None
+
+    def _generic(self, point):
+        """The :class:`~qutip_superrad.solvers.GenericCall` of the grid path at ``point``:
+        the Model's :meth:`~qutip_superrad.Model.with_values`, or the registered model
+        built at the point and its class's ``generic_call``."""
+        from .solvers import GenericCall
+        p = {**self.fixed, **point}
+        if self.is_model:
+            return GenericCall(self.model.with_values(**p), self.observables,
+                               dict(self.call_kwargs))
+        obj = self.model(**p)
+        make = getattr(obj, "generic_call", None)
+        if make is None:
+            raise ValueError(f"{type(obj).__name__} has no generic_call: its steadystate is "
+                             "not written as a call of the generic solvers")
+        return make(self.method, self.observables, dict(self.call_kwargs))
+
     def _bound_call(self, point, solver, previous):
         """``(result, solver)`` of the grid path at ``point``: ``solver`` (a
         :class:`~qutip_superrad.solvers.BoundSolver`, built at the first point when
-        ``None``) rebound to the point, the steady state continued from ``previous``."""
+        ``None``) rebound to the point's model (:meth:`_generic`), the steady state
+        continued from ``previous``."""
         from .solvers import BoundSolver
-        model = self.model.with_values(**{**self.fixed, **point})
-        kwargs = dict(self.call_kwargs)
+        call = self._generic(point)
+        kwargs = dict(call.options)
         initial = kwargs.pop("initial", None)
         tlist = self.args[0] if self.args else kwargs.pop("tlist", None)
         if solver is None:
-            solver = BoundSolver(model, self.method, self.call, **kwargs)
+            solver = BoundSolver(call.model, self.method, self.call, **kwargs)
         if self.call == "steadystate":
-            return solver.steadystate(model, self.observables, previous), solver
-        return solver.evolve(model, tlist, initial, self.observables), solver
+            # accept="any" takes the first physical root a solve meets: a continued solve and
+            # a fresh one may stop at different roots, so such points start afresh (the
+            # per-point path's answer, still with one bound solver)
+            accept = (kwargs.get("steadystate") or {}).get("accept")
+            res = solver.steadystate(call.model, call.e_ops,
+                                     None if accept == "any" else previous)
+        else:
+            res = solver.evolve(call.model, tlist, initial, call.e_ops)
+        return call.finish(res), solver
 
     def _read(self, res):
         """``{observable: value}`` read from a result of the call."""
@@ -607,17 +658,20 @@ class _Chain:
         return values
 
 
-def _run_job(job, task, limits):
+def _run_job(job, task, limits, reason=None):
     """Evaluate one job of the map; never raises (errors and timeouts become records).
 
     ``job`` is ``(chain, last, points)``: ``chain`` ``None`` for the per-point path
     (one point), else the id of a grid-path chain whose bound solver lives in
-    :data:`_CHAINS` of this process until its ``last`` job.
+    :data:`_CHAINS` of this process until its ``last`` job.  ``reason``: why
+    ``path="auto"`` did not take the grid path (recorded in each point's ``path``).
     """
     chain, last, points = job
     if chain is None:
         def evaluate(point, seed, path):
             path["kind"] = "point"
+            if reason:
+                path["reason"] = reason
             return task(point, seed=seed)
     else:
         evaluate = _CHAINS.setdefault(chain, _Chain(task))
@@ -770,11 +824,14 @@ def sweep(task, grid, *, map="serial", map_kw=None, store=None, resume=True,
         along the grid in a snake order (a list of points: in its order), split into one
         contiguous chain per worker.  For a :class:`~qutip_superrad.Model` task solved
         by ``"cumulant"``/``"meanfield"`` ``steadystate`` or ``evolve`` over scalar
-        parameters and ``N`` of one cluster (:meth:`SweepTask.grid_support`);
+        parameters and ``N`` of one cluster (indexed mode families included), and for a
+        registered model whose class writes its ``steadystate`` as a generic call (the
+        lasers ``"laser-gaussian"`` and ``"vlevel"``; :meth:`SweepTask.grid_support`);
         ``ValueError`` with the reason otherwise.  A point where the grid path raises is
         run by the per-point path.
         ``"point"``: every point built and solved on its own.  ``"auto"`` (default):
-        the grid path where it applies.  Each record's ``path`` says which path gave it
+        the grid path where it applies, else the per-point path with the reason in each
+        record.  Each record's ``path`` says which path gave it
         (:attr:`SweepResult.paths`).
 
     Returns
@@ -796,9 +853,9 @@ def sweep(task, grid, *, map="serial", map_kw=None, store=None, resume=True,
         raise TypeError("resume and retry_failed must be bool")
     map_fn = _map_function(map)
     bar = _progress_name(progress_bar)
-    if path not in _PATHS:
-        raise ValueError(f"path must be one of {', '.join(_PATHS)}, got {path!r}")
-    why_not = task.grid_support(axes if axes is not None else pts[0])
+    if path not in PATHS:
+        raise ValueError(f"path must be one of {', '.join(PATHS)}, got {path!r}")
+    why_not = task.grid_support(axes if axes is not None else pts[0], pts)
     if path == "grid" and why_not:
         raise ValueError(f"path='grid': {why_not}; use path='point' or 'auto'")
     on_grid = path != "point" and why_not is None
@@ -848,7 +905,11 @@ def sweep(task, grid, *, map="serial", map_kw=None, store=None, resume=True,
             limits = (map_kw.get("point_timeout"), deadline, blas)
             jobs = _jobs(todo, on_grid, 1 if map == "serial" else workers)
             try:
-                map_fn(_run_job, jobs, task_args=(task, limits), reduce_func=collect,
+                # why the auto path left the grid path goes into every record (a plain
+                # function has no grid path to leave)
+                reason = (why_not if path == "auto" and (task.is_model or task._registered)
+                          else None)
+                map_fn(_run_job, jobs, task_args=(task, limits, reason), reduce_func=collect,
                        map_kw=qkw, progress_bar=bar)
             finally:
                 for chain, _, _ in jobs:          # a serial chain stopped early
@@ -1000,8 +1061,9 @@ class SweepResult:
     def paths(self):
         """Per-point path array: ``"grid"`` (the bound solver of the grid path),
         ``"point"`` (built and solved on its own; a point where the grid path raised
-        has the reason in its record's ``path["fallback"]``), ``"unknown"`` (stored
-        before paths were recorded) or ``"missing"``."""
+        has the reason in its record's ``path["fallback"]``, a sweep that
+        ``path="auto"`` could not put on the grid path has it in ``path["reason"]``),
+        ``"unknown"`` (stored before paths were recorded) or ``"missing"``."""
         return np.array([((r.get("path") or {}).get("kind", "unknown") if r else "missing")
                          for r in self.records], dtype=object).reshape(self.shape)
 

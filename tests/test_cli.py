@@ -321,6 +321,25 @@ def test_parse_axis():
             parse_axis(bad)
 
 
+def test_model_sweep_takes_the_grid_path_by_default(tmp_path, monkeypatch, capsys):
+    """sweep --model of a registered laser by cumulant (in process): the grid path (path
+    auto), said on stderr and in the JSON; --path point opts out, with the same numbers
+    (1e-8)."""
+    monkeypatch.chdir(tmp_path)
+    args = ["sweep", "--model", "laser-gaussian", "--set", "n_clusters=3", "--grid",
+            "pumping=0.01,0.02"]
+    assert cli.main(args + ["--json", "g.json"]) == 0
+    assert "2 point(s) by the grid path" in capsys.readouterr().err
+    grid = json.loads((tmp_path / "g.json").read_text())["points"]
+    assert [p["path"]["kind"] for p in grid] == ["grid", "grid"]
+    assert cli.main(args + ["--path", "point", "-q", "--json", "p.json"]) == 0
+    point = json.loads((tmp_path / "p.json").read_text())["points"]
+    assert [p["path"]["kind"] for p in point] == ["point", "point"]
+    for g, p in zip(grid, point):
+        n = p["values"]["photon_number"]
+        assert abs(g["values"]["photon_number"] - n) <= 1e-8 * abs(n)
+
+
 def test_model_sweep_store_resume_json_plot(tmp_path):
     store, js, png = tmp_path / "run.sqlite", tmp_path / "r.json", tmp_path / "r.png"
     args = ["sweep", "--model", "dipoles", "--set", "N=4", "--grid", "pumping=0.5:2:4",

@@ -525,7 +525,9 @@ def test_grid_path_only_where_it_fits(capsys):
     with pytest.raises(ValueError, match="path must be one of"):
         qsr.sweep(task, {"pumping": [1.0]}, path="bound", progress_bar=False)
     assert task.grid_support(["pumping"]) is None
-    assert "not a Model" in qsr.SweepTask("laser").grid_support(["pumping"])
+    assert "method 'dicke' has no bound solver" in qsr.SweepTask("laser").grid_support(["N"])
+    assert "neither a Model nor a registered" in qsr.SweepTask(_noisy, call=None).grid_support(
+        ["x"])
     # N of several clusters along the grid: the per-point path, automatically
     res = qsr.sweep(task, {"N": [10.0, 20.0]}, progress_bar=False)
     assert list(res.paths) == ["point", "point"]
@@ -539,6 +541,68 @@ def test_grid_path_only_where_it_fits(capsys):
     qsr.sweep(task, {"pumping": [1.0, 2.0, 3.0]}, progress_bar="text")
     out = capsys.readouterr()
     assert "100" in out.out + out.err and "33" in out.out + out.err
+
+
+def _grid_equals_point(name, fixed, grid, observables=None):
+    """Sweeps of a registered model by both paths; their numbers agree to 1e-8 relative
+    (the steady-state solvers' tolerance); returns the grid path's result."""
+    task = qsr.SweepTask(name, fixed=fixed, observables=observables)
+    g = qsr.sweep(task, grid, progress_bar=False)
+    p = qsr.sweep(task, grid, progress_bar=False, path="point")
+    assert g.complete and np.all(g.paths == "grid") and np.all(p.paths == "point")
+    for k in g.observables:
+        assert _rel(g[k], p[k]) <= 1e-8, k
+    assert np.min(g["photon_number"]) > 1e-3                # lasing: not 0 = 0
+    return g
+
+
+def test_registered_models_take_the_grid_path():
+    """A registered model whose class writes its steady state as a generic call takes the
+    grid path: the class is built per point and its description rebound.  The numbers
+    equal the per-point path's — the class's own solver, for the laser the hand-derived
+    cluster cumulants — derived observables included (photon_flux = κ⟨a†a⟩)."""
+    g = _grid_equals_point("laser-gaussian", {"N": 1e4, "n_clusters": 5},
+                           {"pumping": [0.005, 0.01, 0.02], "sigma": [0.05, 0.1]})
+    assert g.observables == ["photon_number", "photon_flux"]
+    assert [r["path"]["continued"] for r in g.records].count(False) == 1
+
+
+@pytest.mark.slow
+def test_registered_vlevel_takes_the_grid_path_and_starts_afresh():
+    """The V-level laser's policy accept="any" has several physical roots here (N = 20 000,
+    Ω₂ = 1: 62.6 photons from a fresh start, 37.4 continued from Ω₂ = 0.9), so its points
+    are solved afresh on the grid path (one bound solver, no continuation): the per-point
+    numbers, coherent_photons = |⟨a⟩|² included.  (≈ 25 s: the fresh solves.)"""
+    g = _grid_equals_point("vlevel", {}, {"N": [10000.0, 20000.0], "Omega2": [0.5, 1.0]},
+                           ("photon_number", "inversion", "coherent_photons", "S3"))
+    assert not any(r["path"]["continued"] for r in g.records)
+
+
+def test_registered_models_left_on_the_point_path_say_why():
+    """An observable the class does not read from a generic result (the laser's g2 at
+    second order), a class without generic_call, or a grid that changes the number of
+    clusters: the per-point path, with the reason in every record."""
+    res = qsr.sweep(qsr.SweepTask("laser", "cumulant", fixed={"N": 3}),
+                    {"pumping": [1.0, 2.0]}, progress_bar=False)
+    assert list(res.paths) == ["point"] * 2
+    assert "['g2']" in res.records[0]["path"]["reason"]
+    fine = qsr.SweepTask("laser", "cumulant", fixed={"N": 3},
+                         observables=["photon_number", "excited_population", "inversion"])
+    g = qsr.sweep(fine, {"pumping": [1.0, 2.0]}, progress_bar=False)
+    assert list(g.paths) == ["grid"] * 2
+    assert _rel(g["photon_number"], res["photon_number"]) <= 1e-8
+    assert _rel(g["excited_population"], res["excited_population"]) <= 1e-8
+    assert _rel(g["inversion"], 2 * res["excited_population"] - 1) <= 1e-8
+    task = qsr.SweepTask("laser-gaussian", fixed={"N": 1e4})
+    why = task.grid_support(["n_clusters"], [{"n_clusters": 3}, {"n_clusters": 5}])
+    assert "changes structure along the grid" in why
+    with pytest.raises(ValueError, match="changes structure along the grid"):
+        qsr.sweep(task, {"n_clusters": [3, 5]}, path="grid", progress_bar=False)
+    assert "has no generic_call" in qsr.SweepTask("dipoles", "meanfield").grid_support(
+        ["pumping"])
+    with pytest.raises(ValueError, match=r"options \['tol'\] of the hand-derived"):
+        qsr.SuperradiantLaser(qsr.Ensemble.identical(2), kappa=1.0, emission=0.1,
+                              pumping=1.0).generic_call("cumulant", options={"tol": 1e-9})
 
 
 def test_grid_path_point_timeout_is_recorded():

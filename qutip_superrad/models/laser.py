@@ -49,6 +49,8 @@ if TYPE_CHECKING:                                   # pragma: no cover
 __all__ = ["SuperradiantLaser", "BadCavityLaser"]
 
 _METHODS = ("full", "dicke", "cumulant")
+#: observables of a cumulant SteadyStateResult that a generic result gives (generic_call)
+_GENERIC = ("photon_number", "photon_flux", "excited_population", "inversion")
 
 #: former keyword / attribute names -> names after qutip.piqs
 _RENAMED = {"gamma": "emission", "pump": "pumping", "atom_dephasing": "dephasing"}
@@ -344,6 +346,72 @@ class SuperradiantLaser(_Model):
         self._check_method(method)
         return _laser_exact.liouvillian(self, method, check_int("nphot", nphot, minimum=2),
                                         sector, max_memory)
+
+    def generic_call(self, method: str = "cumulant", observables: Any = None,
+                     options: dict | None = None):
+        """:meth:`steadystate` of the cumulant method as a call of the generic solvers.
+
+        The hand-derived cluster cumulants (:mod:`qutip_superrad.cumulant.laser`) are
+        the engine's second-order equations of :meth:`description` (equal to 1e-10, tested),
+        so the engine's steady state gives the same ``photon_number`` (``⟨a†a⟩``),
+        ``photon_flux`` (``κ⟨a†a⟩``), ``excited_population`` (``⟨σ⁺σ⁻⟩`` of one atom per
+        cluster) and ``inversion``.  What a sweep's grid path runs (decision 39 of
+        ``docs/architecture.md``).
+
+        Parameters
+        ----------
+        method : {"cumulant"}
+        observables : sequence of str, optional
+            Default ``photon_number``, ``photon_flux``, ``excited_population``.
+        options : dict, optional
+            ``order`` and ``progress_bar`` (the options of the generic method).
+
+        Returns
+        -------
+        qutip_superrad.solvers.GenericCall
+
+        Raises
+        ------
+        ValueError
+            Another method; an observable without a generic counterpart (``g2`` is not
+            computed at second order, ``pair_correlation``, ``photon_distribution``); an
+            option of the hand-derived solver (``tol``, ``backend``, ``n_seeds``, …).
+        """
+        from ..solvers import GenericCall
+        if method != "cumulant":
+            raise ValueError(f"SuperradiantLaser.steadystate(method={method!r}) is not a call "
+                             "of the generic solvers here (only method='cumulant')")
+        names = (_GENERIC[:3] if observables is None else
+                 (observables,) if isinstance(observables, str) else tuple(observables))
+        other = [n for n in names if n not in _GENERIC]
+        if other:
+            raise ValueError(f"the observables {other} of the cumulant SuperradiantLaser have no "
+                             f"counterpart in a generic result (those that do: {list(_GENERIC)}; "
+                             "g2 is not computed at second order)")
+        opts = dict(options or {})
+        extra = sorted(set(opts) - {"order", "progress_bar"})
+        if extra:
+            raise ValueError(f"the options {extra} of the hand-derived cumulant solver have no "
+                             "generic counterpart (those that do: order, progress_bar)")
+        model = self.description()
+        a, atoms = model.modes[0], model.clusters
+        e_ops = {"photon_number": a.num()}
+        per_cluster = {"excited_population", "inversion"} & set(names)
+        if per_cluster:
+            # ⟨σ⁺σ⁻⟩ summed over the atoms of cluster k, divided by N_k below
+            e_ops.update({f"excited[{k}]": atoms.sum(atoms.atom.s(2, 2), cluster=k)
+                          for k in range(model.n_clusters)})
+        kappa, counts = self.kappa, model.counts
+
+        def finish(res):
+            v = res.values
+            v["photon_flux"] = kappa * v["photon_number"]
+            if per_cluster:
+                p = np.real([v.pop(f"excited[{k}]") for k in range(counts.size)]) / counts
+                v["excited_population"], v["inversion"] = p, 2 * p - 1
+            return res
+
+        return GenericCall(model, e_ops, opts, finish)
 
     # -- limits --------------------------------------------------------------
     def eliminate_cavity(self) -> BadCavityLaser:

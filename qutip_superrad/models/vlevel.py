@@ -56,6 +56,7 @@ and :meth:`VLevelLaser.ytterbium` use ``Γ_3 = 1`` as the paper.
 """
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 
@@ -340,8 +341,11 @@ def single_atom_spectrum(omega, Delta2=5.0, Delta3=-1.0, Omega2=0.5, Omega3=0.5,
 # atoms in a cavity: the model description and the laser
 # --------------------------------------------------------------------------
 
-def _description(N, params):
-    """:class:`~qutip_superrad.Model` of N atoms (one cluster) and the observables."""
+@functools.lru_cache(maxsize=None)
+def _template():
+    """The symbolic V-level laser and its observables, built once: every laser's
+    description is this structure with its numbers (:meth:`Model.with_values`), so that
+    derived equations and bound solvers are shared between lasers."""
     from ..cumulant.engine.algebra import Mode, parameters
     from ..cumulant.engine.clusters import Clusters
     from ..model import Model
@@ -357,10 +361,17 @@ def _description(N, params):
     S1, S2, S3 = (atoms.sum(t.s(i, i)) for i in (1, 2, 3))
     jumps = [(k, a.a), (G2, atoms.each(t.s(1, 2))), (G3, atoms.each(t.s(1, 3))),
              (n3, S3), (n2, a.num() + S2)]
-    model = Model(H, jumps, parameters=params, N=N, name="V-level laser")
+    values = dict.fromkeys(VLevelLaser._NAMES, 1.0)
+    model = Model(H, jumps, parameters=values, N=1, name="V-level laser")
     ops = {"photon_number": a.num(), "field": a.a, "S1": S1, "S2": S2, "S3": S3,
            "inversion": atoms.sum(t.s(2, 2) - t.s(1, 1)), "coherence": atoms.sum(t.s(1, 2))}
     return model, ops
+
+
+def _description(N, params):
+    """:class:`~qutip_superrad.Model` of N atoms (one cluster) and the observables."""
+    model, ops = _template()
+    return model.with_values(N=N, **params), dict(ops)
 
 
 class VLevelLaser:
@@ -458,11 +469,7 @@ class VLevelLaser:
         unknown = set(changes) - set(self._NAMES)
         if unknown:
             raise ValueError(f"unknown parameters {sorted(unknown)}; known: {list(self._NAMES)}")
-        kw = dict(self._values, **changes)
-        new = VLevelLaser(self.N if N is None else N, **kw)
-        if self._model is not None:       # share the derived equations (same structure)
-            new._model = (self._model[0].with_values(N=new.N, **new._values), self._model[1])
-        return new
+        return VLevelLaser(self.N if N is None else N, **dict(self._values, **changes))
 
     def description(self):
         """The model as a :class:`~qutip_superrad.Model` (with its values)."""
@@ -498,10 +505,47 @@ class VLevelLaser:
             ``values["photon_number"]``, ``values["inversion"]`` (summed over
             atoms), …, ``values["coherent_photons"]`` (``|⟨a⟩|²``).
         """
-        from ..solvers import steadystate
-        opts = self._steadystate_options(method, dict(options or {}, **kwargs))
-        return self._with_coherent(steadystate(self.description(), method,
-                                               e_ops=self._e_ops(e_ops), options=opts))
+        return self.generic_call(method, e_ops, dict(options or {}, **kwargs)).steadystate(method)
+
+    def generic_call(self, method="cumulant", observables=None, options=None):
+        """:meth:`steadystate` as a call of the generic solvers (what it runs, and what a
+        sweep's grid path rebinds per point: decision 39 of ``docs/architecture.md``).
+
+        Parameters
+        ----------
+        method : str
+        observables : sequence of str, or e_ops, optional
+            Names of :attr:`observables` and ``"coherent_photons"`` (``|⟨a⟩|²``), or
+            operators of the description as ``e_ops``; default every observable.
+        options : dict, optional
+            As for :meth:`steadystate`.
+
+        Returns
+        -------
+        qutip_superrad.solvers.GenericCall
+
+        Raises
+        ------
+        ValueError
+            An unknown observable name.
+        """
+        from ..solvers import GenericCall
+        ops = self.observables
+        if isinstance(observables, str):
+            observables = (observables,)
+        if (isinstance(observables, (list, tuple)) and observables
+                and all(isinstance(o, str) for o in observables)):
+            known = list(ops) + ["coherent_photons"]
+            unknown = [o for o in observables if o not in known]
+            if unknown:
+                raise ValueError(f"observables {unknown} are not observables of the V-level "
+                                 f"laser; known: {known}")
+            # |⟨a⟩|² is read from the field
+            wanted = [("field" if o == "coherent_photons" else o) for o in observables]
+            observables = {o: ops[o] for o in wanted}
+        return GenericCall(self.description(), self._e_ops(observables),
+                           self._steadystate_options(method, dict(options or {})),
+                           self._with_coherent)
 
     @staticmethod
     def _steadystate_options(method, opts):
@@ -645,7 +689,7 @@ class VLevelLaser:
         if method in ("cumulant", "meanfield"):
             from ..solvers import BoundSolver
             bound = BoundSolver(self.description(), method, "steadystate",
-                                options=self._steadystate_options(method, dict(options)))
+                                options=self.generic_call(method, e_ops, options).options)
         results, prev = [], None
         for i in _progress(range(n), desc=f"{method} scan", progress_bar=progress_bar):
             point = {k: a[i] for k, a in arrays.items()}
@@ -654,8 +698,9 @@ class VLevelLaser:
             if bound is None:
                 res = laser.steadystate(method, e_ops=e_ops, **options)
             else:
-                res = self._with_coherent(bound.steadystate(
-                    laser.description(), laser._e_ops(e_ops), prev if warm_start else None))
+                call = laser.generic_call(method, e_ops, options)
+                res = call.finish(bound.steadystate(call.model, call.e_ops,
+                                                    prev if warm_start else None))
             results.append(res)
             prev = res
         out = {k: a for k, a in arrays.items()}

@@ -20,7 +20,7 @@ method         exact  representation
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
@@ -33,7 +33,7 @@ from . import full as _full
 from . import trajectories as _trajectories
 
 __all__ = ["steadystate", "evolve", "spectrum", "correlation", "methods", "register", "Method",
-           "BoundSolver"]
+           "BoundSolver", "GenericCall"]
 
 
 @dataclass
@@ -282,6 +282,47 @@ def evolve(model, tlist, method: str = "auto", *, initial=None, e_ops=None,
     return res
 
 
+def _unchanged(result):
+    return result
+
+
+@dataclass
+class GenericCall:
+    """A model class's steady state written as a call of the generic solvers.
+
+    ``finish(steadystate(model, method, e_ops=e_ops, options=options))`` gives what
+    the class's ``steadystate(method)`` gives for the observables asked (its named
+    observables in ``values``, derived ones such as ``photon_flux = κ⟨a†a⟩`` computed
+    by ``finish``).  A model class offers it by a method ``generic_call(method,
+    observables=None, options=None)`` that raises ``ValueError`` with the reason when
+    the call is not of that form (an observable or option without a generic
+    counterpart); the grid path of :func:`qutip_superrad.sweep` then solves ``model``
+    with a :class:`BoundSolver` rebound at every point (decision 39 of
+    ``docs/architecture.md``).
+
+    Attributes
+    ----------
+    model : Model
+        The class's description at its numbers.
+    e_ops : dict
+        ``{key: operator of model}``.
+    options : dict
+        Options of the method.
+    finish : callable
+        ``Result -> Result`` adding the class's derived observables to ``values``.
+    """
+
+    model: object
+    e_ops: dict
+    options: dict = field(default_factory=dict)
+    finish: Callable = _unchanged
+
+    def steadystate(self, method):
+        """The class's steady state by the generic :func:`steadystate`."""
+        return self.finish(steadystate(self.model, method, e_ops=self.e_ops,
+                                       options=self.options))
+
+
 class BoundSolver:
     """One solver for many models of one structure that differ in their numbers.
 
@@ -295,8 +336,9 @@ class BoundSolver:
     Parameters
     ----------
     model : Model
-        The structure and number of clusters of every later call (parameters and cluster
-        sizes may change: :meth:`~qutip_superrad.Model.with_values`).
+        The structure, number of clusters and number of modes of each Modes family of
+        every later call (parameters, cluster sizes and per-mode values may change:
+        :meth:`~qutip_superrad.Model.with_values`, :meth:`~qutip_superrad.Model.same_structure`).
     method : str
         A method with a ``bound`` entry (``"auto"`` resolves to exact methods,
         which have none).

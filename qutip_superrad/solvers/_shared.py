@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..cumulant.engine.solve import MomentNotReachedError
 from ..exact._common import check_truncation
 
 __all__ = ["real_if_close", "expect_values", "truncation_checks", "unique_or_raise"]
@@ -17,8 +18,19 @@ def real_if_close(v):
 
 
 def expect_values(fn, e_ops):
-    """``{key: fn(op)}`` for the ``e_ops``, real where the value is real."""
-    return {k: real_if_close(fn(op)) for k, op in e_ops.items()}
+    """``{key: fn(op)}`` for the ``e_ops``, real where the value is real.
+
+    An operator whose moments a cumulant closure never reached raises
+    :class:`~qutip_superrad.cumulant.engine.solve.MomentNotReachedError` (a
+    ``ValueError``) naming its key.
+    """
+    out = {}
+    for k, op in e_ops.items():
+        try:
+            out[k] = real_if_close(fn(op))
+        except MomentNotReachedError as err:
+            raise MomentNotReachedError(f"e_ops[{k!r}]: {err}") from None
+    return out
 
 
 def truncation_checks(model, distributions, opts):

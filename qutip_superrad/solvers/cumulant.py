@@ -24,12 +24,12 @@ import numpy as np
 
 from .. import _validate as V
 from ..cumulant.engine.algebra import Operator
-from ..cumulant.engine.closure import set_partitions
+from ..cumulant.engine.closure import first_moments, set_partitions
 from ..cumulant.engine.clusters import IndexedOperator, Modes, is_site, substitute_atoms
-from ..cumulant.engine.solve import CumulantState, _operator_value
+from ..cumulant.engine.solve import CumulantState, MomentNotReachedError, _operator_value
 from ..results import Result, TimeResult, normalise_e_ops
 from .._progress import Progress
-from ._shared import expect_values, real_if_close
+from ._shared import expect_values
 
 __all__ = ["supports", "steadystate", "evolve", "spectrum", "correlation", "closed_system",
            "collective_value", "Bound"]
@@ -48,14 +48,18 @@ def supports(model):
     return None
 
 
-def closed_system(model, order, phase_filter=True):
-    """The closed equations of ``model`` at ``order`` (derived once per structure)."""
+def closed_system(model, order, phase_filter=True, seeds=frozenset()):
+    """The closed equations of ``model`` at ``order`` (derived once per structure).
+
+    ``seeds``: moments (canonical monomials of order ``≤ order``) to close on besides the
+    first moments — those of observables the first moments' equations never reach."""
     sym = model.symbolic
     cache = sym.__dict__.setdefault("_closed_cache", {})
     charges = model.charges if (phase_filter and model.symmetry == "U(1)") else None
-    key = (order, charges is not None)
+    key = (order, charges is not None) + ((frozenset(seeds),) if seeds else ())
     if key not in cache:
-        cache[key] = sym.close(order, phase_charges=charges)
+        operators = (first_moments(sym) + [Operator({k: 1}) for k in seeds]) if seeds else None
+        cache[key] = sym.close(order, operators=operators, phase_charges=charges)
     return cache[key]
 
 
@@ -81,9 +85,9 @@ def _values(model, system):
     return scalars, clusters
 
 
-def _solver(model, opts, phase_filter):
+def _solver(model, opts, phase_filter, seeds=frozenset()):
     order = V.check_int("order", opts["order"], minimum=1)
-    system = closed_system(model, order, phase_filter)
+    system = closed_system(model, order, phase_filter, seeds)
     scalars, clusters = _values(model, system)
     return system, system.solver(scalars, clusters, opts["backend"])
 
@@ -105,11 +109,12 @@ def _falling(counts, labels, families=None):
     return w
 
 
-def collective_value(model, system, state, op):
+def collective_value(model, system, state, op, missing=None):
     """``⟨op⟩`` for an operator of the description from a cumulant state.
 
     ``op`` may act on modes and explicit atoms, and sum over the atoms of the
-    model's Clusters (``Clusters.sum`` and products of sums).
+    model's Clusters (``Clusters.sum`` and products of sums).  ``missing``: a set that
+    collects the moments the closed system lacks (see ``_operator_value``).
     """
     M = state.M
     if isinstance(op, Operator):
@@ -117,7 +122,7 @@ def collective_value(model, system, state, op):
             raise ValueError("an operator on one atom of the Clusters (or one mode of a Modes "
                              "family) is ambiguous: write Clusters.sum(...) (and divide by N "
                              "for a per-atom mean), Modes.sum(...) or .sum(op, cluster=k)")
-        return complex(_operator_value(system, state, model._subs_scalar(op), M))
+        return complex(_operator_value(system, state, model._subs_scalar(op), M, missing))
     if not isinstance(op, IndexedOperator):
         raise TypeError(f"expected an Operator or a Clusters sum, got {type(op).__name__}")
     total = 0j
@@ -154,7 +159,8 @@ def collective_value(model, system, state, op):
                        for s, _ in key if is_site(s)}
                 mono = Operator({tuple(sorted(((ren.get(s, s), f) for s, f in key),
                                               key=lambda x: x[0]._key())): v})
-                val = np.asarray(_operator_value(system, state, model._subs_scalar(mono), M))
+                val = np.asarray(_operator_value(system, state, model._subs_scalar(mono), M,
+                                                 missing))
                 shape = [sizes[b] if f"i{b}" in used else 1 for b in range(len(blocks))]
                 total += complex(np.sum(weight * np.reshape(val, shape)))
     return total
@@ -212,15 +218,16 @@ class Bound:
 
     One closed system and one compiled or lowered right-hand side serve every
     model that :meth:`~qutip_superrad.Model.with_values` makes from the first
-    without changing the number of clusters (parameters, cluster sizes ``N``):
-    a point only rebinds the coefficients (decisions 31 and 36 of
+    without changing the number of clusters or of modes of a :class:`Modes` family
+    (parameters, cluster sizes ``N``, per-mode values; :meth:`Model.same_structure`):
+    a point only rebinds the coefficients (decisions 31, 36 and 39 of
     ``docs/architecture.md``).  :func:`steadystate` and :func:`evolve` are one
     point of it; the grid path of :func:`qutip_superrad.sweep` uses it for many.
 
     Parameters
     ----------
     model : Model
-        Fixes the structure and the number of clusters.
+        Fixes the structure, the number of clusters and the sizes of the Modes families.
     options : dict
         As for :func:`steadystate` (already merged with the method's defaults).
     what : {"steadystate", "evolve"}
@@ -233,20 +240,37 @@ class Bound:
     def __init__(self, model, options, what="steadystate", *, phase_filter=True,
                  name="cumulant"):
         self.opts = V.check_options(options, _DEFAULTS, f"{what}(method={name!r})")
-        self.name, self.model = name, model
+        self.name, self.model, self.phase_filter = name, model, phase_filter
+        self.seeds = frozenset()
         self.system, self.solver = _solver(model, self.opts, phase_filter)
 
+    def _close_on(self, model, e_ops):
+        """Close the equations again on the moments of ``e_ops`` that the first moments'
+        equations never reach (a mode coupled to nothing under the U(1) filter, the second
+        moments of a linear driven model), as starting moments besides the first ones;
+        ``False`` if nothing was missing.  The bound solver keeps the larger system (the
+        closure is cached per structure and seeds)."""
+        zero = CumulantState(self.system, self.solver.M, np.zeros(self.solver.n, complex),
+                             np.nan, {})
+        missing = set()
+        for op in e_ops.values():
+            collective_value(model, self.system, zero, op, missing)
+        if not missing:
+            return False
+        self.seeds = self.seeds | missing
+        self.system, self.solver = _solver(model, self.opts, self.phase_filter, self.seeds)
+        self.model = model
+        return True
+
     def _bind(self, model):
-        """Bind ``model``'s numbers (parameters and counts); it must have the structure
-        and the number of clusters of the model the solver was built for."""
+        """Bind ``model``'s numbers (parameters, counts, per-mode values); it must have
+        the structure of the model the solver was built for (:meth:`Model.same_structure`)."""
         if model is self.model:
             return
-        if model.symbolic is not self.model.symbolic or model.n_clusters != self.model.n_clusters:
-            raise ValueError("a bound cumulant solver takes models of its own structure and "
-                             "number of clusters (Model.with_values of the first)")
-        if model.mode_families:                  # (several index sets need a Modes family)
-            raise ValueError("a bound cumulant solver rebinds models of one Clusters family; "
-                             "models with indexed mode families (Modes) are solved per point")
+        if not self.model.same_structure(model):
+            raise ValueError("a bound cumulant solver takes models of its own structure, "
+                             "number of clusters and number of modes per Modes family "
+                             "(Model.with_values of the first)")
         scalars, clusters = _values(model, self.system)
         self.solver._bind(scalars, clusters)
         self.model = model
@@ -272,7 +296,13 @@ class Bound:
         def fn(op):
             return collective_value(model, system, state, op)
 
-        return Result(self.name, model, state=state, values=expect_values(fn, e_ops),
+        try:
+            values = expect_values(fn, e_ops)
+        except MomentNotReachedError:
+            if not self._close_on(model, e_ops):
+                raise
+            return self.steadystate(model, e_ops)    # on the equations closed on them too
+        return Result(self.name, model, state=state, values=values,
                       checks=_cluster_checks(model, {"residual": state.residual,
                                                      "solver": state.info}),
                       stats={"equations": solver.n, "order": system.order,
@@ -289,9 +319,14 @@ class Bound:
         eopts.setdefault("progress_bar", self.opts["progress_bar"])
         evo = solver.evolve(tlist, y0, eopts)
         states = [CumulantState(system, solver.M, y, np.nan, {}) for y in evo.ys]
-        values = {k: np.array([collective_value(model, system, s, op) for s in states])
-                  for k, op in e_ops.items()}
-        values = {k: real_if_close(v) for k, v in values.items()}
+        try:
+            values = expect_values(
+                lambda op: np.array([collective_value(model, system, s, op) for s in states]),
+                e_ops)
+        except MomentNotReachedError:
+            if not self._close_on(model, e_ops):
+                raise
+            return self.evolve(model, tlist, initial, e_ops)
         return TimeResult(self.name, model, tlist, values, states=states, e_ops=e_ops,
                           stats={"equations": solver.n, "order": system.order})
 

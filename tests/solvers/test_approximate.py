@@ -162,3 +162,30 @@ def test_cumulant_spectrum_regression_option_through_the_description():
     assert np.max(np.abs(a - b)) <= 1e-10 * np.max(np.abs(b))
     with pytest.raises(ValueError, match="regression"):
         qsr.spectrum(model, om, "cumulant", regression="eig")
+
+
+def test_observables_the_closure_never_reached_are_closed_on():
+    """A mode decoupled from a pumped atom: the closure starts from the first moments and
+    ⟨b⟩ vanishes by the U(1) filter, so ⟨b†b⟩ is not reached (it was a bare KeyError).  The
+    equations are closed again with the e_ops moments as starting moments: ⟨b†b⟩ =
+    P/(κ_b − P), exact at order 2 for this linear mode, in steady state and evolution; the
+    engine-level lookup of a moment that is not closed is a ValueError naming it."""
+    from qutip_superrad.cumulant.engine.solve import MomentNotReachedError, _operator_value
+    b, q = qsr.Mode("b"), qsr.Atom("q")
+    kb, P, G, R = qsr.parameters("kb P G R")
+    model = qsr.Model(q.s(2, 2), [(kb, b.a), (P, b.adag), (G, q.sm), (R, q.sp)],
+                      parameters=dict(kb=1.0, P=0.5, G=1.0, R=0.5))
+    e = {"exc": q.s(2, 2), "photons": b.num()}
+    ss = qsr.steadystate(model, "cumulant", e_ops=e)
+    assert ss.values["photons"] == pytest.approx(1.0, rel=1e-8)
+    assert ss.values["exc"] == pytest.approx(1 / 3, rel=1e-8)
+    ev = qsr.evolve(model, [0.0, 30.0], "cumulant", e_ops=e)
+    assert ev.values["photons"][0] == 0 and ev.values["photons"][1] == pytest.approx(1.0, rel=1e-6)
+    exact = qsr.steadystate(model, "full", e_ops=e, nphot=30)
+    assert exact.values["photons"] == pytest.approx(1.0, rel=1e-6)
+    # the equations of the first moments alone do not have it: a clear error
+    system = closed_system(model, 2)
+    state = system.solver({"kb": 1.0, "P": 0.5, "G": 1.0, "R": 0.5}).steadystate()
+    with pytest.raises(MomentNotReachedError, match=r"⟨b† b⟩ is not a moment of the closed "
+                                                    r"equations.*method='full'"):
+        _operator_value(system, state, model._subs_scalar(b.num()), state.M)

@@ -347,15 +347,28 @@ def test_with_values_keeps_counts_and_mode_numbers():
     assert list(m.mode_families.values()) == [1] and [x.name for x in m.modes] == ["a", "b1"]
 
 
-def test_sweep_of_a_mode_family_takes_the_per_point_path():
-    """The sweeps' grid path rebinds one Clusters family; a model with a Modes family is
-    swept point by point (automatically), and path='grid' says why it cannot."""
+def test_sweep_of_a_mode_family_takes_the_grid_path():
+    """A model with an indexed mode family (the laser with filter cavities: two index
+    sets; the driven filter chain: one Modes family alone) is swept by the grid path, the
+    per-index values of every family rebound per point; the numbers equal the per-point
+    path's (1e-8 relative, the steady-state solvers' tolerance)."""
     fam, e = _qsr_laser(True)
-    task = qsr.SweepTask(fam, "cumulant", observables={"n_a": e["n_a"]})
-    assert "indexed mode families" in task.grid_support(["pumping"])
-    res = qsr.sweep(task, {"pumping": [1.0, 1.5]}, progress_bar=False)
-    assert list(res.paths) == ["point", "point"]
-    r = qsr.steadystate(fam.with_values(pumping=1.5), "cumulant", e_ops=e)
-    assert abs(res["n_a"][1] - r.expect("n_a")) < 1e-10 * abs(r.expect("n_a"))
-    with pytest.raises(ValueError, match="indexed mode families"):
-        qsr.sweep(task, {"pumping": [1.0]}, path="grid", progress_bar=False)
+    task = qsr.SweepTask(fam, "cumulant", observables=e)
+    assert task.grid_support(["pumping", "N"]) is None
+    grid = {"pumping": [1.0, 1.5, 2.5], "N": [2, 3]}
+    g = qsr.sweep(task, grid, progress_bar=False)
+    p = qsr.sweep(task, grid, progress_bar=False, path="point")
+    assert np.all(g.paths == "grid") and np.all(p.paths == "point")
+    assert [r["path"]["continued"] for r in g.records].count(False) == 1
+    for k in e:
+        assert np.max(np.abs(g[k] - p[k]) / np.abs(p[k])) < 1e-8, k
+    chain, a, fil, b = _driven_filter_chain()
+    # ⟨b†b⟩ of the linear chain is not reached from the first moments: closed on it too
+    obs = {"nb": fil.sum(b.num()), "b1": fil.sum(b.a, cluster=0)}
+    task = qsr.SweepTask(chain, "cumulant", observables=obs)
+    grid = {"Omega": [0.03, 0.06], "kappa": [0.5, 1.0]}
+    g = qsr.sweep(task, grid, progress_bar=False)
+    p = qsr.sweep(task, grid, progress_bar=False, path="point")
+    assert np.all(g.paths == "grid")
+    for k in obs:
+        assert np.max(np.abs(g[k] - p[k]) / np.abs(p[k])) < 1e-8, k

@@ -1,5 +1,7 @@
-"""Engine models shared by the engine tests (seed 000 laser with clusters, seed 002)."""
+"""Engine models shared by the engine tests (seed 000 laser with clusters, seed 002, a
+laser with a family of filter cavities)."""
 from qutip_superrad.cumulant.engine import Clusters, Mode, Model, parameters
+from qutip_superrad.cumulant.engine.clusters import Modes
 
 
 def cluster_laser():
@@ -28,6 +30,24 @@ def vlevel_laser():
     jumps = [(kappa, a.a), (G2, cl.each(t.s(1, 2))), (G3, cl.each(t.s(1, 3))),
              (nu3, cl.sum(t.s(3, 3))), (nu2, a.num() + cl.sum(t.s(2, 2)))]
     return a, cl, Model(H, jumps)
+
+
+def filtered_laser():
+    """Clusters of detuned atoms in a cavity ``a`` that leaks into a family of filter
+    cavities ``b`` (a Modes family): two index sets, ``s`` and ``b``.  Returns the model
+    and its U(1) charges."""
+    kappa, G, R, g = parameters("kappa G R g")
+    a = Mode("a")
+    atoms = Clusters("s")
+    s = atoms.atom
+    D = atoms.parameter("Delta")
+    fil = Modes("b")
+    b = fil.mode
+    Db, h, kb = fil.parameters("Db h kb")
+    H = (atoms.sum(D * s.s(2, 2) + g * (a.adag * s.sm + a.a * s.sp))
+         + fil.sum(Db * b.num() + h * (a.adag * b.a + b.adag * a.a)))
+    jumps = [(kappa, a.a), (G, atoms.each(s.sm)), (R, atoms.each(s.sp)), (kb, fil.each(b.a))]
+    return Model(H, jumps), {a: 1, atoms: (0, 1), fil: 1}
 
 
 def engine_params(P):

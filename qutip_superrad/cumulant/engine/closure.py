@@ -59,7 +59,7 @@ from .ir import (Family, Term, _NotClosed, _Vanishes, _add, _assignments,  # noq
                  _block_key, _elements, _instantiate, _mono_sort, _parse_param,
                  _weight_choices, cumulant_expansion, family_rhs, set_partitions)
 
-__all__ = ["close", "ClosedSystem", "Family", "cumulant_expansion"]
+__all__ = ["close", "first_moments", "ClosedSystem", "Family", "cumulant_expansion"]
 
 
 # --------------------------------------------------------------------------
@@ -191,6 +191,19 @@ def _normalise_charges(charges):
     return out
 
 
+def first_moments(model):
+    """The moments :func:`close` starts from by default: ``a``, ``a†`` of every mode and
+    ``σ_ij`` (``(i, j) ≠ (1, 1)``) of every atom and template atom."""
+    operators = []
+    for s in model.subsystems:
+        if s.kind == "mode":
+            operators += [s.a, s.adag]
+        else:
+            operators += [s.s(i, j) for i in range(1, s.levels + 1)
+                          for j in range(1, s.levels + 1) if (i, j) != (1, 1)]
+    return operators
+
+
 def close(model, order=2, operators=None, phase_charges=None, fold=True, max_families=20000):
     """Derive, truncate and complete the cumulant equations of ``model``.
 
@@ -230,13 +243,7 @@ def close(model, order=2, operators=None, phase_charges=None, fold=True, max_fam
         _check_charges(model, charges)
     reg = _Registry(sets, charges, fold)
     if operators is None:
-        operators = []
-        for s in model.subsystems:
-            if s.kind == "mode":
-                operators += [s.a, s.adag]
-            else:
-                operators += [s.s(i, j) for i in range(1, s.levels + 1)
-                              for j in range(1, s.levels + 1) if (i, j) != (1, 1)]
+        operators = first_moments(model)
     for op in operators:
         if not isinstance(op, Operator):
             raise TypeError(f"operators must be Operators, got {type(op).__name__}")

@@ -56,8 +56,8 @@ from ...spectrum import pole_spectrum
 from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
 from .ir import (ClosedEquations, _NotClosed, _Vanishes, _dag_fixed, _family_terms, _gc_paused,
-                 _make_family, _slotify, _split, cumulant_expansion, family_shape, moment_order,
-                 set_size, var_set)
+                 _make_family, _moment_name, _slotify, _split, cumulant_expansion, family_shape,
+                 moment_order, set_size, var_set)
 from .regression import DENSE_EIG_MAX, Resolvent, krylov_modes, propagate, regression_modes
 
 __all__ = ["CumulantSolver", "CumulantState", "CumulantEvolution"]
@@ -218,6 +218,43 @@ def _check_index_sets(system, clusters):
     return M, out
 
 
+def _check_clusters(system, clusters):
+    """``(M, clusters)`` of the per-index values ``clusters`` of a solver of ``system``
+    (validated): ``M`` the number of clusters (``1`` without index sets), or
+    ``{family: size}`` with several index sets (:func:`_check_index_sets`)."""
+    clusters = dict(clusters or {})
+    if len(system.index_sets) > 1 or (system.clusters is not None
+                                      and not hasattr(system.clusters, "levels")):
+        # several index sets, or one Modes family (one mode per index, no 'N')
+        one = len(system.index_sets) == 1
+        M, clusters = _check_index_sets(
+            system, {system.clusters.name: clusters} if one else clusters)
+        if one:
+            M, clusters = M[system.clusters.name], clusters[system.clusters.name]
+    elif system.clusters is None:
+        if clusters:
+            raise ValueError("clusters given but the model has no Clusters")
+        M = 1
+    else:
+        if "N" not in clusters:
+            raise ValueError("clusters needs the cluster sizes 'N'")
+        counts = np.asarray(clusters["N"], dtype=float).ravel()
+        if counts.size < 1 or not np.all(np.isfinite(counts)) or np.any(counts <= 0):
+            raise ValueError("clusters['N'] must be finite cluster sizes > 0")
+        M = counts.size
+        for k, v in clusters.items():
+            if k not in system.indexed_parameters and k != "N":
+                raise ValueError(f"unknown per-cluster parameter {k!r}; the equations use "
+                                 f"{system.indexed_parameters}")
+            arr = np.asarray(v, dtype=float).ravel()
+            if arr.size != M:
+                raise ValueError(f"clusters[{k!r}] has {arr.size} values, expected M={M}")
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"clusters[{k!r}] must be finite")
+        clusters.setdefault("N", counts)
+    return M, clusters
+
+
 def _check_jump_rates(model, params, clusters, M):
     """Every jump rate must evaluate to a finite real number >= 0 (in every cluster).
 
@@ -245,7 +282,7 @@ def _check_jump_rates(model, params, clusters, M):
             except (KeyError, TypeError):        # a parameter without value: reported later
                 continue
             if not (np.isfinite(v.real) and v.imag == 0 and v.real >= 0):
-                where = f" in cluster {m}" if M > 1 else ""
+                where = f" in cluster {m}" if n > 1 else ""
                 shown = v.real if v.imag == 0 else v
                 shown_rate = re.sub(r"\[@\w*\]", "", str(rate))
                 raise ValueError(f"jump rate {shown_rate} evaluates to "
@@ -288,36 +325,7 @@ class CumulantSolver:
             if k not in params:
                 raise ValueError(f"parameter {k!r} is not given (the equations use "
                                  f"{system.scalar_parameters})")
-        clusters = dict(clusters or {})
-        if len(system.index_sets) > 1 or (system.clusters is not None
-                                          and not hasattr(system.clusters, "levels")):
-            # several index sets, or one Modes family (one mode per index, no 'N')
-            one = len(system.index_sets) == 1
-            M, clusters = _check_index_sets(
-                system, {system.clusters.name: clusters} if one else clusters)
-            if one:
-                M, clusters = M[system.clusters.name], clusters[system.clusters.name]
-        elif system.clusters is None:
-            if clusters:
-                raise ValueError("clusters given but the model has no Clusters")
-            M = 1
-        else:
-            if "N" not in clusters:
-                raise ValueError("clusters needs the cluster sizes 'N'")
-            counts = np.asarray(clusters["N"], dtype=float).ravel()
-            if counts.size < 1 or not np.all(np.isfinite(counts)) or np.any(counts <= 0):
-                raise ValueError("clusters['N'] must be finite cluster sizes > 0")
-            M = counts.size
-            for k, v in clusters.items():
-                if k not in system.indexed_parameters and k != "N":
-                    raise ValueError(f"unknown per-cluster parameter {k!r}; the equations use "
-                                     f"{system.indexed_parameters}")
-                arr = np.asarray(v, dtype=float).ravel()
-                if arr.size != M:
-                    raise ValueError(f"clusters[{k!r}] has {arr.size} values, expected M={M}")
-                if not np.all(np.isfinite(arr)):
-                    raise ValueError(f"clusters[{k!r}] must be finite")
-            clusters.setdefault("N", counts)
+        M, clusters = _check_clusters(system, clusters)
         _check_jump_rates(system.model, params, clusters, M)
         self.system = system
         self.M = M
@@ -333,22 +341,13 @@ class CumulantSolver:
 
         The lowered or compiled equations are kept; only their coefficients change
         (what :meth:`steadystate_grid` and :meth:`evolve_grid` rely on).  ``clusters``
-        (optional) replaces per-cluster values and the cluster sizes ``N``, which are
-        coefficients too; the number of clusters cannot change.
+        (optional) replaces per-index values, given as to the constructor (with several
+        index sets ``{family: {name: values}}``, the cluster sizes ``N`` of a
+        :class:`~.clusters.Clusters` and a family's size ``M`` included): they are
+        coefficients too, but the number of indices of each family cannot change.
         """
         if clusters is not None:
-            new = dict(self.clusters, **clusters)
-            for k, v in clusters.items():
-                arr = np.asarray(v, dtype=float).ravel()
-                if k != "N" and k not in self.system.indexed_parameters:
-                    raise ValueError(f"unknown per-cluster parameter {k!r}; the equations use "
-                                     f"{self.system.indexed_parameters}")
-                if arr.size != self.M:
-                    raise ValueError(f"clusters[{k!r}] has {arr.size} values; the solver has "
-                                     f"M = {self.M} clusters")
-                if not np.all(np.isfinite(arr)) or (k == "N" and np.any(arr <= 0)):
-                    raise ValueError(f"clusters[{k!r}] must be finite (cluster sizes > 0)")
-                new[k] = arr
+            new = self._rebound(clusters)
             _check_jump_rates(self.system.model, params, new, self.M)
             self.clusters = new
         self.params = dict(params)
@@ -370,6 +369,30 @@ class CumulantSolver:
             dy = 1e-3 * np.random.default_rng(0).standard_normal(self.n)
             jac = np.max(np.abs(np.asarray(self.rhs(y0 + dy)) - np.asarray(self.rhs(y0))))
             self.rate_scale = max(float(jac) / 1e-3, 1e-300)     # ≈ largest row norm of J
+
+    def _rebound(self, clusters):
+        """The solver's per-index values with ``clusters`` replacing some, validated as
+        by the constructor; a family's size must stay."""
+        several = isinstance(self.M, dict)
+        given = clusters if several else {None: clusters}
+        old = self.clusters if several else {None: self.clusters}
+        for fam, vals in given.items():
+            if not isinstance(vals, dict):
+                raise TypeError((f"clusters[{fam!r}]" if several else "clusters")
+                                + " must be a dict {name: values}")
+            if fam not in old:                      # reported with the valid names below
+                continue
+            want = self.M[fam] if several else self.M
+            for k, v in vals.items():
+                n = int(v) if k == "M" else np.size(v)
+                if n != want:
+                    what = f"clusters[{fam!r}][{k!r}]" if several else f"clusters[{k!r}]"
+                    raise ValueError(f"{what} has {n} values; the solver has M = {want} "
+                                     f"{'indices' if several else 'clusters'} (a new size "
+                                     "needs a new solver)")
+        merged = {f: dict(old.get(f, {}), **given.get(f, {})) for f in set(old) | set(given)}
+        _, new = _check_clusters(self.system, merged if several else merged[None])
+        return new
 
     # ------------------------------------------------------------------
     def initial_state(self, values=None):
@@ -1228,11 +1251,17 @@ class CumulantSolver:
         return d
 
 
-def _operator_value(system, state, op, M):
+class MomentNotReachedError(ValueError):
+    """An observable needs a moment that the closure never reached (not a family)."""
+
+
+def _operator_value(system, state, op, M, missing=None):
     """⟨op⟩ from a state, cumulant-expanding moments of order > k.
 
     Cluster atoms of ``op`` must be the slots ``i0, i1, …``; the result is
-    an array over them (broadcast to ``(M,) * slots``).
+    an array over them (broadcast to ``(M,) * slots``).  A moment that is not a family
+    of the closed system raises :class:`MomentNotReachedError`, or is added to the set
+    ``missing`` (and counted as zero) when one is given.
     """
     sites = {s.var: s.clusters.name for k in op.terms for s, _ in k if hasattr(s, "clusters")}
     nslots = len(sites)
@@ -1246,7 +1275,20 @@ def _operator_value(system, state, op, M):
         for blocks, num in cumulant_expansion(key, system.order).items():
             val = np.full(tuple(sizes), cv * num, dtype=complex)
             for bk in blocks:
-                r = system.registry.lookup(bk, create=False)
+                try:
+                    r = system.registry.lookup(bk, create=False)
+                except KeyError:
+                    if missing is not None:
+                        missing.add(bk)
+                        r = None
+                    else:
+                        raise MomentNotReachedError(
+                            f"⟨{_moment_name(bk)}⟩ is not a moment of the closed equations: the "
+                            f"closure (order {system.order}) starts from the first moments, and "
+                            "their equations never reach it (e.g. a model of modes only, whose "
+                            "first moments vanish by the U(1) filter). Use an exact method "
+                            "(method='full' or 'dicke'), or close the equations on it: "
+                            "model.symbolic.close(order, operators=[...])") from None
                 if r is None:
                     val = 0 * val
                     break

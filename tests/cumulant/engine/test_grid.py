@@ -13,7 +13,7 @@ import pytest
 
 from qutip_superrad.cumulant.engine import grid as grid_mod
 
-from engine_models import cluster_laser, engine_params, vlevel_laser
+from engine_models import cluster_laser, engine_params, filtered_laser, vlevel_laser
 from vlevel_laser import SMALL_N_LASER
 
 SCAL = dict(kappa=20.0, Gamma=0.1, R=2.0, nu=0.1, xi=0.2, dc=0.4)
@@ -101,6 +101,43 @@ def test_rebinding_cluster_values_equals_a_fresh_solver(laser):
         sol._bind(SCAL, {"N": [1.0, 0.0, 2.0]})
     with pytest.raises(ValueError, match="unknown per-cluster parameter"):
         sol._bind(SCAL, {"kappa": [1.0, 1.0, 2.0]})
+
+
+def test_rebinding_values_of_several_index_sets_equals_a_fresh_solver():
+    """With several index sets (clusters of atoms and a Modes family of filter cavities)
+    every family's per-index values are coefficients too: rebinding them (what the sweeps'
+    grid path does for a model with Modes) gives the fresh solver's right-hand side and
+    steady state; values of one family alone are merged; another size is refused."""
+    model, charges = filtered_laser()
+    system = model.close(2, phase_charges=charges)
+    scal = dict(kappa=2.0, G=0.1, R=1.5, g=0.3)
+    first = {"s": {"N": [3.0, 4.0], "Delta": [0.1, -0.2]},
+             "b": {"Db": [0.2, -0.5, 1.0], "h": [0.4, 0.7, 0.3], "kb": [0.5, 1.0, 2.0]}}
+    other = {"s": {"N": [5.0, 2.0], "Delta": [0.0, 0.3]},     # "M": as Bound passes it
+             "b": {"M": 3, "Db": [0.1, 0.0, -0.4], "h": [0.5, 0.2, 0.6], "kb": [1.0, 0.7, 1.5]}}
+    sol = system.solver(scal, first)
+    assert sol.M == {"s": 2, "b": 3}
+    sol._bind(dict(scal, R=2.5), other)
+    fresh = system.solver(dict(scal, R=2.5), other)
+    y = np.random.default_rng(2).normal(size=sol.n) * (1 + 1j)
+    assert np.max(np.abs(sol.derivative(y) - fresh.derivative(y))) < 1e-12
+    a, b = sol.steadystate()["a† a"], fresh.steadystate()["a† a"]
+    assert abs(a - b) < 1e-10 * abs(b) and abs(b) > 1e-3
+    sol._bind(scal, {"b": {"kb": [2.0, 2.0, 2.0]}})
+    assert sol.clusters["s"]["N"].tolist() == [5.0, 2.0]
+    assert sol.clusters["b"]["kb"].tolist() == [2.0] * 3
+    with pytest.raises(ValueError, match=r"clusters\['b'\]\['Db'\] has 2 values; the solver "
+                                         r"has M = 3 indices"):
+        sol._bind(scal, {"b": {"Db": [0.0, 1.0]}})
+    with pytest.raises(ValueError, match=r"clusters: unknown families \['x'\]"):
+        sol._bind(scal, {"x": {}})
+    with pytest.raises(ValueError, match="cluster sizes > 0"):
+        sol._bind(scal, {"s": {"N": [1.0, 0.0]}})
+    with pytest.raises(ValueError, match=r"unknown per-index parameter 'Delta' of 'b'"):
+        sol._bind(scal, {"b": {"Delta": [0.0, 1.0, 2.0]}})
+    with pytest.raises(ValueError, match=r"evaluates to -1.0 in cluster 1"):
+        sol._bind(scal, {"b": {"kb": [1.0, -1.0, 1.0]}})
+    assert sol.clusters["b"]["kb"].tolist() == [2.0] * 3           # a refused rebind keeps
 
 
 def test_evolve_grid_equals_points(laser):
