@@ -215,8 +215,9 @@ class SweepTask:
         if m is None or m.bound is None:
             able = sorted(k for k, v in _REGISTRY.items() if v.bound is not None)
             return f"method {self.method!r} has no bound solver (methods with one: {able})"
-        if self.model.mode_families:
-            return "indexed mode families (Modes) are rebound per point only"
+        if self.model.mode_families or len(self.model.cluster_counts) > 1:
+            return ("indexed mode families (Modes) and several Clusters (species) are "
+                    "rebound per point only")
         if self.call == "steadystate" and self.args:
             return "steadystate takes no positional arguments"
         if self.call == "evolve" and len(self.args) + ("tlist" in self.call_kwargs) != 1:

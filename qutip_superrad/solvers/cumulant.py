@@ -68,7 +68,7 @@ def _values(model, system):
     owner = model.symbolic.index_parameters
 
     def values(fam):
-        out = ({"N": model.counts} if not isinstance(fam, Modes)
+        out = ({"N": model.cluster_counts[fam]} if not isinstance(fam, Modes)
                else {"M": model.mode_families[fam]})
         out.update({k: v for k, v in model.parameters.items()
                     if np.ndim(v) == 1 and k in system.indexed_parameters and owner.get(k) is fam})
@@ -136,7 +136,7 @@ def collective_value(model, system, state, op):
                 prod = prod * substitute_atoms(f, atommap, {})
             sizes = [model.family_size(f) for f in fams]
             labels = list(np.indices(tuple(sizes))) if blocks else []
-            counts = [np.ones(n) if isinstance(f, Modes) else model.counts
+            counts = [np.ones(n) if isinstance(f, Modes) else model.cluster_counts[f]
                       for f, n in zip(fams, sizes)]
             weight = _falling(counts, labels, fams)
             for b, blk in enumerate(blocks):      # sums restricted to one cluster
@@ -244,9 +244,10 @@ class Bound:
         if model.symbolic is not self.model.symbolic or model.n_clusters != self.model.n_clusters:
             raise ValueError("a bound cumulant solver takes models of its own structure and "
                              "number of clusters (Model.with_values of the first)")
-        if model.mode_families:                  # (several index sets need a Modes family)
+        if model.mode_families or len(self.system.index_sets) > 1:   # values per family
             raise ValueError("a bound cumulant solver rebinds models of one Clusters family; "
-                             "models with indexed mode families (Modes) are solved per point")
+                             "models with indexed mode families (Modes) or several Clusters "
+                             "(species) are solved per point")
         scalars, clusters = _values(model, self.system)
         self.solver._bind(scalars, clusters)
         self.model = model
