@@ -138,14 +138,15 @@ def test_spin_only_order_three_cumulants_are_exact():
 
 def test_cross_validate_cumulant_against_full():
     """The order-2 cumulants of the tiny laser against full: an approximation (3 atoms,
-    order 2: the photon number within 20 %, populations within 0.05)."""
+    order 2; measured: ⟨a†a⟩ 0.2251 vs 0.2126, 5.9 %; populations within 0.025; asked
+    10 % and 0.04)."""
     model, e = description()
     model = model.with_values(**PUMPS)
     full = _exact(model, "full", e, nphot=6)
     cum = qsr.steadystate(model, "cumulant", e_ops=e)
-    assert abs(cum.expect("n") - full.expect("n")) < 0.2 * full.expect("n").real
+    assert abs(cum.expect("n") - full.expect("n")) < 0.1 * full.expect("n").real
     for k in ("pA0", "pA1", "pB0"):
-        assert abs(cum.expect(k) - full.expect(k)) < 0.05
+        assert abs(cum.expect(k) - full.expect(k)) < 0.04
 
 
 def test_supports_and_bound_solver():
