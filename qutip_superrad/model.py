@@ -416,10 +416,11 @@ class Model:
         for fam in self._species:
             what = f"N[{fam.name!r}]" if several else "N"
             if sizes.get(fam) is None:
+                every = ", ".join(f"{f.name!r}: …" for f in self._species)
                 raise ValueError(
                     "N (atoms per cluster) is required for a model with Clusters" if not several
                     else f"N has no entry for Clusters {fam.name!r}: give the atoms per cluster "
-                    f"of every species, N={{{', '.join(repr(f.name) + ': …' for f in self._species)}}}")
+                    f"of every species, N={{{every}}}")
             n = sizes[fam]
             counts = np.atleast_1d(np.asarray(n, dtype=float))
             if counts.ndim != 1 or counts.size == 0:

@@ -37,7 +37,8 @@ def test_counts_and_values_per_species():
     model, _ = description(counts_A=(2, 1), counts_B=(3,))
     A, B = list(model.cluster_counts)
     assert (A.name, B.name) == ("A", "B")
-    assert model.cluster_counts[A].tolist() == [2.0, 1.0] and model.cluster_counts[B].tolist() == [3.0]
+    counts = model.cluster_counts
+    assert counts[A].tolist() == [2.0, 1.0] and counts[B].tolist() == [3.0]
     assert model.counts.tolist() == [2.0, 1.0, 3.0] and model.n_clusters == 3 and model.N == 6
     assert model.family_size(A) == 2 and model.family_size(B) == 1
     assert [(a.name, m) for a, m in model.sites(B)] == [("B1", 0), ("B2", 0), ("B3", 0)]
@@ -45,7 +46,8 @@ def test_counts_and_values_per_species():
     assert model.symmetry == "U(1)"
     assert "A: N=[2.0, 1.0], B: N=[3.0]" in repr(model)
     m2 = model.with_values(N={"B": [1, 2]}, Delta_B=[0.0, 0.1], g_B=[0.5, 0.6])
-    assert m2.cluster_counts[B].tolist() == [1.0, 2.0] and m2.cluster_counts[A].tolist() == [2.0, 1.0]
+    assert m2.cluster_counts[B].tolist() == [1.0, 2.0]
+    assert m2.cluster_counts[A].tolist() == [2.0, 1.0]
     m3 = model.with_values(R_B=0.5)
     assert m3.parameters["R_B"] == 0.5 and m3.counts.tolist() == [2.0, 1.0, 3.0]
     with pytest.raises(ValueError, match=r"several Clusters \['A', 'B'\].*cluster_counts"):
