@@ -33,6 +33,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import re
 from typing import Mapping
 
 import numpy as np
@@ -276,9 +277,11 @@ class Model:
     N : int, sequence of int or dict, optional
         Atoms per cluster of the model's :class:`Clusters` (a number for one
         cluster).  Non-integer counts are allowed for the cumulant methods.
-        With indexed mode families (:class:`Modes`) a dict by family name:
-        ``{"s": [N_1, …], "b": M}`` (``M`` modes); a family whose size is not
-        given takes it from its per-mode parameters.
+        With several indexed families (several :class:`Clusters` — species of
+        atoms — or :class:`Modes`) a dict by family name: ``{"A": [N_1, …],
+        "B": N_B, "b": M}`` (``M`` modes); every :class:`Clusters` needs its
+        entry, a :class:`Modes` family whose size is not given takes it from its
+        per-mode parameters.
     check_hermitian : bool, default True
         Refuse a non-Hermitian ``H`` (checked on a small explicit instance).
     name : str, optional
@@ -299,8 +302,14 @@ class Model:
     atoms : list of Atom
         Explicit atoms (not in clusters).
     clusters : Clusters or None
+        The model's :class:`Clusters` (``None`` without); with several species
+        reading it raises ``ValueError`` (use :attr:`cluster_counts`).
+    cluster_counts : dict
+        ``{Clusters: atoms per cluster (ndarray)}`` of every species, in name order.
     counts : ndarray or None
-        Atoms per cluster.
+        Atoms per cluster; with several species those of every species in the
+        order of :attr:`cluster_counts` (the *global* cluster index of
+        :meth:`cluster_atoms` and of the Dicke basis).
     mode_families : dict
         ``{Modes: number of modes}`` of the indexed mode families; the exact methods
         unroll each into explicit modes ``b1 … bM`` (in :attr:`modes`).
@@ -350,7 +359,7 @@ class Model:
         self._plain_modes = [s for s in self.symbolic.subsystems
                              if s.kind == "mode" and not is_site(s)]
         sets = self.symbolic.index_sets
-        self.clusters = next((f for f in sets if isinstance(f, Clusters)), None)
+        self._species = [f for f in sets if isinstance(f, Clusters)]      # by name
         self._mode_sets = [f for f in sets if isinstance(f, Modes)]
         self._set_values(parameters, N)
         clash = {m.name for m in self._plain_modes} & {m.name for _, m, _ in self._family_modes()}
@@ -399,31 +408,26 @@ class Model:
         missing = (names | indexed) - set(parameters)
         if missing:
             raise ValueError(f"parameters {sorted(missing)} need values")
-        sizes = {}
-        if isinstance(N, Mapping):
-            families = {f.name: f for f in self.symbolic.index_sets}
-            unknown = set(N) - set(families)
-            if unknown:
-                raise ValueError(f"N: unknown families {sorted(unknown)}; the model's indexed "
-                                 f"families are {sorted(families) or 'none'}")
-            sizes = {families[k]: v for k, v in N.items() if isinstance(families[k], Modes)}
-            N = N.get(self.clusters.name) if self.clusters is not None else None
-        self.mode_families = self._mode_sizes(sizes, parameters)
-        if self.clusters is None:
-            if N is not None:
-                raise ValueError("N is the number of atoms per cluster, but the model has no "
-                                 "Clusters (explicit atoms are counted by themselves)")
-            self.counts = None
-        else:
-            if N is None:
-                raise ValueError("N (atoms per cluster) is required for a model with Clusters")
-            counts = np.atleast_1d(np.asarray(N, dtype=float))
+        sizes = self._sizes_by_family(N)
+        self.mode_families = self._mode_sizes(
+            {f: v for f, v in sizes.items() if isinstance(f, Modes)}, parameters)
+        several = len(self._species) > 1
+        self.cluster_counts = {}
+        for fam in self._species:
+            what = f"N[{fam.name!r}]" if several else "N"
+            if sizes.get(fam) is None:
+                every = ", ".join(f"{f.name!r}: …" for f in self._species)
+                raise ValueError(
+                    "N (atoms per cluster) is required for a model with Clusters" if not several
+                    else f"N has no entry for Clusters {fam.name!r}: give the atoms per cluster "
+                    f"of every species, N={{{every}}}")
+            n = sizes[fam]
+            counts = np.atleast_1d(np.asarray(n, dtype=float))
             if counts.ndim != 1 or counts.size == 0:
-                raise ValueError(f"N must be a number or a 1-D sequence, got {N!r}")
+                raise ValueError(f"{what} must be a number or a 1-D sequence, got {n!r}")
             if not np.all(np.isfinite(counts)) or np.any(counts < 1):
-                raise ValueError(f"N must be >= 1 atom per cluster, got {N!r}")
-            self.counts = counts
-        M = 1 if self.counts is None else self.counts.size
+                raise ValueError(f"{what} must be >= 1 atom per cluster, got {n!r}")
+            self.cluster_counts[fam] = counts
         owner = self.symbolic.index_parameters
         values = {}
         for k, v in parameters.items():
@@ -435,9 +439,13 @@ class Model:
                     if arr.shape != (m,):
                         raise ValueError(f"per-mode parameter {k!r} of Modes {fam.name!r} needs "
                                          f"{m} values (one per mode), got shape {arr.shape}")
-                elif arr.shape != (M,):
-                    raise ValueError(f"per-cluster parameter {k!r} needs {M} values (one per "
-                                     f"cluster), got shape {arr.shape}")
+                else:
+                    fam = fam if fam is not None else next(iter(self._species), None)
+                    M = self.cluster_counts[fam].size if fam is not None else 1
+                    of = f" of Clusters {fam.name!r}" if several else ""
+                    if arr.shape != (M,):
+                        raise ValueError(f"per-cluster parameter {k!r}{of} needs {M} values "
+                                         f"(one per cluster), got shape {arr.shape}")
                 if not np.all(np.isfinite(arr)):
                     raise ValueError(f"parameter {k!r} must be finite, got {v!r}")
                 values[k] = arr
@@ -451,6 +459,27 @@ class Model:
         self._check_rates()
         for _, _, placeholders in self.symbolic.sum_terms():
             self._check_cluster_index(placeholders, "H or a jump")
+
+    def _sizes_by_family(self, N):
+        """``{family: N entry}`` from the ``N`` argument: a dict by family name, or (one
+        Clusters) its counts."""
+        families = {f.name: f for f in self.symbolic.index_sets}
+        if isinstance(N, Mapping):
+            unknown = set(N) - set(families)
+            if unknown:
+                raise ValueError(f"N: unknown families {sorted(unknown)}; the model's indexed "
+                                 f"families are {sorted(families) or 'none'}")
+            return {families[k]: v for k, v in N.items()}
+        if N is None:
+            return {}
+        if not self._species:
+            raise ValueError("N is the number of atoms per cluster, but the model has no "
+                             "Clusters (explicit atoms are counted by themselves)")
+        if len(self._species) > 1:
+            names = [f.name for f in self._species]
+            raise ValueError(f"N must be a dict by family name for a model with several "
+                             f"Clusters {names}: N={{{', '.join(repr(n) + ': …' for n in names)}}}")
+        return {self._species[0]: N}
 
     def _mode_sizes(self, sizes, parameters):
         """``{Modes: M}`` from ``N`` (``sizes``) or the lengths of the per-mode parameters."""
@@ -482,9 +511,9 @@ class Model:
         """
         if isinstance(family, Modes) and family in self.mode_families:
             return self.mode_families[family]
-        if family is not self.clusters or family is None:
+        if not isinstance(family, Clusters) or family not in self.cluster_counts:
             raise ValueError(f"{family!r} is not an indexed family of the model")
-        return self.n_clusters
+        return int(self.cluster_counts[family].size)
 
     def _check_cluster_index(self, placeholders, what):
         for p in placeholders:
@@ -523,7 +552,12 @@ class Model:
             for m in range(self.family_size(c.clusters) if kind == "each" else 1):
                 v = self._bind(rate, m)
                 if abs(v.imag) > 0 or not np.isfinite(v.real) or v.real < 0:
-                    raise ValueError(f"jump rate {rate} must be a real number >= 0, got {v}")
+                    # a per-cluster rate: name its cluster and family, not the template index
+                    shown = re.sub(r"\[@\w*\]", "", str(rate))
+                    where = (f" in cluster {m} of {c.clusters.name!r}"
+                             if kind == "each" and shown != str(rate) else "")
+                    raise ValueError(f"jump rate {shown} must be a real number >= 0, got "
+                                     f"{v}{where}")
 
     def _check_distribution(self, distribution):
         from .ensemble import ClusterDistribution, Ensemble
@@ -535,8 +569,12 @@ class Model:
         if not isinstance(distribution, ClusterDistribution):
             raise TypeError(f"distribution must be a ClusterDistribution or an Ensemble that "
                             f"records one, got {type(distribution).__name__}")
-        if self.clusters is None:
+        if not self._species:
             raise ValueError("distribution: the model has no Clusters to discretise it")
+        if len(self._species) > 1:
+            raise ValueError("distribution: the model has several Clusters "
+                             f"{[f.name for f in self._species]}; one recorded distribution "
+                             "would not say which species it discretises")
         return distribution
 
     def with_distribution(self, distribution):
@@ -560,15 +598,14 @@ class Model:
         """
         new = object.__new__(Model)
         new.__dict__.update(self.__dict__)
-        if self.mode_families and not isinstance(N, Mapping):
-            # a Modes family keeps its size unless new per-mode values give another one
-            owner = self.symbolic.index_parameters
-            given = {owner.get(k) for k in parameters}
-            counts = self.counts if N is None else N
-            N = dict({f.name: m for f, m in self.mode_families.items() if f not in given},
-                     **({self.clusters.name: counts} if self.clusters is not None else {}))
-        elif N is None:
-            N = self.counts
+        if N is not None and not isinstance(N, Mapping):
+            N = {f.name: n for f, n in self._sizes_by_family(N).items()}
+        # every family keeps its size unless N gives another (a Modes family also takes a
+        # new size from new per-mode values)
+        owner = self.symbolic.index_parameters
+        given = {owner.get(k) for k in parameters}
+        N = {**{f.name: m for f, m in self.mode_families.items() if f not in given},
+             **{f.name: c for f, c in self.cluster_counts.items()}, **(N or {})}
         new._set_values(dict(self.parameters, **parameters), N)
         if new.n_clusters != self.n_clusters:      # other clusters: not that discretisation
             new.distribution = None
@@ -578,29 +615,56 @@ class Model:
         """True if ``other`` differs from this model in its numbers only.
 
         The same symbolic structure (H and jumps: :meth:`with_values` of this model, or a
-        description built from one shared template), the same number of clusters and
-        of modes in every :class:`Modes` family: what one bound solver
+        description built from one shared template), the same number of clusters in
+        every :class:`Clusters` family (species) and of modes in every :class:`Modes` family: what one bound solver
         (:class:`~qutip_superrad.solvers.BoundSolver`) serves by rebinding coefficients.
         """
         return (isinstance(other, Model) and other.symbolic is self.symbolic
-                and other.n_clusters == self.n_clusters
+                and {f: len(c) for f, c in other.cluster_counts.items()}
+                == {f: len(c) for f, c in self.cluster_counts.items()}
                 and other.mode_families == self.mode_families)
 
     @property
+    def clusters(self):
+        """The model's :class:`Clusters` (``None`` without one).
+
+        Raises
+        ------
+        ValueError
+            With several species (:class:`Clusters` families): read
+            :attr:`cluster_counts` instead.
+        """
+        if len(self._species) > 1:
+            raise ValueError(f"the model has several Clusters {[f.name for f in self._species]}"
+                             " (species); read model.cluster_counts ({Clusters: counts}) "
+                             "instead of model.clusters")
+        return self._species[0] if self._species else None
+
+    @property
+    def counts(self):
+        """Atoms per cluster (``None`` without Clusters); with several species, those of
+        every species in name order (the global cluster index of :meth:`cluster_atoms`)."""
+        if len(self.cluster_counts) < 2:
+            return next(iter(self.cluster_counts.values()), None)
+        return np.concatenate(list(self.cluster_counts.values()))
+
+    @property
     def N(self):
-        """Total number of atoms (explicit atoms plus all clusters)."""
-        total = len(self.atoms) + (0 if self.counts is None else float(np.sum(self.counts)))
+        """Total number of atoms (explicit atoms plus all clusters of every species)."""
+        counts = self.counts
+        total = len(self.atoms) + (0 if counts is None else float(np.sum(counts)))
         return int(total) if float(total).is_integer() else total
 
     @property
     def is_integer(self):
         """True if every cluster holds an integer number of atoms."""
-        return self.counts is None or bool(np.all(self.counts == np.round(self.counts)))
+        counts = self.counts
+        return counts is None or bool(np.all(counts == np.round(counts)))
 
     @property
     def n_clusters(self):
-        """Number of clusters ``M`` (0 without Clusters)."""
-        return 0 if self.counts is None else int(self.counts.size)
+        """Number of clusters ``M`` (0 without Clusters; all species together)."""
+        return sum(int(c.size) for c in self.cluster_counts.values())
 
     @property
     def modes(self):
@@ -625,15 +689,13 @@ class Model:
         """
         if isinstance(family, Modes):
             return [(m, k) for f, m, k in self._family_modes() if f is family]
-        if family is not self.clusters:
-            raise ValueError(f"{family!r} is not an indexed family of the model")
-        return self.cluster_atoms()
+        self.family_size(family)                 # raises for a foreign family
+        return [(a, m) for f, a, m, _ in self._species_atoms() if f is family]
 
     def has_local_jumps(self):
         """True if a jump of non-zero rate acts on each atom separately (``Clusters.each``)."""
-        M = max(self.n_clusters, 1)
         return any(kind == "each" and isinstance(c.clusters, Clusters)
-                   and any(self._bind(rate, m) != 0 for m in range(M))
+                   and any(self._bind(rate, m) != 0 for m in range(self.family_size(c.clusters)))
                    for rate, kind, c in self.symbolic.jump_list)
 
     def conserves_total_spin(self):
@@ -641,7 +703,7 @@ class Model:
         atoms): the total spin of every permutation sector is conserved and the steady
         state depends on the initial state (the symmetric manifold holds the one reached
         from the ground state)."""
-        return (self.clusters is not None and not self.atoms and not self.has_local_jumps()
+        return (bool(self.cluster_counts) and not self.atoms and not self.has_local_jumps()
                 and float(np.sum(self.counts)) >= 2)
 
     # -- symmetry ---------------------------------------------------------
@@ -706,16 +768,27 @@ class Model:
     def cluster_atoms(self):
         """Explicit atoms standing for the clusters: ``[(Atom, cluster index), ...]``.
 
-        Raises ``ValueError`` for non-integer counts.
+        The atoms of a :class:`Clusters` named ``s`` are ``s1, s2, …``; with several
+        species they come species by species (name order) and the cluster index is
+        global (the position in :attr:`counts`).  Raises ``ValueError`` for non-integer
+        counts.
         """
-        if self.clusters is None:
+        return [(a, g) for _, a, _, g in self._species_atoms()]
+
+    def _species_atoms(self):
+        """``[(Clusters, Atom, cluster index in its species, global cluster index), ...]``."""
+        if not self.cluster_counts:
             return []
         if not self.is_integer:
             raise ValueError(f"an explicit form needs integer atoms per cluster, got N={self.counts}")
-        out = []
-        for m, n in enumerate(self.counts.astype(int)):
-            for _ in range(n):
-                out.append((Atom(f"{self.clusters.name}{len(out) + 1}", self.clusters.levels), m))
+        out, g = [], 0
+        for fam, counts in self.cluster_counts.items():
+            k = 0
+            for m, n in enumerate(counts.astype(int)):
+                for _ in range(n):
+                    k += 1
+                    out.append((fam, Atom(f"{fam.name}{k}", fam.levels), m, g + m))
+            g += counts.size
         return out
 
     def subsystems(self):
@@ -794,8 +867,9 @@ class Model:
 
     def _hermiticity(self):
         small = self
-        if self.clusters is not None:
-            small = self.with_values(N=np.minimum(np.ceil(self.counts), 2))
+        if self.cluster_counts:
+            small = self.with_values(N={f.name: np.minimum(np.ceil(c), 2)
+                                        for f, c in self.cluster_counts.items()})
             small._check_hermitian = False
             small.mode_families = self.mode_families
         H = small.hamiltonian_explicit()
@@ -835,7 +909,9 @@ class Model:
     def __repr__(self):
         pars = ", ".join(f"{k}={v:g}" if np.ndim(v) == 0 else f"{k}={list(v)}"
                          for k, v in sorted(self.parameters.items()))
-        n = "" if self.counts is None else f", N={self.counts.astype(float).tolist()}"
+        n = "".join(f", N={c.astype(float).tolist()}" if len(self.cluster_counts) == 1 else
+                    f", {f.name}: N={c.astype(float).tolist()}"
+                    for f, c in self.cluster_counts.items())
         n += "".join(f", {f.name}: {m} modes" for f, m in self.mode_families.items())
         return (f"Model({self.name!r}, modes={[m.name for m in self._plain_modes]}, "
                 f"atoms={len(self.atoms)}{n}, {pars}, symmetry={self.symmetry})")

@@ -72,7 +72,7 @@ def _values(model, system):
     owner = model.symbolic.index_parameters
 
     def values(fam):
-        out = ({"N": model.counts} if not isinstance(fam, Modes)
+        out = ({"N": model.cluster_counts[fam]} if not isinstance(fam, Modes)
                else {"M": model.mode_families[fam]})
         out.update({k: v for k, v in model.parameters.items()
                     if np.ndim(v) == 1 and k in system.indexed_parameters and owner.get(k) is fam})
@@ -141,7 +141,7 @@ def collective_value(model, system, state, op, missing=None):
                 prod = prod * substitute_atoms(f, atommap, {})
             sizes = [model.family_size(f) for f in fams]
             labels = list(np.indices(tuple(sizes))) if blocks else []
-            counts = [np.ones(n) if isinstance(f, Modes) else model.counts
+            counts = [np.ones(n) if isinstance(f, Modes) else model.cluster_counts[f]
                       for f, n in zip(fams, sizes)]
             weight = _falling(counts, labels, fams)
             for b, blk in enumerate(blocks):      # sums restricted to one cluster

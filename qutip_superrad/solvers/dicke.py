@@ -117,10 +117,16 @@ def supports(model, symmetric_only=False):
     if model.atoms:
         return ("needs identical atoms in a Clusters object; the model has explicit atoms "
                 f"{[a.name for a in model.atoms]}")
-    if model.clusters is None:
+    species = list(model.cluster_counts)
+    if not species:
         return "needs atoms in a Clusters object"
-    if model.clusters.levels != 2:
-        return f"needs two-level atoms (the Clusters have {model.clusters.levels} levels)"
+    for fam in species:
+        # every species is further clusters of one product of Dicke spaces: spins ½ only
+        if fam.levels != 2:
+            return (f"needs two-level atoms (the Clusters have {fam.levels} levels)"
+                    if len(species) == 1 else
+                    f"needs two-level atoms in every species (Clusters {fam.name!r} has "
+                    f"{fam.levels} levels)")
     if not model.is_integer:
         return f"needs an integer number of atoms per cluster (N={model.counts.tolist()})"
     for rate, kind, c in model.symbolic.jump_list:
@@ -143,10 +149,13 @@ def words(model, op):
     ``ops`` is a tuple of elementary operators in product order, each
     ``("J", c, i, j)`` (``Σ_{a ∈ cluster c} σ^a_ij``) or ``("a", k, p, q)``
     (``a_k†^p a_k^q``).  A sum over the atoms is split over the clusters, with the
-    per-cluster parameters of each.
+    per-cluster parameters of each.  With several species (:class:`Clusters`) ``c`` is
+    the global cluster index (the species' clusters follow each other in name order,
+    as in ``model.counts``).
     """
     modes = {m: k for k, m in enumerate(model.modes)}
     counts = [] if model.counts is None else [float(n) for n in model.counts]
+    first = _first_cluster(model)
 
     def monomial(key, cluster_of):
         ops, touched = [], set()
@@ -157,7 +166,7 @@ def words(model, op):
             elif s.kind == "mode":
                 ops.append(("a", modes[s], f[0], f[1]))
             elif isinstance(s, ClusterAtom):
-                ops.append(("J", cluster_of[s.var], f[0], f[1]))
+                ops.append(("J", first[s.clusters] + cluster_of[s.var], f[0], f[1]))
                 touched.add(s.var)
             else:
                 raise ValueError(f"the Dicke basis has no explicit atom {s.name!r}")
@@ -190,9 +199,18 @@ def words(model, op):
                 # a sum whose monomial does not touch its atom counts the atoms: Σ_a 1 = N_c
                 for p, m in zip(phs, choice):
                     if p.var not in t and not isinstance(p.clusters, Modes):
-                        cc = cc * counts[m]
+                        cc = cc * counts[first[p.clusters] + m]
                 out.append((cc, w))
     return [(c, w) for c, w in out if c != 0]
+
+
+def _first_cluster(model):
+    """``{Clusters: global index of its first cluster}`` (species in name order)."""
+    out, g = {}, 0
+    for fam, c in model.cluster_counts.items():
+        out[fam] = g
+        g += c.size
+    return out
 
 
 def _clusters_of(placeholder, n_clusters):
@@ -548,12 +566,13 @@ def _sandwich(space, b, wordlist, rate):
 _SPIN = {1: -0.5, 2: 0.5}                     # level 1 = ground = spin down
 
 
-def _local_matrix(model, op, cluster=0):
+def _local_matrix(model, op, cluster=0, family=None):
     """2×2 matrix ``A[i−1, j−1]`` of a single-atom operator written with the template atom
-    (per-cluster parameters of ``cluster``)."""
+    of ``family`` (per-cluster parameters of its ``cluster``; default: the one Clusters)."""
+    family = model.clusters if family is None else family
     A = np.zeros((2, 2), complex)
     for key, c in op.terms.items():
-        v = model._bind_indexed(c, {"@": cluster})
+        v = model._bind_indexed(c, {family.tvar: cluster})
         if not key:
             A += v * np.eye(2)
         else:
@@ -641,12 +660,13 @@ def liouvillian(model, space):
                 counts.append((r, _product([_dag(w) for w in C], C)))
             continue
         if kind == "each":
-            for cl in range(len(space.counts)):
+            g0 = _first_cluster(model)[c.clusters]       # this species' first cluster
+            for cl in range(model.family_size(c.clusters)):
                 r = model._bind(rate, cl).real
                 if r != 0:
-                    A = _local_matrix(model, c.op, cl)
-                    _local_sandwich(space, b, r, A, cl)
-                    counts.append((r, _local_count(A, cl)))
+                    A = _local_matrix(model, c.op, cl, c.clusters)
+                    _local_sandwich(space, b, r, A, g0 + cl)
+                    counts.append((r, _local_count(A, g0 + cl)))
             continue
         r = model._bind(rate).real
         if r != 0:
@@ -983,15 +1003,18 @@ def _values(state, e_ops):
 
 
 def _local_excitation(model, cluster=0):
-    """Excited population ``P`` of one atom of ``cluster`` under the local jumps alone
-    (0 without any)."""
+    """Excited population ``P`` of one atom of ``cluster`` (global index) under the local
+    jumps alone (0 without any)."""
+    first = _first_cluster(model)
+    family = max((f for f in first if first[f] <= cluster), key=first.get)
+    local = cluster - first[family]
     L = np.zeros((4, 4), complex)             # vec(ρ) row-major, basis (g, e)
     I = np.eye(2)
     for rate, kind, c in model.symbolic.jump_list:
-        if kind != "each":
+        if kind != "each" or c.clusters is not family:
             continue
-        A = _local_matrix(model, c.op, cluster)
-        r = model._bind(rate, cluster).real
+        A = _local_matrix(model, c.op, local, family)
+        r = model._bind(rate, local).real
         AdA = A.conj().T @ A
         L += r * (np.kron(A, A.conj()) - 0.5 * np.kron(AdA, I) - 0.5 * np.kron(I, AdA.T))
     w, v = np.linalg.eig(L)

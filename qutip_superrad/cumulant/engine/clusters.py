@@ -258,8 +258,9 @@ class _Family:
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"name must be an identifier, got {name!r}")
         self.name = name
-        # the index of the template: a per-index parameter is "x[@name]" until bound
-        self.tvar = "@" if type(self) is Clusters else "@" + name
+        # the index of the template: a per-index parameter is "x[@name]" until bound (one
+        # template index per family, so that two families' parameters never share it)
+        self.tvar = "@" + name
 
     @property
     def template(self):
@@ -364,8 +365,10 @@ class Clusters(_Family):
     The cluster sizes ``N_m`` are the indexed parameter ``N``; per-cluster
     parameters come from :meth:`parameter`.  Values are given at solve time
     (``clusters={"N": [...], "g": [...]}``).  A model may hold several indexed
-    families (:class:`Clusters`, :class:`Modes`); the cumulant engine then indexes
-    every family by its own index set.
+    families: several :class:`Clusters` (species of atoms, e.g. with different
+    levels, couplings or detunings) and :class:`Modes`; the cumulant engine then
+    indexes every family by its own index set, and the values are given per family
+    (``clusters={"A": {"N": [...], "g": [...]}, "B": {"N": [...]}}``).
     """
 
     _what = "atom"

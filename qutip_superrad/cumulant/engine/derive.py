@@ -198,7 +198,7 @@ class Model:
     def _check_indices(self):
         """Collect the Clusters, the subsystems and the parameter names; reject
         per-cluster parameters outside ``Clusters.sum()/each()``."""
-        found, subs, names = set(), set(), set()
+        found, subs, names, stray = set(), set(), set(), []
         for kind, coeff, factors, used in self._pieces():
             scan = [coeff] if kind != "each" else []      # an `each` rate may be per-cluster
             if kind == "H":
@@ -217,18 +217,24 @@ class Model:
             for f in factors:
                 names |= f.free_parameters
                 subs.update(s for s in f.subsystems if not hasattr(s, "clusters"))
+                if kind != "each":
+                    # a sum binds only its own family's template: another family's template
+                    # left in it (or in H) would be one unsummed, unnamed site
+                    stray += [s.clusters for s in f.subsystems if getattr(s, "clusters", None)
+                              is not None and s.var == s.clusters.tvar]
         self.parameter_names = {n for n in names if "[" not in n}
-        from .clusters import Clusters
-        atoms = [f for f in found if isinstance(f, Clusters)]
-        if len(atoms) > 1:
-            raise ValueError(f"a model may use one Clusters object (got {len(atoms)}); two "
-                             "species with the same levels are two clusters of one Clusters, "
-                             "their couplings per-cluster parameters (zero on the other)")
         names_ = [f.name for f in found]
         if len(set(names_)) != len(names_):
             raise ValueError(f"two indexed families share the name {names_!r}; give each "
                              "Clusters/Modes its own name")
-        #: every indexed family (Clusters, Modes), sorted by name: one index set each
+        if stray:
+            fam = stray[0]
+            kind_ = type(fam).__name__
+            raise ValueError(f"the template {fam._what} of {kind_} {fam.name!r} appears outside "
+                             f"{kind_}.sum()/each(); wrap the operator in .sum(...) (collective) "
+                             "or .each(...) (local jump) of its own family")
+        #: every indexed family (each Clusters — a species of atoms — and each Modes),
+        #: sorted by name: one index set each
         self.index_sets = sorted(found, key=lambda f: f.name)
         self.clusters = self.index_sets[0] if len(self.index_sets) == 1 else None
         self._check_index_parameters()

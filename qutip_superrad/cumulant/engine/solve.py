@@ -263,6 +263,7 @@ def _check_jump_rates(model, params, clusters, M):
     for rate, kind, c in model.jump_list:
         per = clusters
         n = M
+        fam = None
         if isinstance(M, dict):
             fam = c.clusters.name if kind == "each" else None
             per = clusters.get(fam, {}) if fam else {}
@@ -282,7 +283,8 @@ def _check_jump_rates(model, params, clusters, M):
             except (KeyError, TypeError):        # a parameter without value: reported later
                 continue
             if not (np.isfinite(v.real) and v.imag == 0 and v.real >= 0):
-                where = f" in cluster {m}" if n > 1 else ""
+                where = ((f" in cluster {m}" if n > 1 else "")
+                         + (f" of {fam!r}" if fam and len(M) > 1 else ""))
                 shown = v.real if v.imag == 0 else v
                 shown_rate = re.sub(r"\[@\w*\]", "", str(rate))
                 raise ValueError(f"jump rate {shown_rate} evaluates to "
@@ -300,7 +302,11 @@ class CumulantSolver:
         unknown names are rejected).
     clusters : dict, optional
         Per-cluster values (arrays of length ``M``) for
-        ``system.indexed_parameters``; ``N`` are the cluster sizes (> 0).
+        ``system.indexed_parameters``; ``N`` are the cluster sizes (> 0).  With
+        several indexed families (several :class:`~.clusters.Clusters` — species of
+        atoms — or :class:`~.clusters.Modes`) one dict per family name,
+        ``{"A": {"N": [...], "g": [...]}, "B": {"N": [...]}, "b": {"M": 3}}``: each
+        family has its own number of indices.
     backend : {"auto", "sparse", "c", "table", "numpy"}
         ``"auto"``: the precompiled sparse kernel for ``M = 1``, generated C
         with cluster loops otherwise (NumPy with a warning without a

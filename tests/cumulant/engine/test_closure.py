@@ -232,7 +232,10 @@ def test_per_cluster_parameter_outside_a_sum_is_rejected():
     a = Mode("a")
     with pytest.raises(ValueError, match="outside Clusters.sum"):
         Model(g * cl.sum(a.a * cl.atom.sp), [])
-    with pytest.raises(ValueError, match="one Clusters"):
+    # two Clusters are two species (test_engine_species.py), but a sum binds only its own
+    # template: another family's template inside it is refused
+    with pytest.raises(ValueError, match=r"template atom of Clusters 'q' appears outside "
+                                         r"Clusters.sum\(\)/each\(\)"):
         Model(cl.sum(cl.atom.sz) + Clusters("q", 2).sum(a.a * Clusters("q", 2).atom.sp), [])
 
 
