@@ -462,6 +462,10 @@ class _Gen:
         def at(expr, v):
             return re.sub(rf"\b{c}\b", v, expr)
         w = "*".join(e for e, _ in others) or "1.0"
+        # parameters are real: a weight of parameters only is a real factor (two
+        # multiplications per complex product instead of four and two additions)
+        params = {self.param(name, v, p) for name, v, p in t.params}
+        wtype = "double" if all(e in params for e, _ in others) else "double complex"
         y = f"y[OFF{fi}+PK(d0,cc0)]"              # row d0 of the packed triangle
         v = f"conj({y})" if cj else y
         yd = f"y[OFF{fi}+PK(d0,d0)]"
@@ -472,7 +476,7 @@ class _Gen:
             offset = " + ".join(["0"] + [sz for _, sz in self.temp_code])
             code = (f"  {{ double complex *{name} = tmp + ({offset});\n"
                     f"  for(int d0=0;d0<M;d0++) {name}[d0] = 0;\n"
-                    f"  for(int d0=0;d0<M;d0++){{ const double complex wd = {at(w, 'd0')}; "
+                    f"  for(int d0=0;d0<M;d0++){{ const {wtype} wd = {at(w, 'd0')}; "
                     f"double complex s = {name}[d0] + wd*{vd}; "
                     f"for(int cc0=d0+1;cc0<M;cc0++){{ const double complex v = {v}; "
                     f"s += ({at(w, 'cc0')})*v; {name}[cc0] += wd*conj(v); }} "
