@@ -21,6 +21,11 @@ Measured side by side in one run:
       C with cluster loops) vs the hand-written Cython kernel
       ``qutip_superrad.cumulant.laser.rhs``, M = 1, 3, 31, 201, with a
       family-by-family comparison of the derivatives on one random state.
+      ``--only laser`` (issue 16 item 6): M = 31, 201, 1000 by layout — the packed
+      kernel (``solver.rhs.packed``: what Newton and ``evolve`` call), the full
+      layout (``solver.rhs``), the previous full-layout C (``LAYOUT_BASELINE``,
+      subprocess) and the hand kernel, alternated in one process, idle and with
+      every core busy (``--loaded``: loaded only).
 
 (iv)  issue 16: warm right-hand side of the 6-site Ising chain (order 3, 367
       complex unknowns = 693 real-equation system of QuantumCumulants.jl) by
@@ -364,10 +369,128 @@ def bench_laser_rhs(Ms):
         th = best_time(lambda: laser.rhs(x, par))
         te_o = best_time(lambda: solver.rhs(y, out=out_e))
         th_o = best_time(lambda: laser.rhs(x, par, out=out_h))
+        # the packed layout: what Newton and evolve call (issue 16 item 6)
+        xp = solver.rhs.pack(y)
+        out_p = np.empty_like(xp)
+        tp_o = best_time(lambda: solver.rhs.packed(xp, out=out_p))
         rows.append(dict(M=M, n_eng=solver.n, n_hand=laser.n_unknowns(M), t_solver=c_sol.dt,
                          cached=solver.rhs.cached, te=te, th=th, te_o=te_o, th_o=th_o,
-                         diffs=diffs, maxdiff=max(diffs.values())))
+                         tp_o=tp_o, diffs=diffs, maxdiff=max(diffs.values())))
     return c_close.dt, len(system.families), rows
+
+
+# issue 16 item 6: the layouts of the engine's laser RHS side by side with the hand kernel.
+# "previous": the generated C of this tree before the packed layout (full complex pairs,
+# mirrored lower triangle written by the kernel), timed in a subprocess importing a
+# `git archive` of it (as the closure baseline of (vii)).
+LAYOUT_BASELINE = "3caf67b"
+LAYOUT_MS = (31, 201, 1000)
+
+_LAYOUT_CHILD = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from bench_cumulant_engine import laser_case, best_time
+import numpy as np
+M, rounds = int(sys.argv[2]), int(sys.argv[3])
+solver, y, x, par = laser_case(M)
+out = np.empty(solver.n, complex)
+print(json.dumps(dict(t=min(best_time(lambda: solver.rhs(y, out=out)) for _ in range(rounds)))))
+"""
+
+
+def laser_case(M, system=None):
+    """``(solver, y, x, par)`` of the cluster laser at ``M`` (generated C): a random state of
+    the hand kernel ``x`` (seeded by ``M``) and the same moments as the engine's full vector
+    ``y`` (pairs: engine ``s12[i0] s21[i1]`` = ``C.T``, Hermitian)."""
+    from qutip_superrad.cumulant import laser
+    system = laser_system() if system is None else system
+    rng = np.random.default_rng(M)
+    counts, det, g = laser_clusters(M, rng)
+    s = LASER_SCALARS
+    par = laser.LaserParameters(counts, det, g, s["kappa"], s["Gamma"], s["R"], s["nu"],
+                                s["xi"], s["dc"])
+    solver = system.solver(dict(s), dict(N=counts, Delta=det, g=g), backend="c")
+    x = rng.normal(size=laser.n_unknowns(M))
+    n, b, p, C = laser.unpack(x, M)
+    y = solver.initial_state({"s22[i0]": p, "a s21[i0]": b, "a† a": n, "s12[i0] s21[i1]": C.T})
+    return solver, y, x, par
+
+
+def _previous_layout_time(tree, M, rounds):
+    """Best warm full-layout RHS time of the previous generated C (subprocess, ``tree``)."""
+    import json
+    env = dict(os.environ, PYTHONPATH=tree, PYTHONDONTWRITEBYTECODE="1")
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run([sys.executable, "-c", _LAYOUT_CHILD, here, str(M), str(rounds)],
+                         env=env, capture_output=True, text=True, check=True, cwd=tree)
+    return json.loads(out.stdout.strip().splitlines()[-1])["t"]
+
+
+def bench_laser_layouts(loaded=False, Ms=LAYOUT_MS, rounds=3, previous=True):
+    """Warm laser RHS with ``out=``: engine packed (what Newton and ``evolve`` call), engine
+    full layout (``derivative``), the previous full-layout C and the hand Cython kernel,
+    alternated ``rounds`` times in one process (best of each), ``loaded``: every core busy."""
+    from _load import busy_cores
+    from qutip_superrad.cumulant import laser
+    system = laser_system()
+    base = _baseline_tree(LAYOUT_BASELINE) if previous else None
+    rows = []
+    try:
+        with busy_cores(loaded):
+            for M in Ms:
+                solver, y, x, par = laser_case(M, system)
+                xp = solver.rhs.pack(y)
+                out_f, out_p, out_h = (np.empty(solver.n, complex), np.empty(xp.size, complex),
+                                       np.empty_like(x))
+                ref = laser.rhs(x, par)
+                dy = solver.rhs(y)
+                # accuracy: both layouts against the hand kernel, relative to its largest entry
+                n, b, p, C = laser.unpack(ref, M)
+                want = solver.initial_state({"s22[i0]": p, "a s21[i0]": b, "a† a": n,
+                                             "s12[i0] s21[i1]": C.T})
+                scale = np.max(np.abs(want))
+                diff_full = float(np.max(np.abs(dy - want)) / scale)
+                diff_packed = float(np.max(np.abs(solver.rhs.packed(xp) - solver.rhs.pack(want)))
+                                    / scale)
+                best = dict(packed=np.inf, full=np.inf, hand=np.inf)
+                for _ in range(rounds):
+                    best["packed"] = min(best["packed"],
+                                         best_time(lambda: solver.rhs.packed(xp, out=out_p)))
+                    best["full"] = min(best["full"], best_time(lambda: solver.rhs(y, out=out_f)))
+                    best["hand"] = min(best["hand"], best_time(lambda: laser.rhs(x, par,
+                                                                                 out=out_h)))
+                prev = _previous_layout_time(base, M, rounds) if base else None
+                rows.append(dict(M=M, n_full=solver.n, n_packed=xp.size, n_hand=x.size,
+                                 prev=prev, diff_full=diff_full, diff_packed=diff_packed,
+                                 **best))
+    finally:
+        if base is not None:
+            shutil.rmtree(base, ignore_errors=True)
+    return rows
+
+
+def report_laser_layouts(runs):
+    print("\n## (iii) Issue 16 item 6: laser RHS by layout vs the hand Cython kernel\n")
+    print("Seed-000 cluster laser (`laser_case`: N = 10⁴, σ = 0.1κ, couplings ±20 %), warm RHS "
+          "with `out=`, best of 7 `timeit` rounds, the best of the rounds alternated in one "
+          "process.  *packed*: `solver.rhs.packed` (upper triangles of the Hermitian pair "
+          "family; what Newton and `evolve` call); *full*: `solver.rhs` (full complex vector, "
+          "through the packed kernel); *previous*: the full-layout C of tree "
+          f"`{LAYOUT_BASELINE}` (mirrored lower triangle written by the kernel; subprocess); "
+          "*hand*: `cumulant.laser.rhs` (packed real upper triangle).\n")
+    print("| load | M | unknowns packed / full (complex), hand (real) | **packed** | full | "
+          "previous | hand | **packed / hand** (goal ≤ 1.2) | full / hand | previous / hand | "
+          "max rel. diff to hand (packed, full) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for label, rows in runs:
+        for r in rows:
+            prev = fmt_us(r["prev"]) if r["prev"] else "—"
+            prev_ratio = f"{r['prev'] / r['hand']:.2f}" if r["prev"] else "—"
+            print(f"| {label} | {r['M']} | {r['n_packed']} / {r['n_full']}, {r['n_hand']} | "
+                  f"**{fmt_us(r['packed'])}** | {fmt_us(r['full'])} | {prev} | "
+                  f"{fmt_us(r['hand'])} | **{r['packed'] / r['hand']:.2f}** | "
+                  f"{r['full'] / r['hand']:.2f} | {prev_ratio} | "
+                  f"{r['diff_packed']:.1e}, {r['diff_full']:.1e} |")
 
 
 # --------------------------------------------------------------------------
@@ -734,12 +857,13 @@ def _close_in_subprocess(tree, k, fold=True):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _baseline_tree():
-    """``git archive`` of :data:`CLOSURE_BASELINE` in a temporary directory (or ``None``)."""
+def _baseline_tree(commit=CLOSURE_BASELINE):
+    """``git archive`` of ``commit`` (default :data:`CLOSURE_BASELINE`) in a temporary
+    directory (or ``None``)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     tmp = tempfile.mkdtemp(prefix="qsr_close_baseline_")
     try:
-        arch = subprocess.run(["git", "-C", root, "archive", CLOSURE_BASELINE, "qutip_superrad"],
+        arch = subprocess.run(["git", "-C", root, "archive", commit, "qutip_superrad"],
                               capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", tmp], input=arch, check=True)
     except (OSError, subprocess.CalledProcessError):
@@ -820,13 +944,13 @@ def main(argv=None):
                     help="idle rounds of the backend comparison (iv); the best is kept")
     ap.add_argument("--keep-cache", action="store_true",
                     help="keep the temporary compilation cache directory")
-    ap.add_argument("--only", choices=("spectrum", "grid", "closure", "basics"),
+    ap.add_argument("--only", choices=("spectrum", "grid", "closure", "basics", "laser"),
                     help="run only the spectrum (v), the parameter-grid (vi) or the "
-                         "closure-speed (vii) case, or (i) and (ii) idle and loaded side by "
-                         "side (basics)")
+                         "closure-speed (vii) case, (i) and (ii) idle and loaded side by "
+                         "side (basics), or the laser RHS by layout (laser, item 6)")
     ap.add_argument("--loaded", action="store_true",
-                    help="(v), (vi), basics: measure with every core busy only (default: idle, "
-                         "then loaded)")
+                    help="(v), (vi), basics, laser: measure with every core busy only "
+                         "(default: idle, then loaded)")
     args = ap.parse_args(argv)
 
     # fresh cache: every generated right-hand side is compiled cold (set before any solver)
@@ -845,13 +969,16 @@ def main(argv=None):
 
 
 def run_new(args):
-    """The issue-16 cases (v) spectra and (vi) grids, idle and loaded side by side, and
-    (vii) the closure speed against the previous closure."""
+    """The issue-16 cases (v) spectra, (vi) grids and the laser RHS by layout (item 6), idle
+    and loaded side by side, and (vii) the closure speed against the previous closure."""
     loads = [("loaded", True)] if args.loaded else [("idle", False), ("loaded", True)]
     if args.only in (None, "spectrum"):
         report_spectrum([(label, bench_spectrum(flag)) for label, flag in loads])
     if args.only in (None, "grid"):
         report_grid([(label, bench_grid(flag)) for label, flag in loads])
+    if args.only in (None, "laser"):
+        report_laser_layouts([(label, bench_laser_layouts(flag, rounds=args.rounds))
+                              for label, flag in loads])
     if args.only in (None, "closure"):
         report_closure(bench_closure(rounds=args.rounds))
 
@@ -892,12 +1019,14 @@ def run_basics(args):
                     r["t_close"] + r["t_bind"] + r["t_ev"])
         ratios = [b / a for a, b in zip(tot(v0, r0), tot(v1, r1))]
         print(f"\nloaded/idle: (i) C {ratios[0]:.2f}, (i) sparse {ratios[1]:.2f}, (ii) {ratios[2]:.2f}")
-    print("\n(iii) laser RHS with `out=` (best of 7), engine-generated C / hand Cython kernel:\n")
-    print("| load | M | engine RHS | hand RHS | engine/hand |")
-    print("|---|---|---|---|---|")
+    print("\n(iii) laser RHS with `out=` (best of 7), engine-generated C (packed: what Newton "
+          "and evolve call; full: `derivative`) / hand Cython kernel:\n")
+    print("| load | M | engine packed | engine full | hand RHS | packed/hand | full/hand |")
+    print("|---|---|---|---|---|---|---|")
     for label, lr in laser_rows:
         for w in lr:
-            print(f"| {label} | {w['M']} | {fmt_us(w['te_o'])} | {fmt_us(w['th_o'])} | "
+            print(f"| {label} | {w['M']} | {fmt_us(w['tp_o'])} | {fmt_us(w['te_o'])} | "
+                  f"{fmt_us(w['th_o'])} | {w['tp_o'] / w['th_o']:.2f} | "
                   f"{w['te_o'] / w['th_o']:.2f} |")
 
 
@@ -981,12 +1110,14 @@ def run(args, t_import):
           "(the same C serves every M).  Times: best of 7 `timeit` rounds; "
           "\"+out\" reuses the output array.\n")
     print("| M | engine unknowns (complex) | hand unknowns (real) | engine RHS | hand RHS | "
-          "engine/hand (goal ≤ 2) | engine +out | hand +out | ratio +out | max rel. diff |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "engine/hand (goal ≤ 2) | engine +out | engine packed +out | hand +out | ratio +out | "
+          "packed ratio +out | max rel. diff |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for w in rows:
         print(f"| {w['M']} | {w['n_eng']} | {w['n_hand']} | {fmt_us(w['te'])} | {fmt_us(w['th'])} | "
-              f"{w['te'] / w['th']:.2f} | {fmt_us(w['te_o'])} | {fmt_us(w['th_o'])} | "
-              f"{w['te_o'] / w['th_o']:.2f} | {w['maxdiff']:.1e} |")
+              f"{w['te'] / w['th']:.2f} | {fmt_us(w['te_o'])} | {fmt_us(w['tp_o'])} | "
+              f"{fmt_us(w['th_o'])} | {w['te_o'] / w['th_o']:.2f} | "
+              f"{w['tp_o'] / w['th_o']:.2f} | {w['maxdiff']:.1e} |")
     print("\nPer-family max |engine − hand| / max |hand| (pairs: engine `s12[i0] s21[i1]` = C.T):\n")
     names = list(rows[0]["diffs"])
     print("| M | " + " | ".join(f"`{n}`" for n in names) + " |")
@@ -1011,8 +1142,9 @@ def run(args, t_import):
           f"{'met' if worst <= 2 else 'NOT met'}; max rel. diff "
           f"{max(w['maxdiff'] for w in rows):.1e}")
     for w in big:
-        print(f"  (issue 16 goal ≤ 1.2 at M = {w['M']}: ratio {w['te_o'] / w['th_o']:.2f} with `out=`: "
-              f"{'met' if w['te_o'] / w['th_o'] <= 1.2 else 'NOT met'})")
+        r = w["tp_o"] / w["th_o"]
+        print(f"  (issue 16 goal ≤ 1.2 at M = {w['M']}: packed/hand {r:.2f} with `out=`: "
+              f"{'met' if r <= 1.2 else 'NOT met'})")
     sp = b["idle"]["sparse"]
     print(f"- (iv) warm RHS of the 693-equation chain, sparse kernel: {fmt_us(sp)} idle "
           f"({fmt_us(b['cpu']['sparse'])} CPU time), "

@@ -25,6 +25,13 @@ one real vector: the scalar parameters in ``system.scalar_parameters``
 order, then each indexed parameter (``system.indexed_parameters``, which
 includes the cluster sizes ``N``) as ``M`` values.
 
+Packed layout (:func:`packing`, :meth:`_RHS.packed`): the independent
+unknowns only.  A Hermitian pair family (``Y[j, m] = conj(Y[m, j])``,
+``Family.hermitian_swap``) keeps its upper triangle ``m ≤ j`` row by row
+(``M (M + 1) / 2`` entries), every other family is stored as above.  The
+solver loops (Newton, ``evolve``) work on it; the generated C evaluates it
+natively, the other evaluators expand it.
+
 Sums over clusters whose summand does not involve every index of the
 equation are *hoisted*: ``Σ_c N_c g_c ⟨σ_c σ_j⟩`` in the equation of
 ``⟨σ_m σ_j⟩`` is computed once per ``j`` into a temporary array, so that the
@@ -48,8 +55,8 @@ import numpy as np
 from ... import _kernels
 from .ir import family_shape, param_key, var_size
 
-__all__ = ["NumpyRHS", "CompiledRHS", "TableRHS", "SparseRHS", "make_rhs", "layout", "cache_dir",
-           "find_compiler"]
+__all__ = ["NumpyRHS", "CompiledRHS", "TableRHS", "SparseRHS", "make_rhs", "layout", "packing",
+           "cache_dir", "find_compiler"]
 
 
 def layout(system, M):
@@ -59,6 +66,36 @@ def layout(system, M):
         offs.append(n)
         n += int(np.prod(family_shape(f, M), dtype=np.int64))
     return offs, n
+
+
+def packing(system, M):
+    """Map between the full state vector and the packed one (module docstring).
+
+    Returns
+    -------
+    keep : ndarray of int
+        Full-layout indices of the packed entries, in packed order (``x = y[keep]``):
+        the upper triangle of each Hermitian pair family, row by row, and every
+        entry of the other families.
+    dst, src : ndarray of int
+        Full-layout indices of the lower triangles and of their mirrors:
+        ``y[dst] = conj(y[src])`` completes a full vector from ``y[keep]``.
+    """
+    offsets, n = layout(system, M)
+    keep = np.ones(n, bool)
+    dst, src = [], []
+    for fam, o in zip(system.families, offsets):
+        if getattr(fam, "hermitian_swap", False):   # QRT families may not carry it
+            m = family_shape(fam, M)[0]
+            i, j = np.tril_indices(m, -1)
+            dst.append(o + i * m + j)
+            src.append(o + j * m + i)
+    if dst:
+        dst, src = np.concatenate(dst), np.concatenate(src)
+        keep[dst] = False
+    else:
+        dst = src = np.zeros(0, np.intp)
+    return np.flatnonzero(keep), dst, src
 
 
 def _pack_params(system, params, clusters, M):
@@ -127,13 +164,53 @@ class _RHS:
         size = (lambda k: self.M[k[0]]) if isinstance(self.M, dict) else (lambda k: self.M)
         self._ind = {n: self._pvec[i:i + size(n)] for n, i in ioff.items()}
 
-    def _io(self, y, out):
-        """Contiguous complex state of the right size and the output array."""
+    def _io(self, y, out, n=None):
+        """Contiguous complex state of the right size (``n``, default the full
+        length) and the output array."""
+        n = self.n if n is None else n
         if not isinstance(y, np.ndarray) or y.dtype != np.complex128 or not y.flags.c_contiguous:
             y = np.ascontiguousarray(y, dtype=complex)
-        if y.size != self.n:
-            raise ValueError(f"state has {y.size} entries, expected {self.n}")
-        return y, (np.empty(self.n, dtype=complex) if out is None else out)
+        if y.size != n:
+            raise ValueError(f"state has {y.size} entries, expected {n}")
+        return y, (np.empty(n, dtype=complex) if out is None else out)
+
+    @property
+    def packing(self):
+        """``(keep, dst, src)`` of :func:`packing` for this layout (computed once)."""
+        if not hasattr(self, "_packing"):
+            self._packing = packing(self.system, self.M)
+        return self._packing
+
+    @property
+    def n_packed(self):
+        """Length of the packed state vector (module docstring)."""
+        return self.packing[0].size
+
+    def pack(self, y):
+        """Packed vector of a full one (the lower triangles of Hermitian pair
+        families are dropped, not checked)."""
+        return np.asarray(y)[..., self.packing[0]]
+
+    def unpack(self, x):
+        """Full vector (or rows of full vectors) from packed ones: lower
+        triangles are the conjugates of the upper ones."""
+        keep, dst, src = self.packing
+        x = np.asarray(x, dtype=complex)
+        y = np.empty(x.shape[:-1] + (self.n,), dtype=complex)
+        y[..., keep] = x
+        y[..., dst] = np.conj(y[..., src])
+        return y
+
+    def packed(self, x, out=None):
+        """``dx/dt`` of the packed unknowns ``x`` (module docstring).
+
+        The derivative of the full vector :meth:`unpack` ``(x)``, restricted
+        to the packed entries; evaluators without a packed kernel expand,
+        evaluate and select.
+        """
+        x, out = self._io(x, out, self.n_packed)
+        np.take(self(self.unpack(x)), self.packing[0], out=out)
+        return out
 
 
 class NumpyRHS(_RHS):
@@ -220,6 +297,15 @@ def _cnum(z):
 
 
 class _Gen:
+    """C source of the packed right-hand side (module docstring) and its full-layout
+    entry point.
+
+    A Hermitian pair family ``Y`` is read as ``Y[a, b] = y[OFF + PK(a, b)]`` when
+    ``a ≤ b`` is known where the read is generated (same index, the family loop
+    ``i0 ≤ i1`` of a Hermitian family, the upper-triangle row sums), else through
+    ``hget`` (``conj`` of the mirrored entry below the diagonal).
+    """
+
     def __init__(self, system):
         self.system = system
         self.off_sym = {f.index: f"OFF{f.index}" for f in system.families}
@@ -228,6 +314,7 @@ class _Gen:
         self.nscal = len(system.scalar_parameters)
         self.temps = {}      # key -> (name, dims vars (canonical), code)
         self.temp_code = []
+        self.ordered = set()  # index pairs (a, b) with a ≤ b in the loop being generated
 
     def idx(self, vars_):
         if not vars_:
@@ -245,18 +332,28 @@ class _Gen:
         return "*".join([s] * p)
 
     def moment(self, fi, vars_, cj):
-        s = f"y[OFF{fi}+{self.idx(list(vars_))}]"
+        if self.system.families[fi].hermitian_swap:
+            a, b = vars_
+            # Y[i1, i0] in the loop i0 ≤ i1 goes through hget too: on the diagonal it is
+            # Y[i0, i0] itself, not its conjugate (a diagonal need not be real)
+            if a == b or (a, b) in self.ordered:
+                s = f"y[OFF{fi}+PK({a},{b})]"
+            else:
+                s = f"hget(y+OFF{fi},M,{a},{b})"
+        else:
+            s = f"y[OFF{fi}+{self.idx(list(vars_))}]"
         return f"conj({s})" if cj else s
 
-    def factor_exprs(self, t, summed=()):
+    def factor_exprs(self, t):
+        """``(C expression, index variables)`` of the parameters and moments of a term.
+
+        (A Hermitian pair entry needs no reordering for memory order: ``hget`` reads
+        the packed upper triangle either way.)
+        """
         ex = []
         for name, v, p in t.params:
             ex.append((self.param(name, v, p), {v} if v else set()))
         for fi, fv, cj in t.factors:
-            if (self.system.families[fi].hermitian_swap and fv[0] in summed
-                    and fv[1] not in summed):
-                # Y[c, m] = conj(Y[m, c]): read the contiguous row in the inner loop
-                fv, cj = (fv[1], fv[0]), not cj
             ex.append((self.moment(fi, fv, cj), set(fv)))
         return ex
 
@@ -264,6 +361,9 @@ class _Gen:
         """Temporary ``T[dvars] = Σ_{cs} Π dep`` (deduplicated across equations)."""
         import re
 
+        # a temporary runs over full index ranges: it must not read a packed entry
+        # through the ordering of the family loop (i0 ≤ i1)
+        assert not any(f"PK({a},{b})" in e for a, b in self.ordered for e in dep), dep
         ren = {v: f"d{k}" for k, v in enumerate(dvars)}
         ren.update({c: f"cc{k}" for k, c in enumerate(cs)})
 
@@ -297,7 +397,7 @@ class _Gen:
         """
         out_vars = [f"i{k}" for k in range(fam.slots)]
         summed = [v for v in t.variables() if v not in out_vars]
-        ex = self.factor_exprs(t, summed)
+        ex = self.factor_exprs(t)
         num = _cnum(t.number)
         if not summed:
             return "acc += " + "*".join([num] + [e for e, _ in ex]) + ";"
@@ -332,8 +432,8 @@ class _Gen:
     def row_sum(self, t, group, ex, out_vars):
         """Temporary ``R[d] = Σ_c w(c) Y[d, c]`` read from the upper triangle of ``Y``.
 
-        For a sum over one index ``c`` of a Hermitian pair family ``Y`` (stored
-        in full, ``Y[c, d] = conj(Y[d, c])``) times factors of ``c`` only: one
+        For a sum over one index ``c`` of a Hermitian pair family ``Y`` (packed
+        upper triangle, ``Y[c, d] = conj(Y[d, c])``) times factors of ``c`` only: one
         pass over the upper triangle adds ``w(c) Y[d, c]`` to ``R[d]`` and
         ``w(d) conj(Y[d, c])`` to ``R[c]`` — half the memory of the row sums
         (laser ``Σ_c N_c g_c ⟨σ⁺_m σ⁻_c⟩`` at M = 1000: 1.6 → 0.8 ms).  ``None``
@@ -350,6 +450,7 @@ class _Gen:
         fi, fv, cj = pair[0]
         if not self.system.families[fi].hermitian_swap or len(set(fv)) != 2:
             return None
+        cjd = cj                  # the diagonal Y[d, d] as written: it need not be real
         if fv[0] == c:
             fv, cj = (fv[1], fv[0]), not cj
         if fv[0] not in out_vars:
@@ -361,16 +462,21 @@ class _Gen:
         def at(expr, v):
             return re.sub(rf"\b{c}\b", v, expr)
         w = "*".join(e for e, _ in others) or "1.0"
-        y = f"y[OFF{fi}+(d0)*M+cc0]"
+        # parameters are real: a weight of parameters only is a real factor (two
+        # multiplications per complex product instead of four and two additions)
+        params = {self.param(name, v, p) for name, v, p in t.params}
+        wtype = "double" if all(e in params for e, _ in others) else "double complex"
+        y = f"y[OFF{fi}+PK(d0,cc0)]"              # row d0 of the packed triangle
         v = f"conj({y})" if cj else y
-        vd = v.replace("cc0", "d0")                  # the diagonal Y[d, d]
-        key = ("row", fi, cj, w)
+        yd = f"y[OFF{fi}+PK(d0,d0)]"
+        vd = f"conj({yd})" if cjd else yd
+        key = ("row", fi, cj, cjd, w)
         if key not in self.temps:
             name = f"T{len(self.temps)}"
             offset = " + ".join(["0"] + [sz for _, sz in self.temp_code])
             code = (f"  {{ double complex *{name} = tmp + ({offset});\n"
                     f"  for(int d0=0;d0<M;d0++) {name}[d0] = 0;\n"
-                    f"  for(int d0=0;d0<M;d0++){{ const double complex wd = {at(w, 'd0')}; "
+                    f"  for(int d0=0;d0<M;d0++){{ const {wtype} wd = {at(w, 'd0')}; "
                     f"double complex s = {name}[d0] + wd*{vd}; "
                     f"for(int cc0=d0+1;cc0<M;cc0++){{ const double complex v = {v}; "
                     f"s += ({at(w, 'cc0')})*v; {name}[cc0] += wd*conj(v); }} "
@@ -437,26 +543,38 @@ class _Gen:
                 for rest, sides in merged.items()]
 
     def source(self):
-        """C source: one static function per family (keeps gcc fast on big systems)."""
+        """C source: one static function per family (keeps gcc fast on big systems).
+
+        ``qsr_rhs_packed`` evaluates the packed layout (module docstring): a Hermitian
+        pair family's equation runs over its upper triangle ``i0 ≤ i1`` and writes
+        it, nothing else.  ``qsr_rhs`` is the full layout: it packs the upper
+        triangles into a scratch vector, calls ``qsr_rhs_packed`` and writes the
+        result back with the mirrored lower triangles (one code path for both).
+        """
         fams = self.system.families
-        offs, o = [], "0"
+        herm = [fam for fam in fams if fam.hermitian_swap]
+        offs, foffs, o, fo = [], [], "0", "0"
         for fam in fams:
             offs.append(f"#define OFF{fam.index} ({o})")
-            o = f"OFF{fam.index}+" + "*".join(["M"] * fam.slots or ["1"])
+            foffs.append(f"#define FOFF{fam.index} ({fo})")
+            size = "*".join(["M"] * fam.slots or ["1"])
+            o = f"OFF{fam.index}+" + ("M*(M+1)/2" if fam.hermitian_swap else size)
+            fo = f"FOFF{fam.index}+{size}"
         funcs, calls = [], []
         for fam in fams:
             out_vars = [f"i{k}" for k in range(fam.slots)]
             loops = "".join(f"for(int {v}=0;{v}<M;{v}++)" for v in out_vars)
             self.used_temps = set()
+            if fam.hermitian_swap:
+                loops = "for(int i0=0;i0<M;i0++)for(int i1=i0;i1<M;i1++)"
+                self.ordered = {("i0", "i1")}
+                store = f"dy[OFF{fam.index}+PK(i0,i1)] = acc;"
+            else:
+                store = f"dy[OFF{fam.index}+{self.idx(out_vars)}] = acc;"
             lines = self.family_lines(fam)
+            self.ordered = set()
             decl = "".join(f"  const double complex *{self.temps[k][0]} = tmp + ({self.temps[k][1]});\n"
                            for k in sorted(self.used_temps, key=lambda k: self.temps[k][0]))
-            store = f"dy[OFF{fam.index}+{self.idx(out_vars)}] = acc;"
-            if fam.hermitian_swap:
-                # Hermitian family: upper triangle only, mirror the conjugate
-                loops = "for(int i0=0;i0<M;i0++)for(int i1=i0;i1<M;i1++)"
-                store += (f" if (i1 != i0) dy[OFF{fam.index}+{self.idx(['i1', 'i0'])}]"
-                          " = conj(acc);")
             funcs.append(
                 f"/* d/dt <{fam.name}> */\n"
                 f"static void f{fam.index}(const long M, const double complex *restrict y, "
@@ -466,16 +584,53 @@ class _Gen:
                 + f"\n    {store}\n  }}\n}}\n")
             calls.append(f"  f{fam.index}(M, y, dy, p, tmp);\n")
         tsizes = " + ".join(s for _, s in self.temp_code) or "0"
+        sig = ("(const long M, const double complex *restrict y, "
+               "double complex *restrict dy, const double *restrict p)")
+        if herm:
+            # full layout through the packed kernel: gather the upper triangles, scatter
+            # them back with their conjugate mirrors
+            gather, scatter = [], []
+            for fam in fams:
+                k = fam.index
+                if fam.hermitian_swap:
+                    gather.append(f"  for(long i=0;i<M;i++)for(long j=i;j<M;j++) "
+                                  f"x[OFF{k}+PK(i,j)] = y[FOFF{k}+i*M+j];\n")
+                    scatter.append(f"  for(long i=0;i<M;i++){{ dy[FOFF{k}+i*M+i] = dx[OFF{k}+PK(i,i)]; "
+                                   f"for(long j=i+1;j<M;j++){{ const double complex v = "
+                                   f"dx[OFF{k}+PK(i,j)]; dy[FOFF{k}+i*M+j] = v; "
+                                   f"dy[FOFF{k}+j*M+i] = conj(v); }} }}\n")
+                else:
+                    size = "*".join(["M"] * fam.slots or ["1"])
+                    gather.append(f"  memcpy(x+OFF{k}, y+FOFF{k}, sizeof(double complex)*({size}));\n")
+                    scatter.append(f"  memcpy(dy+FOFF{k}, dx+OFF{k}, sizeof(double complex)*({size}));\n")
+            last = fams[-1].index
+            np_ = f"(OFF{last}+" + ("M*(M+1)/2" if fams[-1].hermitian_swap
+                                     else "*".join(["M"] * fams[-1].slots or ["1"])) + ")"
+            full = (f"int qsr_rhs{sig} {{\n"
+                    f"  const long NP = {np_};\n"
+                    "  double complex *x = malloc(sizeof(double complex)*(2*NP+1));\n"
+                    "  if (!x) return -1;\n"
+                    "  double complex *dx = x + NP;\n"
+                    + "".join(gather)
+                    + "  const int r = qsr_rhs_packed(M, x, dx, p);\n"
+                    + "".join(scatter)
+                    + "  free(x);\n  return r;\n}\n")
+        else:
+            full = f"int qsr_rhs{sig} {{ return qsr_rhs_packed(M, y, dy, p); }}\n"
         src = ("/* generated by qutip_superrad.cumulant.engine.codegen */\n"
-               "#include <complex.h>\n#include <stdlib.h>\n"
-               + "\n".join(offs) + "\n\n" + "".join(funcs)
-               + "int qsr_rhs(const long M, const double complex *restrict y, "
-               "double complex *restrict dy, const double *restrict p) {\n"
+               "#include <complex.h>\n#include <stdlib.h>\n#include <string.h>\n"
+               "/* entry (i, j), i <= j, of a packed Hermitian pair family (row by row) */\n"
+               "#define PK(i,j) ((long)(i)*M-((long)(i)*((long)(i)+1))/2+(j))\n"
+               "static inline double complex hget(const double complex *Y, const long M, "
+               "const long a, const long b) {\n"
+               "  return a <= b ? Y[PK(a,b)] : conj(Y[PK(b,a)]);\n}\n"
+               + "\n".join(offs) + "\n" + "\n".join(foffs) + "\n\n" + "".join(funcs)
+               + f"int qsr_rhs_packed{sig} {{\n"
                + f"  double complex *tmp = malloc(sizeof(double complex)*(1+{tsizes}));\n"
                "  if (!tmp) return -1;\n"
                + "".join(c for c, _ in self.temp_code)
                + "".join(calls)
-               + "  free(tmp);\n  return 0;\n}\n")
+               + "  free(tmp);\n  return 0;\n}\n" + full)
         return src
 
 
@@ -500,16 +655,22 @@ def _sum_code(cs, body):
 _WRAPPER = r"""
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-/* rhs(M, y, dy, p): buffers of complex128, complex128 (writable), float64 */
-static PyObject *call(PyObject *self, PyObject *args) {
-  long M; Py_buffer y, dy, p; int r;
-  if (!PyArg_ParseTuple(args, "ly*w*y*", &M, &y, &dy, &p)) return NULL;
-  r = qsr_rhs(M, (const double complex *)y.buf, (double complex *)dy.buf, (const double *)p.buf);
-  PyBuffer_Release(&y); PyBuffer_Release(&dy); PyBuffer_Release(&p);
-  if (r) return PyErr_NoMemory();
-  Py_RETURN_NONE;
+/* rhs(M, y, dy, p), rhs_packed(M, x, dx, p): buffers of complex128, complex128 (writable),
+   float64; full and packed layouts (sizes checked by the caller) */
+#define QSR_CALL(pyname, cname) \
+static PyObject *pyname(PyObject *self, PyObject *args) { \
+  long M; Py_buffer y, dy, p; int r; \
+  if (!PyArg_ParseTuple(args, "ly*w*y*", &M, &y, &dy, &p)) return NULL; \
+  r = cname(M, (const double complex *)y.buf, (double complex *)dy.buf, (const double *)p.buf); \
+  PyBuffer_Release(&y); PyBuffer_Release(&dy); PyBuffer_Release(&p); \
+  if (r) return PyErr_NoMemory(); \
+  Py_RETURN_NONE; \
 }
+QSR_CALL(call, qsr_rhs)
+QSR_CALL(call_packed, qsr_rhs_packed)
 static PyMethodDef methods[] = {{"rhs", call, METH_VARARGS, "generated right-hand side"},
+                                {"rhs_packed", call_packed, METH_VARARGS,
+                                 "generated right-hand side, packed layout"},
                                 {NULL, NULL, 0, NULL}};
 static struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, "%(name)s", NULL, -1, methods};
 PyMODINIT_FUNC PyInit_%(name)s(void) { return PyModule_Create(&mod); }
@@ -592,11 +753,27 @@ class CompiledRHS(_RHS):
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         self._fn = module.rhs
+        self._fn_packed = module.rhs_packed
+        self._np = self.n_packed
+
+    @staticmethod
+    def _out(out, n):
+        """``out`` checked for the C kernel, which writes ``n`` complex entries (the
+        buffer protocol refuses non-contiguous arrays; one cheap test per call)."""
+        if out is not None and out.nbytes != 16 * n:
+            raise ValueError(f"out must be a contiguous complex128 array of {n} entries")
+        return out
 
     def __call__(self, y, out=None):
-        y, dy = self._io(y, out)
+        y, dy = self._io(y, self._out(out, self.n))
         self._fn(self.M, y, dy, self._pvec)
         return dy
+
+    def packed(self, x, out=None):
+        """``dx/dt`` of the packed unknowns, evaluated natively (no expansion)."""
+        x, dx = self._io(x, self._out(out, self._np), self._np)
+        self._fn_packed(self.M, x, dx, self._pvec)
+        return dx
 
 
 class TableRHS(_RHS):

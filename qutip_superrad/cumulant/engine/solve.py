@@ -503,56 +503,54 @@ class CumulantSolver:
 
     @limited_blas
     def evolve(self, tlist, y0=None, options=None):
-        """Integrate from ``y0`` (default :meth:`initial_state`) over ``tlist``."""
+        """Integrate from ``y0`` (default :meth:`initial_state`) over ``tlist``.
+
+        The integrator works on the packed unknowns (:meth:`_reduction`): a Hermitian
+        pair family is integrated as its upper triangle and its lower triangle is the
+        conjugate, also at ``t = 0`` (the lower triangle of ``y0`` is not read).
+        """
         opt = check_options(options, _EV_DEFAULTS, "cumulant evolve")
         tlist = check_grid("tlist", tlist)
         y0 = self.initial_state() if y0 is None else np.asarray(y0, complex)
         if y0.shape != (self.n,):
             raise ValueError(f"y0 must have {self.n} entries, got {y0.shape}")
-        n = self.n
+        keep, dst, src = self._reduction()
+        n = keep.size
+        packed = self.rhs.packed
 
         def f(t, x):
-            d = self.rhs(x[:n] + 1j * x[n:])
+            d = packed(x[:n] + 1j * x[n:])
             return np.concatenate([d.real, d.imag])
 
         extra = {}
         if opt["method"] in ("BDF", "Radau", "LSODA") and self.has_jacobian:
             # implicit methods: the analytic Jacobian (LSODA takes dense matrices only)
             dense = opt["method"] == "LSODA"
+            jacobian = self._reduced_jacobian(keep, dst, src,
+                                              lambda x: self.rhs.unpack(x[:n] + 1j * x[n:]))
 
             def jac(t, x):
-                J = self.jacobian(x[:n] + 1j * x[n:])
+                J = jacobian(x)
                 return J.toarray() if dense else J
             extra["jac"] = jac
         hint = (f" (method {opt['method']}); the equations may be stiff or exploding — check "
                 "the rates, or raise max_time")
+        x0 = self.rhs.pack(y0)
         with Monitor(f, tlist, opt["max_time"], opt["progress_bar"], "cumulant evolve",
                      hint) as watched:
-            y = watched.solve(tlist, np.concatenate([y0.real, y0.imag]), method=opt["method"],
+            y = watched.solve(tlist, np.concatenate([x0.real, x0.imag]), method=opt["method"],
                               rtol=opt["rtol"], atol=opt["atol"], max_step=opt["max_step"],
                               **extra)
-        ys = y[:, :n] + 1j * y[:, n:]
+        ys = self.rhs.unpack(y[:, :n] + 1j * y[:, n:])
         self._check_finite(ys, "evolve")
         return CumulantEvolution(self.system, self.M, tlist, ys)
 
     def _reduction(self):
-        """Indices of the independent unknowns: Hermitian pair families
-        (``Y[j, m] = conj(Y[m, j])``) keep their upper triangle only — the lower
-        one is not independent, and keeping it would make the Jacobian singular."""
-        keep = np.ones(self.n, bool)
-        dst, src = [], []
-        for fam, o in zip(self.system.families, self.offsets):
-            if getattr(fam, "hermitian_swap", False):
-                M = family_shape(fam, self.M)[0]
-                m, j = np.tril_indices(M, -1)
-                dst.append(o + m * M + j)
-                src.append(o + j * M + m)
-        if dst:
-            dst, src = np.concatenate(dst), np.concatenate(src)
-            keep[dst] = False
-        else:
-            dst = src = np.zeros(0, int)
-        return np.flatnonzero(keep), dst, src
+        """``(keep, dst, src)`` of the packed layout (:func:`~.codegen.packing`): the
+        independent unknowns.  Hermitian pair families (``Y[j, m] = conj(Y[m, j])``)
+        keep their upper triangle only — the lower one is not independent, and keeping
+        it would make the Jacobian singular."""
+        return self.rhs.packing
 
     def _newton(self, y, tol, maxiter, ptc=None):
         """Damped Newton on the real form; with ``ptc = h0`` pseudo-transient continuation.
@@ -560,25 +558,25 @@ class CumulantSolver:
         PTC takes implicit-Euler steps ``(I/h − J) Δx = f`` with ``h`` growing as the
         residual falls (switched evolution relaxation), i.e. it follows the damped
         dynamics and becomes Newton near the fixed point: fast and oscillations are
-        damped, where time integration must resolve them.
+        damped, where time integration must resolve them.  The unknowns are the
+        packed ones (:meth:`_reduction`), evaluated by the packed kernel of the
+        generated C (no expansion per call).
         """
         keep, dst, src = self._reduction()
         n = keep.size
         scale = self.rate_scale
-        full = np.array(y, dtype=complex)
+        packed = self.rhs.packed
+        out = np.empty(n, dtype=complex)
 
         def expand(x):
-            z = full.copy()
-            z[keep] = x[:n] + 1j * x[n:]
-            z[dst] = np.conj(z[src])
-            return z
+            return self.rhs.unpack(x[:n] + 1j * x[n:])
 
         def F(x):
-            d = self.rhs(expand(x))[keep]
+            d = packed(x[:n] + 1j * x[n:], out)
             return np.concatenate([d.real, d.imag])
 
         jacobian = self._reduced_jacobian(keep, dst, src, expand) if self.has_jacobian else None
-        y = np.asarray(y)[keep]
+        y = self.rhs.pack(np.asarray(y, dtype=complex))
         x = np.concatenate([y.real, y.imag])
         fx = F(x)
         hist = [float(np.max(np.abs(fx)))]
