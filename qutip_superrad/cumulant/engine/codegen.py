@@ -208,6 +208,10 @@ class _RHS:
         to the packed entries; evaluators without a packed kernel expand,
         evaluate and select.
         """
+        if self.packing[1].size == 0:
+            # nothing mirrored (no Hermitian pair family, e.g. every M = 1 system): the
+            # packed layout is the full one, and the copies would double a µs call
+            return self(x, out=out)
         x, out = self._io(x, out, self.n_packed)
         np.take(self(self.unpack(x)), self.packing[0], out=out)
         return out

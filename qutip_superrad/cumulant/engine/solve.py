@@ -665,6 +665,10 @@ class CumulantSolver:
         mirrored entry ``z[dst] = conj(z[src])`` added to those of ``src``.
         """
         N, n = self.n, keep.size
+        if n == N:
+            # nothing mirrored (every M = 1 system): the packed unknowns are the full ones,
+            # and the two sparse products per call would cost more than the Jacobian
+            return lambda x: self.jacobian(expand(x))
         col = np.full(N, -1)
         col[keep] = np.arange(n)
         rows = np.concatenate([keep, N + keep, dst, N + dst])
