@@ -35,6 +35,7 @@ Measured side by side in one run:
       finite-difference one; Newton and first ``steadystate()`` with each
       Jacobian (chain and seed-002 V-level laser).  QuantumCumulants.jl's
       published figures are quoted beside ours (not measured here).
+      ``--only backends``: this case alone.
 
 (vii) issue 16 item 3 (``--only closure``): derive + expand + complete of the
       6-site Ising chain at orders 3, 4, 5 (``tfim_model().close(k)``), CPU and wall
@@ -944,10 +945,12 @@ def main(argv=None):
                     help="idle rounds of the backend comparison (iv); the best is kept")
     ap.add_argument("--keep-cache", action="store_true",
                     help="keep the temporary compilation cache directory")
-    ap.add_argument("--only", choices=("spectrum", "grid", "closure", "basics", "laser"),
+    ap.add_argument("--only", choices=("spectrum", "grid", "closure", "basics", "laser",
+                                       "backends"),
                     help="run only the spectrum (v), the parameter-grid (vi) or the "
                          "closure-speed (vii) case, (i) and (ii) idle and loaded side by "
-                         "side (basics), or the laser RHS by layout (laser, item 6)")
+                         "side (basics), the laser RHS by layout (laser, item 6), or the "
+                         "6-site chain's backends idle and loaded (backends, (iv))")
     ap.add_argument("--loaded", action="store_true",
                     help="(v), (vi), basics, laser: measure with every core busy only "
                          "(default: idle, then loaded)")
@@ -1034,11 +1037,14 @@ def run(args, t_import):
     if args.only:
         basics = args.only == "basics"
         print("# cumulant engine benchmark, " + ("(i) and (ii) idle and loaded (issue 11)\n"
-                                                 if basics else "issue 16 cases only\n"))
+                                                 if basics else f"issue 16 case {args.only}\n"))
         print("| machine | |\n|---|---|")
         for k, v in machine_info():
             print(f"| {k} | {v} |")
-        (run_basics if basics else run_new)(args)
+        if args.only == "backends":
+            report_backends(bench_backends(args.tfim_c, args.rounds), args.rounds)
+        else:
+            (run_basics if basics else run_new)(args)
         return
     Ms = [1, 3, 31] if args.quick else [1, 3, 31, 201, 1000]
     print("# cumulant engine benchmark\n")

@@ -15,9 +15,22 @@ typedef long long qsr_v2i __attribute__((vector_size(16)));
 #define QSR_SWAP(v) __builtin_shuffle((v), (qsr_v2i){1, 0})
 #endif
 
+/* The two loops are compiled twice, with and without FMA, and the loader picks the
+ * variant the CPU supports (GCC/Clang function multiversioning on x86-64 ELF): a fused
+ * multiply-add per entry is 15-20% faster (33 against 40 us on the 6-site chain, AMD EPYC
+ * with 512 KiB L2), while the package still builds and runs with the baseline x86-64 flags. */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define QSR_MULTIVERSION __attribute__((target_clones("fma", "default")))
+#endif
+#endif
+#ifndef QSR_MULTIVERSION
+#define QSR_MULTIVERSION
+#endif
+
 /* m[k] = m[a[k - nb]] * m[b[k - nb]] for nb <= k < count.  Scalar arithmetic: gcc's
  * code for the vector form needs four shuffles per product and measured 12% slower. */
-static inline void qsr_monomials(double *m, const int *a, const int *b,
+QSR_MULTIVERSION static void qsr_monomials(double *m, const int *a, const int *b,
                                  long nb, long count) {
     for (long k = nb; k < count; k++) {
         const double *x = m + 2 * a[k - nb], *y = m + 2 * b[k - nb];
@@ -28,7 +41,7 @@ static inline void qsr_monomials(double *m, const int *a, const int *b,
 }
 
 /* sum_{e < end} w[e] m[ix[e]], four partial sums (the additions are latency-bound) */
-static inline qsr_v2d qsr_wsum(const qsr_v2d *m, const int *ix, const double *w,
+static inline __attribute__((always_inline)) qsr_v2d qsr_wsum(const qsr_v2d *m, const int *ix, const double *w,
                                long e, long end) {
     qsr_v2d s0 = {0.0, 0.0}, s1 = s0, s2 = s0, s3 = s0;
     for (; e + 4 <= end; e += 4) {
@@ -43,7 +56,7 @@ static inline qsr_v2d qsr_wsum(const qsr_v2d *m, const int *ix, const double *w,
 }
 
 /* dy[r] = (real-weight segment of row r) + i (imaginary-weight segment) */
-static inline void qsr_apply(double *dyd, const double *md, const int *seg, const int *ix,
+QSR_MULTIVERSION static void qsr_apply(double *dyd, const double *md, const int *seg, const int *ix,
                              const double *w, long n) {
     qsr_v2d *dy = (qsr_v2d *)dyd;
     const qsr_v2d *m = (const qsr_v2d *)md;
