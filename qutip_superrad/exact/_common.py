@@ -13,6 +13,7 @@ from .._validate import (ConvergenceError, TimeLimitError, check_grid, check_int
                          check_time_limit)
 
 __all__ = ["TruncationWarning", "solve_steady", "check_truncation", "check_steady_options",
+           "check_smoother",
            "check_evolve_options", "qrt_spectrum", "propagate", "STEADY_OPTIONS", "EVOLVE_OPTIONS"]
 
 GiB = 2 ** 30
@@ -55,8 +56,9 @@ class _BlockGaussSeidel:
     """Symmetric block Gauss–Seidel for ``A`` with exact LUs of its diagonal blocks.
 
     ``blocks`` are the start indices of the blocks (the total-spin blocks ``j`` of a Dicke ⊗
-    Fock sector).  :meth:`sweep` is one forward and one backward sweep; :meth:`solve` is
-    GMRES preconditioned by one sweep.
+    Fock sector, or the excitation slabs of each, see :func:`_aggregated_gmres`).
+    :meth:`sweep` is one forward and one backward sweep; :meth:`solve` is GMRES
+    preconditioned by one sweep.
     """
 
     def __init__(self, A, blocks):
@@ -107,7 +109,24 @@ class _BlockGaussSeidel:
         return y
 
 
-def _aggregated_gmres(A, t, blocks, tol, maxiter=20, restart=60, max_time=None):
+#: smoothers of :func:`_aggregated_gmres`: exact LUs of the total-spin blocks, or of the
+#: excitation slabs of each block (:func:`solve_steady`'s ``slabs``)
+SMOOTHERS = ("spin", "excitation")
+
+
+def _slab_order(blocks, slabs):
+    """Permutation that sorts the elements by (block, slab) and the start indices of the
+    sub-blocks of equal (block, slab) in that order; the block starts stay the same."""
+    n = slabs.size
+    starts = np.asarray(blocks, dtype=np.int64)
+    blk = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, n]))
+    order = np.lexsort((np.arange(n), slabs, blk))
+    key_b, key_s = blk[order], np.asarray(slabs)[order]
+    sub = np.flatnonzero(np.r_[True, (np.diff(key_b) != 0) | (np.diff(key_s) != 0)])
+    return order, sub
+
+
+def _aggregated_gmres(A, t, blocks, tol, maxiter=20, restart=60, max_time=None, slabs=None):
     """Steady state ``A x = 0``, ``tᵀx = 1`` by GMRES with a two-level preconditioner.
 
     ``blocks`` are the start indices of diagonal blocks that only the slow processes couple
@@ -121,11 +140,30 @@ def _aggregated_gmres(A, t, blocks, tol, maxiter=20, restart=60, max_time=None):
     tᵀ/|t|²) x = s t/|t|²`` holds exactly for the steady state with ``tᵀx = 1``.
     Measured (laser, C = 10, nphot = 24): 16, 21, 41 iterations at N = 20, 30, 50, where
     the single-level preconditioner stalled.
+
+    With ``slabs`` (an integer label per element) the Gauss–Seidel sweep runs over the
+    finer sub-blocks of equal (block, slab) instead, each with its exact LU; the coarse
+    system stays that of the blocks.  For the Dicke ⊗ Fock sector the slabs are ranges of
+    the excitation number ``n + e``: the cavity Hamiltonian conserves it, so a slab holds
+    the fast coherent dynamics and only decay and pumping couple the slabs.  The LU fill
+    is then ~10× smaller (20 instead of 170 entries per element at N = 50) for ~2× the
+    iterations (architecture decision 41).
     """
     n = A.shape[0]
     A = sp.csr_matrix(A)
-    gs = _BlockGaussSeidel(A, blocks)
-    nb, blk = gs.starts.size, gs.blk
+    t = np.asarray(t)
+    order = None
+    if slabs is not None:
+        slabs = np.asarray(slabs)
+        if slabs.shape != (n,):
+            raise ValueError(f"slabs must hold one label per element ({n}), got shape "
+                             f"{slabs.shape}")
+        order, sub = _slab_order(blocks, slabs)
+        A, t = A[order][:, order], t[order]
+    starts = np.asarray(blocks, dtype=np.int64)
+    gs = _BlockGaussSeidel(A, starts if order is None else sub)
+    nb = starts.size
+    blk = np.repeat(np.arange(nb), np.diff(np.r_[starts, n]))
     agg = sp.csr_matrix((t, (blk, np.arange(n))), shape=(nb, n))     # block populations
     aggA = (agg @ A).tocsr()
 
@@ -170,9 +208,15 @@ def _aggregated_gmres(A, t, blocks, tol, maxiter=20, restart=60, max_time=None):
     M = spla.LinearOperator(A.shape, prec, dtype=A.dtype)
     y, info = spla.gmres(op, u, x0=x, M=M, rtol=tol, atol=0.0, restart=restart,
                          maxiter=maxiter, callback=tick, callback_type="pr_norm")
-    return y / (t @ y), {"solver": "gmres + aggregation", "iterations": count[0],
-                         "gmres_info": int(info), "blocks": int(nb),
-                         "preconditioner_fill": gs.fill}
+    y = y / (t @ y)
+    if order is not None:
+        x = np.empty_like(y)
+        x[order] = y
+        y = x
+    return y, {"solver": "gmres + aggregation", "iterations": count[0],
+               "gmres_info": int(info), "blocks": int(nb),
+               "smoother": "spin" if order is None else "excitation",
+               "smoother_blocks": int(gs.starts.size), "preconditioner_fill": gs.fill}
 
 
 def hermitian_real_form(L, swap):
@@ -249,7 +293,7 @@ def _pinned_lu(A_all, t, pops, pivots):
 
 
 def solve_steady(L, trace_weights, pivots=(), blocks=None, direct_limit=20000, tol=1e-11,
-                 swap=None, max_time=None):
+                 swap=None, max_time=None, slabs=None):
     """Unique steady state of a sector Liouvillian with the trace fixed to 1.
 
     Trace preservation makes ``tᵀL = 0``: the rows are dependent.  Instead of
@@ -270,7 +314,10 @@ def solve_steady(L, trace_weights, pivots=(), blocks=None, direct_limit=20000, t
 
     With ``swap`` (the conjugate partner of every element) the system is
     solved in the real form of :func:`hermitian_real_form`.  ``max_time`` (seconds)
-    bounds the iterative solve (:class:`~qutip_superrad.TimeLimitError`).
+    bounds the iterative solve (:class:`~qutip_superrad.TimeLimitError`).  ``slabs`` (a
+    label per element, equal for an element and its conjugate partner) makes the
+    iterative solve's smoother factorise the sub-blocks of equal (block, slab) instead of
+    whole blocks (:func:`_aggregated_gmres`): less memory, more iterations.
 
     Returns
     -------
@@ -294,7 +341,7 @@ def solve_steady(L, trace_weights, pivots=(), blocks=None, direct_limit=20000, t
         A_all = L
     if blocks is not None and n > direct_limit:
         try:
-            x, info = _aggregated_gmres(A_all, t, blocks, tol, max_time=max_time)
+            x, info = _aggregated_gmres(A_all, t, blocks, tol, max_time=max_time, slabs=slabs)
         except TimeLimitError:
             raise
         except RuntimeError:                # a singular block: the steady state is not unique
@@ -316,6 +363,15 @@ def solve_steady(L, trace_weights, pivots=(), blocks=None, direct_limit=20000, t
     return x, residual / scale, info
 
 
+def check_smoother(value):
+    """The ``smoother`` option of the iterative steady state: ``"auto"`` or one of
+    :data:`SMOOTHERS`; a ``ValueError`` naming the option otherwise."""
+    choices = ("auto",) + SMOOTHERS
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"smoother must be one of {choices}, got {value!r}")
+    return value
+
+
 def check_steady_options(options, defaults, where):
     """Options of the exact steady-state solvers, with their values validated."""
     from .. import _validate as V
@@ -327,6 +383,8 @@ def check_steady_options(options, defaults, where):
     solvers = ("auto", "direct", "iterative")
     if opts.get("linear_solver", "auto") not in solvers:
         raise ValueError(f"linear_solver must be one of {solvers}, got {opts['linear_solver']!r}")
+    if "smoother" in opts:
+        opts["smoother"] = check_smoother(opts["smoother"])
     return opts
 
 
