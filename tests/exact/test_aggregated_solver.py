@@ -166,3 +166,27 @@ def test_slab_labels_must_match_the_sector():
     with pytest.raises(ValueError, match="slabs must hold one label per element"):
         _common._aggregated_gmres(R, space.diagonal.astype(float), blocks, 1e-11,
                                   slabs=np.zeros(3, int))
+
+
+def test_compact_lu_solves_like_superlu():
+    """The slab LUs are kept as plain CSC factors (SuperLU's reserved address space freed):
+    the same solution as the SuperLU object to rounding."""
+    import scipy.sparse as sp
+    rng = np.random.default_rng(3)
+    A = sp.csc_matrix(sp.random(200, 200, density=0.03, random_state=4) + 4 * sp.identity(200))
+    lu = _common.factorize(A)
+    c = _common._CompactLU.compact(lu)
+    assert isinstance(c, _common._CompactLU) and c.nnz >= A.shape[0]
+    b = rng.standard_normal(200)
+    np.testing.assert_allclose(c.solve(b), lu.solve(b), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(A @ c.solve(b), b, atol=1e-12)
+
+
+def test_slab_order_keeps_blocks_and_merges_small_slabs():
+    blocks = np.array([0, 5])
+    slabs = np.array([2, 1, 2, 1, 0, 0, 1, 1, 0, 2])
+    order, sub = _common._slab_order(blocks, slabs, min_size=0)
+    np.testing.assert_array_equal(order, [4, 1, 3, 0, 2, 5, 8, 6, 7, 9])
+    np.testing.assert_array_equal(sub, [0, 1, 3, 5, 7, 9])
+    _, merged = _common._slab_order(blocks, slabs, min_size=3)
+    np.testing.assert_array_equal(merged, [0, 3, 5, 9])      # a block start always cuts
