@@ -1219,6 +1219,11 @@ def spectrum(model, omega, operator, options=None, *, symmetric=False):
     opts = check_steady_options(options, dict(_DEFAULTS, prominence=None),
                                 f"spectrum(method={name!r})")
     prominence = opts.pop("prominence")
+    # the regression sector is solved with the total-spin blocks' LUs whatever the smoother
+    # of the steady state (decision 41): their memory is the one to check
+    est = estimate(model, dict(opts, smoother="spin"), symmetric)
+    V.check_memory(est["memory"], opts["max_memory"],
+                   f"the Dicke-basis regression sector ({est['size']} elements)")
     with Progress(2, f"spectrum(method={name!r})", opts["progress_bar"]) as bar:
         L, v, w, ss, space = _regression(model, operator, dict(opts, progress_bar=None),
                                          symmetric)
