@@ -85,9 +85,13 @@ class _CompactLU:
 
     @property
     def nnz(self):
+        """Stored entries of ``L`` and ``U`` (its diagonal kept apart)."""
         return self.L.nnz + self.U.nnz + self.n
 
     def solve(self, b):
+        """``A⁻¹ b`` (a complex ``b`` with real factors: real and imaginary parts apart)."""
+        if np.iscomplexobj(b) and not np.iscomplexobj(self.L.data):
+            return self.solve(b.real) + 1j * self.solve(b.imag)
         y = np.empty(self.n, np.result_type(self.L.dtype, b.dtype))
         y[self.perm_r] = b
         L, U = self.L, self.U
@@ -99,6 +103,8 @@ class _CompactLU:
 
     @classmethod
     def compact(cls, lu):
+        """A :class:`_CompactLU` of ``lu``, or ``lu`` itself if the compact solve is not
+        available or does not reproduce ``lu.solve`` on a random vector."""
         if _gstrs is None or lu.shape[0] == 0:
             return lu
         try:
@@ -134,8 +140,10 @@ class _BlockGaussSeidel:
 
     @property
     def fill(self):
-        return int(sum(lu.nnz if isinstance(lu, _CompactLU) else lu.L.nnz + lu.U.nnz
-                       for lu in self.lus))
+        """Entries of the block factors (SuperLU's own count: ``lu.L``/``lu.U`` would copy
+        every factor, which at N = 60, 52 photon states broke a 14 GiB address-space cap
+        after the solve)."""
+        return int(sum(lu.nnz for lu in self.lus))
 
     def sweep(self, x, r=None):
         """One sweep for ``A x = r`` (``r = None``: 0), in place on ``x``."""

@@ -180,6 +180,9 @@ def test_compact_lu_solves_like_superlu():
     b = rng.standard_normal(200)
     np.testing.assert_allclose(c.solve(b), lu.solve(b), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(A @ c.solve(b), b, atol=1e-12)
+    z = b + 1j * rng.standard_normal(200)
+    np.testing.assert_allclose(c.solve(z), lu.solve(z.real) + 1j * lu.solve(z.imag),
+                               rtol=1e-12, atol=1e-14)
 
 
 def test_slab_order_keeps_blocks_and_merges_small_slabs():
