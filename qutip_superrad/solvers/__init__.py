@@ -121,7 +121,8 @@ def _pick(model, method, task, options):
                 continue
             # the limit also bounds the counting (an exact count of a huge space is slow)
             known = {"max_memory": limit, **{k: v for k, v in options.items()
-                                             if k in ("nphot", "jmax") and k in (m.defaults or {})}}
+                                             if k in ("nphot", "jmax", "smoother")
+                                             and k in (m.defaults or {})}}
             est = m.estimate(model, known)
             fits.append((est["memory"], name, est))
         ok = sorted(f for f in fits if f[0] <= limit)

@@ -96,3 +96,100 @@ def test_spins_only_sector_stays_direct():
     it = bc.steadystate("dicke", linear_solver="iterative")
     assert it.checks["solver"]["solver"] == "gmres + aggregation"
     assert it.photon_flux == pytest.approx(auto.photon_flux, rel=1e-9)
+
+
+def test_excitation_slab_smoother_equals_direct_lu():
+    """The smoother ``"excitation"`` (exact LUs of slabs of two excitation numbers inside
+    every total-spin block, decision 41) gives the direct LU's steady state.  Tolerance
+    1e-9 relative as for the spin-block smoother: both GMRES solves stop at 1e-11 of the
+    regularised residual, and the measured differences are ≤ 1e-11 (N = 30, 50).  The
+    regime is "strong" of bench_dicke_cavity.py (C = 4), the case the smoother is for."""
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(10, g=1.0), kappa=10.0,
+                                  emission=0.1, pumping=1.0)
+    direct = laser.steadystate("dicke", nphot=10, linear_solver="direct")
+    spin = laser.steadystate("dicke", nphot=10, linear_solver="iterative", smoother="spin")
+    slab = laser.steadystate("dicke", nphot=10, linear_solver="iterative",
+                             smoother="excitation")
+    assert spin.checks["solver"]["smoother"] == "spin"
+    info = slab.checks["solver"]
+    assert info["smoother"] == "excitation" and slab.checks["residual"] < 1e-10
+    assert info["smoother_blocks"] > info["blocks"]
+    assert info["preconditioner_fill"] < spin.checks["solver"]["preconditioner_fill"]
+    for name in ("photon_number", "excited_population", "pair_correlation", "g2"):
+        np.testing.assert_allclose(getattr(slab, name), getattr(direct, name), rtol=1e-9,
+                                   atol=1e-12, err_msg=name)
+
+
+@pytest.mark.filterwarnings("ignore::qutip_superrad.TruncationWarning")
+def test_excitation_slabs_with_two_clusters():
+    """Two detuned clusters with a cavity (slab labels summed over the clusters): the same
+    state as the direct LU to 1e-9."""
+    from qutip_superrad import examples
+    model, ops = examples.superradiant_laser([2, 3], coupling=0.7, kappa=2.0, emission=0.1,
+                                             pumping=0.9, dephasing=0.05, detuning=[0.4, -0.3])
+    e = {"n": ops["photon_number"], "exc": ops["excited"]}
+    direct = qsr.steadystate(model, "dicke", e_ops=e, nphot=6, linear_solver="direct")
+    slab = qsr.steadystate(model, "dicke", e_ops=e, nphot=6, linear_solver="iterative",
+                           smoother="excitation")
+    assert slab.checks["solver"]["smoother"] == "excitation"
+    for k in e:
+        np.testing.assert_allclose(slab.values[k], direct.values[k], rtol=1e-9, err_msg=k)
+
+
+def test_auto_smoother_follows_max_memory():
+    """``smoother="auto"`` keeps the total-spin blocks while their estimated LU memory fits
+    in ``max_memory`` and switches to the excitation slabs when only those fit."""
+    from qutip_superrad.solvers import dicke
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(10, g=1.0), kappa=10.0,
+                                  emission=0.1, pumping=1.0)
+    est = dicke.estimate(_dicke_description(laser), {"nphot": 10})
+    by = est["memory_by_smoother"]
+    assert est["smoother"] == "spin" and by["excitation"] < by["spin"]
+    r = laser.steadystate("dicke", nphot=10, linear_solver="iterative")
+    assert r.checks["solver"]["smoother"] == "spin"
+    between = (by["excitation"] + by["spin"]) / 2
+    r = laser.steadystate("dicke", nphot=10, linear_solver="iterative", max_memory=between)
+    assert r.checks["solver"]["smoother"] == "excitation"
+
+
+@pytest.mark.parametrize("value", ["ilu", 2, None])
+def test_smoother_option_checked(value):
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(4, g=0.05), kappa=1.0,
+                                  emission=1e-3, pumping=0.02)
+    with pytest.raises(ValueError, match="smoother must be one of"):
+        laser.steadystate("dicke", nphot=4, smoother=value)
+
+
+def test_slab_labels_must_match_the_sector():
+    space, L, blocks = _sector(N=6, nphot=4)
+    R, _ = _common.hermitian_real_form(L, space.swap())
+    with pytest.raises(ValueError, match="slabs must hold one label per element"):
+        _common._aggregated_gmres(R, space.diagonal.astype(float), blocks, 1e-11,
+                                  slabs=np.zeros(3, int))
+
+
+def test_compact_lu_solves_like_superlu():
+    """The slab LUs are kept as plain CSC factors (SuperLU's reserved address space freed):
+    the same solution as the SuperLU object to rounding."""
+    import scipy.sparse as sp
+    rng = np.random.default_rng(3)
+    A = sp.csc_matrix(sp.random(200, 200, density=0.03, random_state=4) + 4 * sp.identity(200))
+    lu = _common.factorize(A)
+    c = _common._CompactLU.compact(lu)
+    assert isinstance(c, _common._CompactLU) and c.nnz >= A.shape[0]
+    b = rng.standard_normal(200)
+    np.testing.assert_allclose(c.solve(b), lu.solve(b), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(A @ c.solve(b), b, atol=1e-12)
+    z = b + 1j * rng.standard_normal(200)
+    np.testing.assert_allclose(c.solve(z), lu.solve(z.real) + 1j * lu.solve(z.imag),
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_slab_order_keeps_blocks_and_merges_small_slabs():
+    blocks = np.array([0, 5])
+    slabs = np.array([2, 1, 2, 1, 0, 0, 1, 1, 0, 2])
+    order, sub = _common._slab_order(blocks, slabs, min_size=0)
+    np.testing.assert_array_equal(order, [4, 1, 3, 0, 2, 5, 8, 6, 7, 9])
+    np.testing.assert_array_equal(sub, [0, 1, 3, 5, 7, 9])
+    _, merged = _common._slab_order(blocks, slabs, min_size=3)
+    np.testing.assert_array_equal(merged, [0, 3, 5, 9])      # a block start always cuts
