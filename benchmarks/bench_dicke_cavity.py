@@ -17,7 +17,12 @@ the top kept block is reported as P(j top)).
 ``--deviation`` prints the cumulant (order 2) vs exact table at large N instead (photon
 number, excited population, pair correlation ⟨σ⁺_1σ⁻_2⟩), idle only.
 
-Run:  python benchmarks/bench_dicke_cavity.py [--quick | --deviation]
+``--spectra`` measures cavity spectra (k = −1 regression sector, shift-invert Krylov with
+block-preconditioned GMRES solves) with the two smoothers side by side: the exact LUs of
+the total-spin blocks (the baseline) and of their excitation slabs (decision 41); the
+linewidths must agree to 1e-8.  Idle, then loaded.
+
+Run:  python benchmarks/bench_dicke_cavity.py [--quick | --deviation | --spectra]
 """
 import json
 import os
@@ -53,6 +58,16 @@ out = {"time": dt, "n": float(r.photon_number),
        "iterations": r.checks["solver"].get("iterations"),
        "smoother": r.checks["solver"].get("smoother"),
        "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20}
+if sys.argv[6] == "spectrum":
+    t0 = time.perf_counter()
+    s = laser.spectrum(np.linspace(-20, 20, 201), "dicke", nphot=nphot, jmax=jmax,
+                       max_memory=22 * 2 ** 30, linear_solver="iterative", smoother=smoother)
+    q = s.checks["qrt"]
+    print(json.dumps({"time": time.perf_counter() - t0, "fwhm": float(s.linewidth),
+                      "krylov": q["krylov_dimension"], "fill": q["preconditioner_fill"],
+                      "smoother": q["smoother"], "dimension": q["dimension"],
+                      "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20}))
+    sys.exit()
 if deviation:
     t0 = time.perf_counter()
     c = laser.steadystate("cumulant")
@@ -65,11 +80,12 @@ print(json.dumps(out))
 """
 
 
-def run(N, nphot, regime, solver, jmax=None, deviation=False, timeout=3600, smoother="auto"):
+def run(N, nphot, regime, solver, jmax=None, deviation=False, timeout=3600, smoother="auto",
+        mode=None):
     env = dict(os.environ)
     env.pop("OPENBLAS_NUM_THREADS", None)
     args = [str(N), str(nphot), regime, solver, "-" if jmax is None else str(jmax),
-            "deviation" if deviation else "time", smoother]
+            mode or ("deviation" if deviation else "time"), smoother]
     try:
         out = subprocess.run([sys.executable, "-c", CASE, *args],
                              capture_output=True, text=True, timeout=timeout, env=env)
@@ -130,8 +146,39 @@ def deviation():
               f"{r['time']:.0f} | {r['rss']:.1f} |", flush=True)
 
 
+#: (N, nphot, regime, jmax): spectra with both smoothers (C = 4 at N = 100 has no spin-block
+#: row: its LUs would need ≈ 21 GiB)
+SPECTRA = [(20, 16, "strong", None), (50, 24, "strong", None)]
+
+
+def spectra():
+    print("| N | nphot | regime | smoother | elements | idle (s) | loaded (s) | loaded/idle | "
+          "FWHM | Krylov | LU fill | peak GiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for N, nphot, regime, jmax in SPECTRA:
+        fwhm = {}
+        for smoother in ("spin", "excitation"):
+            idle = run(N, nphot, regime, "aggregation", jmax, smoother=smoother, mode="spectrum")
+            with busy_cores(True):
+                loaded = run(N, nphot, regime, "aggregation", jmax, smoother=smoother,
+                             mode="spectrum")
+            if "error" in idle or "error" in loaded:
+                print(f"| {N} | {nphot} | {regime} | {smoother} | {idle.get('error', '')} "
+                      f"{loaded.get('error', '')} |")
+                continue
+            fwhm[smoother] = idle["fwhm"]
+            print(f"| {N} | {nphot} | {regime} | {smoother} | {idle['dimension']} | "
+                  f"{idle['time']:.1f} | {loaded['time']:.1f} | "
+                  f"{loaded['time'] / idle['time']:.2f} | {idle['fwhm']:.10g} | "
+                  f"{idle['krylov']} | {idle['fill']} | {idle['rss']:.2f} |", flush=True)
+        if len(fwhm) == 2 and abs(fwhm["spin"] / fwhm["excitation"] - 1) > 1e-8:
+            raise AssertionError(f"N = {N}: the smoothers disagree on the linewidth {fwhm}")
+
+
 if __name__ == "__main__":
-    if "--deviation" in sys.argv:
+    if "--spectra" in sys.argv:
+        spectra()
+    elif "--deviation" in sys.argv:
         deviation()
     else:
         main(quick="--quick" in sys.argv)

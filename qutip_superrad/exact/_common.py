@@ -669,7 +669,8 @@ def _krylov_spectrum(L, v, w, omega, tol=1e-8):
     return Lorentzians(poles, res), poles[strong].imag, info
 
 
-def _block_krylov_spectrum(L, v, w, omega, blocks, tol=1e-8, q_max=640, inner_tol=1e-10):
+def _block_krylov_spectrum(L, v, w, omega, blocks, tol=1e-8, q_max=640, inner_tol=1e-10,
+                           slabs=None):
     """Reduced-order spectrum of a sector too large for one LU (cf. :func:`_krylov_spectrum`).
 
     The subspace is the shift-invert Krylov space of ``v`` at ``iω₀``, each step a GMRES
@@ -679,9 +680,21 @@ def _block_krylov_spectrum(L, v, w, omega, blocks, tol=1e-8, q_max=640, inner_to
     until the spectrum at the peak and at both half maxima agrees with block-preconditioned
     GMRES solves to ``tol``.  (The Krylov space of the preconditioner alone, without the
     inner solves, stalled at a relative error of 1e-4; inner solves to 1e-4 at 7e-8.)
+    With ``slabs`` (a label per element) the sweep factorises the sub-blocks of equal
+    (block, slab) instead, as the steady state's smoother ``"excitation"`` does
+    (:func:`_aggregated_gmres`): ``S`` is unchanged by the simultaneous permutation of
+    ``L``, ``v`` and ``w`` that makes those sub-blocks contiguous.
     """
     n = L.shape[0]
     eye = sp.identity(n, dtype=complex, format="csr")
+    compact = slabs is not None
+    if compact:
+        slabs = np.asarray(slabs)
+        if slabs.shape != (n,):
+            raise ValueError(f"slabs must hold one label per element ({n}), got shape "
+                             f"{slabs.shape}")
+        order, blocks = _slab_order(blocks, slabs)
+        L, v, w = sp.csr_matrix(L)[order][:, order], np.asarray(v)[order], np.asarray(w)[order]
 
     def model(x0, gs, V, q):
         k = V.shape[1]
@@ -701,13 +714,13 @@ def _block_krylov_spectrum(L, v, w, omega, blocks, tol=1e-8, q_max=640, inner_to
         return V, lam, res
 
     x0 = float(omega[np.argmin(np.abs(omega - np.median(omega)))])
-    gs = _BlockGaussSeidel((1j * x0 * eye - L).tocsr(), blocks)
+    gs = _BlockGaussSeidel((1j * x0 * eye - L).tocsr(), blocks, compact)
     V0 = (v / np.linalg.norm(v))[:, None].astype(complex)
     V, lam, res = model(x0, gs, V0, 16)         # each vector costs a GMRES solve: start small
     strong = np.abs(res) > 1e-6 * np.abs(res).max()
     peak, width, _, _ = spectrum_features(Lorentzians(lam, res), omega, hints=lam[strong].imag)
     if abs(peak - x0) > 2 * width:                 # far from the line: new blocks at the peak
-        gs = _BlockGaussSeidel((1j * peak * eye - L).tocsr(), blocks)
+        gs = _BlockGaussSeidel((1j * peak * eye - L).tocsr(), blocks, compact)
         V = V0
     checkpoints = np.array([peak - width / 2, peak, peak + width / 2])
     exact = np.array([2 * np.real(w @ gs.solve((1j * x * eye - L).tocsr(), v))
@@ -722,12 +735,13 @@ def _block_krylov_spectrum(L, v, w, omega, blocks, tol=1e-8, q_max=640, inner_to
     strong = np.abs(res) > 1e-8 * np.abs(res).max()
     info = {"mode": "block-preconditioned Krylov + Galerkin", "dimension": n,
             "krylov_dimension": m, "verified_relative_error": err,
-            "expansion_point": peak, "blocks": int(gs.starts.size)}
+            "expansion_point": peak, "blocks": int(gs.starts.size),
+            "smoother": "excitation" if compact else "spin", "preconditioner_fill": gs.fill}
     return ev, lam[strong].imag, info
 
 
 def qrt_spectrum(L, v, w, omega, method, checks=None, blocks=None, direct_limit=20000,
-                 prominence=None):
+                 prominence=None, slabs=None):
     """``S(ω) = 2 Re wᵀ(iω − L)⁻¹ v``: quantum regression on one sector.
 
     The sector is reduced by shift-invert Arnoldi (:func:`_krylov_spectrum`,
@@ -737,7 +751,8 @@ def qrt_spectrum(L, v, w, omega, method, checks=None, blocks=None, direct_limit=
     the line.  (A dense eigendecomposition was tried first and dropped: the
     eigenvectors of these non-normal matrices are too ill-conditioned.)  Sectors larger
     than ``direct_limit`` with ``blocks`` (total-spin blocks) use
-    :func:`_block_krylov_spectrum` instead of LUs of the whole sector.  ``n_peaks``
+    :func:`_block_krylov_spectrum` instead of LUs of the whole sector (with ``slabs``, its
+    smoother factorises the excitation slabs of the blocks).  ``n_peaks``
     counts maxima above the relative ``prominence`` (:func:`~qutip_superrad.spectrum.
     count_peaks`, default 1e-3), recorded in ``checks["peak_prominence"]``.
     """
@@ -751,7 +766,8 @@ def qrt_spectrum(L, v, w, omega, method, checks=None, blocks=None, direct_limit=
     n = L.shape[0]
     checks["dark"] = False
     if blocks is not None and n > direct_limit:
-        evaluate, hints, checks["qrt"] = _block_krylov_spectrum(L, v, w, omega, blocks)
+        evaluate, hints, checks["qrt"] = _block_krylov_spectrum(L, v, w, omega, blocks,
+                                                                slabs=slabs)
     else:
         evaluate, hints, checks["qrt"] = _krylov_spectrum(L, v, w, omega)
     peak, width, npk, S = spectrum_features(evaluate, omega, hints=hints,

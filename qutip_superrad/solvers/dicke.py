@@ -1114,8 +1114,8 @@ def steadystate(model, e_ops=None, options=None, *, symmetric=False):
         total-spin blocks; ``excitation``, exact LUs of slabs of two excitation numbers
         ``n + e`` inside every block — ~8× less LU memory (≈ 20 instead of 170 entries per
         element at 2.6·10⁵ elements), ~2× the GMRES iterations; ``auto``: ``spin`` unless
-        its estimated memory exceeds ``max_memory``.  The regression sector of spectra
-        keeps the total-spin blocks.
+        its estimated memory exceeds ``max_memory``.  Spectra use the same choice for the
+        preconditioner of the regression sector (``checks["qrt"]["smoother"]``).
     """
     name = "manifold" if symmetric else "dicke"
     opts = check_steady_options(options, _DEFAULTS, f"steadystate(method={name!r})")
@@ -1219,9 +1219,10 @@ def spectrum(model, omega, operator, options=None, *, symmetric=False):
     opts = check_steady_options(options, dict(_DEFAULTS, prominence=None),
                                 f"spectrum(method={name!r})")
     prominence = opts.pop("prominence")
-    # the regression sector is solved with the total-spin blocks' LUs whatever the smoother
-    # of the steady state (decision 41): their memory is the one to check
-    est = estimate(model, dict(opts, smoother="spin"), symmetric)
+    # the regression sector's preconditioner uses the smoother of the steady state (the
+    # excitation slabs when the total-spin blocks' LUs would not fit, decision 41); the
+    # sector has about the size of the steady state's
+    est = estimate(model, opts, symmetric)
     V.check_memory(est["memory"], opts["max_memory"],
                    f"the Dicke-basis regression sector ({est['size']} elements)")
     with Progress(2, f"spectrum(method={name!r})", opts["progress_bar"]) as bar:
@@ -1230,7 +1231,8 @@ def spectrum(model, omega, operator, options=None, *, symmetric=False):
         bar.advance(1, "steady state")
         res = qrt_spectrum(L, v, w, omega, name, {"steady_state": ss.checks},
                            blocks=_blocks(space), direct_limit=_direct_limit(opts, space),
-                           prominence=prominence)
+                           prominence=prominence,
+                           slabs=_slabs(space) if est["smoother"] == "excitation" else None)
         bar.advance(1, "spectrum")
     res.checks["g1_0"] = float(np.real(w @ v))
     res.steady_state = ss

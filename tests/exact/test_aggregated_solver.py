@@ -152,6 +152,47 @@ def test_auto_smoother_follows_max_memory():
     assert r.checks["solver"]["smoother"] == "excitation"
 
 
+def test_spectrum_with_excitation_slabs_equals_direct():
+    """The regression sector's preconditioner with the excitation slabs (the smoother the
+    steady state uses when the spin-block LUs do not fit) gives the whole-sector LU's
+    spectrum: line to 1e-8 (the verification tolerance of both reduced-order models), the
+    same as the spin-block preconditioner, with a smaller LU fill.  Regime C = 4 ("strong"),
+    where the smoother matters."""
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(8, g=1.0), kappa=10.0,
+                                  emission=0.1, pumping=1.0)
+    omega = np.linspace(-8.0, 8.0, 161)
+    direct = laser.spectrum(omega, "dicke", nphot=8, linear_solver="direct")
+    spin = laser.spectrum(omega, "dicke", nphot=8, linear_solver="iterative", smoother="spin")
+    slab = laser.spectrum(omega, "dicke", nphot=8, linear_solver="iterative",
+                          smoother="excitation")
+    q = slab.checks["qrt"]
+    assert q["mode"] == "block-preconditioned Krylov + Galerkin"
+    assert q["smoother"] == "excitation" and spin.checks["qrt"]["smoother"] == "spin"
+    assert q["blocks"] > spin.checks["qrt"]["blocks"]
+    assert q["preconditioner_fill"] < spin.checks["qrt"]["preconditioner_fill"]
+    assert q["verified_relative_error"] < 1e-8
+    assert slab.steady_state.checks["solver"]["smoother"] == "excitation"
+    assert slab.linewidth == pytest.approx(direct.linewidth, rel=1e-8)
+    np.testing.assert_allclose(slab.S, direct.S, atol=1e-8 * direct.S.max())
+
+
+def test_spectrum_memory_check_follows_the_smoother():
+    """The spectrum refuses before building anything when the chosen smoother's estimate
+    exceeds ``max_memory``, and with ``smoother="auto"`` a limit between the two estimates
+    runs with the excitation slabs."""
+    from qutip_superrad.solvers import dicke
+    laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(8, g=1.0), kappa=10.0,
+                                  emission=0.1, pumping=1.0)
+    by = dicke.estimate(_dicke_description(laser), {"nphot": 8})["memory_by_smoother"]
+    omega = np.linspace(-8.0, 8.0, 41)
+    with pytest.raises(qsr.MemoryLimitError, match="regression sector"):
+        laser.spectrum(omega, "dicke", nphot=8, smoother="excitation",
+                       max_memory=by["excitation"] / 2)
+    r = laser.spectrum(omega, "dicke", nphot=8, linear_solver="iterative",
+                       max_memory=(by["excitation"] + by["spin"]) / 2)
+    assert r.checks["qrt"]["smoother"] == "excitation"
+
+
 @pytest.mark.parametrize("value", ["ilu", 2, None])
 def test_smoother_option_checked(value):
     laser = qsr.SuperradiantLaser(qsr.Ensemble.identical(4, g=0.05), kappa=1.0,
