@@ -189,17 +189,21 @@ SMOOTHERS = ("spin", "excitation")
 MIN_SLAB = 0
 
 
-def _slab_order(blocks, slabs, min_size=None):
+def _slab_order(blocks, slabs, min_size=None, n=None):
     """Permutation that sorts the elements by (block, slab) and the start indices of the
     sub-blocks of equal (block, slab) in that order, consecutive slabs of a block merged
     until they hold ``min_size`` elements (default :data:`MIN_SLAB`); the block starts
-    stay the same."""
+    stay the same.  ``n`` (the sector's size) checks that ``slabs`` labels every element."""
     min_size = MIN_SLAB if min_size is None else min_size
+    slabs = np.asarray(slabs)
+    if n is not None and slabs.shape != (n,):
+        raise ValueError(f"slabs must hold one label per element ({n}), got shape "
+                         f"{slabs.shape}")
     n = slabs.size
     starts = np.asarray(blocks, dtype=np.int64)
     blk = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, n]))
     order = np.lexsort((np.arange(n), slabs, blk))
-    key_b, key_s = blk[order], np.asarray(slabs)[order]
+    key_b, key_s = blk[order], slabs[order]
     cuts = np.flatnonzero(np.r_[True, (np.diff(key_b) != 0) | (np.diff(key_s) != 0)])
     new_block = np.zeros(cuts.size, bool)
     new_block[np.searchsorted(cuts, starts)] = True
@@ -239,11 +243,7 @@ def _aggregated_gmres(A, t, blocks, tol, maxiter=20, restart=60, max_time=None, 
     t = np.asarray(t)
     order = None
     if slabs is not None:
-        slabs = np.asarray(slabs)
-        if slabs.shape != (n,):
-            raise ValueError(f"slabs must hold one label per element ({n}), got shape "
-                             f"{slabs.shape}")
-        order, sub = _slab_order(blocks, slabs)
+        order, sub = _slab_order(blocks, slabs, n=n)
         A, t = A[order][:, order], t[order]
     starts = np.asarray(blocks, dtype=np.int64)
     gs = _BlockGaussSeidel(A, starts if order is None else sub, compact=order is not None)
@@ -689,11 +689,7 @@ def _block_krylov_spectrum(L, v, w, omega, blocks, tol=1e-8, q_max=640, inner_to
     eye = sp.identity(n, dtype=complex, format="csr")
     compact = slabs is not None
     if compact:
-        slabs = np.asarray(slabs)
-        if slabs.shape != (n,):
-            raise ValueError(f"slabs must hold one label per element ({n}), got shape "
-                             f"{slabs.shape}")
-        order, blocks = _slab_order(blocks, slabs)
+        order, blocks = _slab_order(blocks, slabs, n=n)
         L, v, w = sp.csr_matrix(L)[order][:, order], np.asarray(v)[order], np.asarray(w)[order]
 
     def model(x0, gs, V, q):

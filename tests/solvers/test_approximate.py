@@ -221,8 +221,7 @@ def test_laser_steady_state_converges_with_the_order_from_both_sides():
     e = {"n": ops["photon_number"], "JpJm": ops["JpJm"], "Jz": ops["Jz"]}
 
     def observables(r):
-        v = r.values
-        return np.real([v["n"], v["Jz"] / N + 0.5, (v["JpJm"] - (v["Jz"] + N / 2)) / (N * (N - 1))])
+        return np.real([r.values["n"], r.values["Jz"] / N + 0.5, _pair(r, N)])
     exact = observables(qsr.steadystate(model, "dicke", e_ops=e, nphot=16))
     err = np.array([observables(qsr.steadystate(model, "cumulant", e_ops=e, order=k)) / exact - 1
                     for k in (2, 3, 4)])
