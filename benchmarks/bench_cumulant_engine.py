@@ -34,8 +34,10 @@ Measured side by side in one run:
       busy (``_load.busy_cores``); analytic sparse Jacobian vs the dense
       finite-difference one; Newton and first ``steadystate()`` with each
       Jacobian (chain and seed-002 V-level laser).  QuantumCumulants.jl's
-      published figures are quoted beside ours (not measured here).
-      ``--only backends``: this case alone.
+      published figures are quoted beside ours (not measured here).  Then the
+      sparse kernel against its previous layout (``SPARSE_BASELINE``, built from
+      ``git archive`` in a temporary directory; decision 42), fresh processes
+      alternated, idle and loaded.  ``--only backends``: this case alone.
 
 (vii) issue 16 item 3 (``--only closure``): derive + expand + complete of the
       6-site Ising chain at orders 3, 4, 5 (``tfim_model().close(k)``), CPU and wall
@@ -534,6 +536,99 @@ def _newton_times(sol, y):
     return c.dt, hist
 
 
+# the sparse kernel before decision 42 (rows of real-weight monomials), built from git
+SPARSE_BASELINE = "6ab0412"
+
+_SPARSE_CHILD = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from bench_cumulant_engine import TFIM_PARAMS, best_time, tfim_model
+sol = tfim_model()[0].close(3).solver(TFIM_PARAMS, backend="sparse")
+rng = np.random.default_rng(3)
+y = 0.1 * (rng.normal(size=sol.n) + 1j * rng.normal(size=sol.n))
+out = np.empty(sol.n, complex)
+f = lambda: sol.rhs(y, out=out)
+wall = best_time(f, repeat=5)
+cpu = best_time(f, repeat=5, timer=time.thread_time)
+print(json.dumps(dict(wall=wall, cpu=cpu, re=out.real.tolist(), im=out.imag.tolist())))
+"""
+
+
+def _built_tree(commit):
+    """``git archive`` of ``commit`` with its Cython kernels built in place, in a temporary
+    directory (or ``None`` without git or a compiler)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    tmp = tempfile.mkdtemp(prefix="qsr_sparse_baseline_")
+    try:
+        arch = subprocess.run(["git", "-C", root, "archive", commit], capture_output=True,
+                              check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=arch, check=True)
+        subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"], cwd=tmp,
+                       capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        shutil.rmtree(tmp, ignore_errors=True)
+        return None
+    return tmp
+
+
+def _sparse_child(tree, cwd):
+    """Warm RHS of the chain by the sparse kernel of ``tree`` in a fresh interpreter."""
+    import json
+    env = dict(os.environ, PYTHONPATH=tree, PYTHONDONTWRITEBYTECODE="1")
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run([sys.executable, "-c", _SPARSE_CHILD, here], env=env,
+                         capture_output=True, text=True, check=True, cwd=cwd)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    r["out"] = np.array(r.pop("re")) + 1j * np.array(r.pop("im"))
+    return r
+
+
+def bench_sparse_layouts(rounds=3):
+    """This tree's sparse kernel against :data:`SPARSE_BASELINE`'s, each in fresh
+    processes alternated ``rounds`` times (best of each), then once each with every core
+    busy.  ``None`` if the baseline cannot be built."""
+    from _load import busy_cores
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    base = _built_tree(SPARSE_BASELINE)
+    if base is None:
+        return None
+    try:
+        runs = {"now": [], "before": []}
+        for _ in range(rounds):
+            runs["before"].append(_sparse_child(base, base))
+            runs["now"].append(_sparse_child(root, root))
+        with busy_cores(True):
+            loaded = {k: _sparse_child(t, t)["wall"] for k, t in (("before", base), ("now", root))}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    out_now, out_before = runs["now"][0]["out"], runs["before"][0]["out"]
+    return dict(
+        wall={k: min(r["wall"] for r in v) for k, v in runs.items()},
+        cpu={k: min(r["cpu"] for r in v) for k, v in runs.items()}, loaded=loaded,
+        diff=float(np.max(np.abs(out_now - out_before)) / np.max(np.abs(out_before))))
+
+
+def report_sparse_layouts(r, rounds):
+    if r is None:
+        print(f"\n(The sparse kernel of {SPARSE_BASELINE} could not be built: no comparison "
+              "with the previous layout.)")
+        return
+    print(f"\nSparse kernel, rows of products (decision 42) against rows of real-weight "
+          f"monomials ({SPARSE_BASELINE}, built from git), fresh processes alternated, best of "
+          f"{rounds}; loaded: one process each with every core busy.\n")
+    print("| sparse layout | warm RHS idle | CPU time per call | warm RHS loaded | loaded/idle |")
+    print("|---|---|---|---|---|")
+    for k, label in (("before", f"monomial rows ({SPARSE_BASELINE})"),
+                     ("now", "rows of products (this tree)")):
+        print(f"| {label} | {fmt_us(r['wall'][k])} | {fmt_us(r['cpu'][k])} | "
+              f"{fmt_us(r['loaded'][k])} | {r['loaded'][k] / r['wall'][k]:.2f} |")
+    print(f"\nSpeed-up: {r['wall']['before'] / r['wall']['now']:.2f}× idle, "
+          f"{r['cpu']['before'] / r['cpu']['now']:.2f}× in CPU time, "
+          f"{r['loaded']['before'] / r['loaded']['now']:.2f}× loaded; max rel. difference of "
+          f"the two outputs {r['diff']:.1e}.")
+
+
 def bench_backends(compile_c=False, rounds=3):
     from _load import busy_cores
     from qutip_superrad.cumulant.engine import codegen
@@ -597,8 +692,8 @@ def bench_backends(compile_c=False, rounds=3):
             st = s.steadystate()
         vss[k] = (c.dt, float(np.real(st["a† a"])))
     return dict(n=low.n, terms=sum(len(t) for t in system.rhs), groups=low.grp_num.size,
-                entries=low.ent_idx.size, monomials=low.n_rhs_monomials - low.nbase,
-                jac_monomials=low.n_monomials - low.n_rhs_monomials,
+                entries=low.ent_x.size, monomials=low.n_rhs_monomials - low.nbase - low.n_coef,
+                coef_slots=low.n_coef, jac_monomials=low.n_monomials - low.n_rhs_monomials,
                 t_lower=c_sp.dt, t_table=c_tab.dt, t_c=t_c, idle=idle, cpu=cpu, loaded=loaded,
                 t_numpy=t_numpy, diffs=diffs, alloc=alloc, jac_nnz=J.nnz, t_jac=t_jac,
                 t_fd=t_fd, jac_err=jac_err, newton=newton, ss=ss, vss=vss)
@@ -607,9 +702,9 @@ def bench_backends(compile_c=False, rounds=3):
 def report_backends(b, rounds):
     print("\n## (iv) Issue 16: warm right-hand side by backend, 6-site Ising chain, order 3\n")
     print(f"{b['n']} complex unknowns (the 693-equation system of QuantumCumulants.jl, "
-          f"conjugates folded), {b['terms']} terms → lowered once to {b['monomials']} monomials "
-          f"(+{b['jac_monomials']} for the Jacobian), {b['groups']} coefficient groups and "
-          f"{b['entries']} sparse entries in {fmt_s(b['t_lower'])} (bind of the table kernel: "
+          f"conjugates folded), {b['terms']} terms → lowered once to {b['coef_slots']} coefficient "
+          f"slots, {b['monomials']} products (+{b['jac_monomials']} for the Jacobian) and "
+          f"{b['entries']} row entries in {fmt_s(b['t_lower'])} (bind of the table kernel: "
           f"{fmt_s(b['t_table'])}" + (f"; generated C: {fmt_s(b['t_c'][0])}"
                                       + (" from the cache of (ii)" if b["t_c"][1] else " of gcc")
                                       if b["t_c"] is not None else "") + ").\n")
@@ -1043,6 +1138,7 @@ def run(args, t_import):
             print(f"| {k} | {v} |")
         if args.only == "backends":
             report_backends(bench_backends(args.tfim_c, args.rounds), args.rounds)
+            report_sparse_layouts(bench_sparse_layouts(args.rounds), args.rounds)
         else:
             (run_basics if basics else run_new)(args)
         return
@@ -1134,6 +1230,7 @@ def run(args, t_import):
     # (iv) ----------------------------------------------------------------
     b = bench_backends(args.tfim_c, args.rounds)
     report_backends(b, args.rounds)
+    report_sparse_layouts(bench_sparse_layouts(args.rounds), args.rounds)
     run_new(args)
 
     print("\n## Goals\n")

@@ -1,18 +1,18 @@
 # cython: language_level=3
-"""Sparse kernel of closed cumulant equations: monomials, then grouped sparse products.
+"""Sparse kernel of closed cumulant equations: products of slots, then row sums of products.
 
 Evaluates the arrays of :class:`qutip_superrad.cumulant.engine.lower.LoweredSystem`
-(read its docstring for the layout): base slots ``1, y, ȳ, y + ȳ, y − ȳ``;
-monomials ``m[k] = m[a[k]] · m[b[k]]``; ``dy[r] = Σ w m + i Σ w m`` over the
-real- and imaginary-weight segments of row ``r``; and the Jacobian weights
-``W[w] += s · c_g · m[d]``.  Precompiled at install, so no model
-needs a C compiler.  NumPy oracle: ``LoweredSystem.rhs_numpy`` and
-``LoweredSystem.jacobian_weights_numpy``.
+(read its docstring for the layout): base slots ``1, y, ȳ, y + ȳ, y − ȳ``, then
+the coefficient slots; products ``m[k] = m[a[k]] · m[b[k]]``; ``dy[r] = Σ
+m[x_e] · m[y_e]`` over the entries of row ``r``; and the Jacobian weights ``W[w]
++= s · c_g · m[d]``.  Precompiled at install, so no model needs a C compiler.
+NumPy oracle: ``LoweredSystem.rhs_numpy`` and ``LoweredSystem.jacobian_weights_numpy``.
 
 A call of :meth:`SparsePoly.rhs` allocates nothing: the work vector lives in the
 object, and the state and output arrays are read through the NumPy C API (no
 memoryview objects, no buffer export).
 """
+from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memset
 
 import numpy as np
@@ -22,9 +22,19 @@ cnp.import_array()
 
 
 cdef extern from "cumulant_sparse_core.h" nogil:
-    void qsr_monomials(double *m, const int *a, const int *b, long nb, long count)
-    void qsr_apply(double *dy, const double *m, const int *seg, const int *ix,
-                   const double *w, long n)
+    void qsr_products(double *m, const uint64_t *ab, long start, long count)
+    void qsr_row_sums(double *dy, const double *m, const int64_t *rp, const uint64_t *xy, long n)
+
+
+def _packed(a, b, Py_ssize_t nslots):
+    """Byte offsets ``16 a | 16 b << 32`` of slot pairs (uint64), checked against ``nslots``."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError("slot pairs need two 1-d arrays of equal length")
+    if a.size and not (0 <= min(a.min(), b.min()) and max(a.max(), b.max()) < nslots):
+        raise ValueError(f"slot out of range 0..{nslots - 1}")
+    return np.ascontiguousarray((a.astype(np.uint64) << 4) | (b.astype(np.uint64) << 36))
 
 
 cdef double *_data(object obj, Py_ssize_t n, bint writable) except NULL:
@@ -51,42 +61,59 @@ cdef class SparsePoly:
     ----------
     n : int
         Complex unknowns.
-    mono_a, mono_b : int32 arrays
-        Monomial recipes (slots from ``1 + 4n`` on).
+    n_coef : int
+        Coefficient slots (after the ``1 + 4n`` base slots).
+    mono_a, mono_b : int arrays
+        Product recipes (slots from ``1 + 4n + n_coef`` on).
     n_rhs : int
         Number of slots the right-hand side needs.
-    row_seg, ent_idx : int32 arrays
-        Real- and imaginary-weight segments of each row, their monomial slots.
+    row_ptr, ent_x, ent_y : int arrays
+        Entries ``row_ptr[r]:row_ptr[r + 1]`` of row ``r`` and their two slots.
     n_groups : int
         Number of group coefficients (:meth:`set_coefficients`).
     n_weights : int
         Length of the Jacobian weight vector ``W``.
-    jac_w, jac_g, jac_m : int32 arrays; jac_s : float64 array
+    jac_w, jac_g, jac_m : int arrays; jac_s : float64 array
         Jacobian contributions.
     """
 
-    cdef readonly Py_ssize_t n, nbase, nrhs, nall, ngroups, njac, nweights
-    cdef int[::1] a, b, seg, ix, jw, jg, jm
-    cdef double[::1] js, coef, w, m
+    cdef readonly Py_ssize_t n, nbase, ncoef, nfirst, nrhs, nall, ngroups, njac, nweights
+    cdef int[::1] jw, jg, jm
+    cdef int64_t[::1] rp
+    cdef uint64_t[::1] ab, xy
+    cdef double[::1] js, coef, m
 
-    def __init__(self, Py_ssize_t n, mono_a, mono_b, Py_ssize_t n_rhs, row_seg, ent_idx,
-                 Py_ssize_t n_groups, Py_ssize_t n_weights, jac_w, jac_g, jac_m, jac_s):
+    def __init__(self, Py_ssize_t n, Py_ssize_t n_coef, mono_a, mono_b, Py_ssize_t n_rhs,
+                 row_ptr, ent_x, ent_y, Py_ssize_t n_groups, Py_ssize_t n_weights,
+                 jac_w, jac_g, jac_m, jac_s):
+        cdef Py_ssize_t zero
         self.n = n
         self.nbase = 1 + 4 * n
-        self.a = np.ascontiguousarray(mono_a, dtype=np.intc)
-        self.b = np.ascontiguousarray(mono_b, dtype=np.intc)
-        self.nall = self.nbase + self.a.shape[0]
-        if not self.nbase <= n_rhs <= self.nall:
+        self.ncoef = n_coef
+        self.nfirst = self.nbase + n_coef
+        self.nall = self.nfirst + len(mono_a)
+        if not self.nfirst <= n_rhs <= self.nall:
             raise ValueError("n_rhs out of range")
+        if 16 * (self.nall + 1) >= 2 ** 32:
+            raise ValueError(f"{self.nall} slots exceed the kernel's 32-bit offsets")
         self.nrhs = n_rhs
-        self.seg = np.ascontiguousarray(row_seg, dtype=np.intc)
-        self.ix = np.ascontiguousarray(ent_idx, dtype=np.intc)
-        if self.seg.shape[0] != 2 * n + 1 or self.seg[2 * n] != self.ix.shape[0]:
-            raise ValueError("inconsistent row segments")
+        zero = self.nall                          # one more slot, always 0: row padding
+        self.ab = _packed(mono_a, mono_b, self.nall)
+        if self.ab.shape[0] == 0:
+            self.ab = np.zeros(1, dtype=np.uint64)
+        # pad every row to a multiple of four entries with 1 · 0 (no remainder loop)
+        rp = np.asarray(row_ptr, dtype=np.int64)
+        if rp.shape != (n + 1,) or rp[0] != 0 or np.any(np.diff(rp) < 0) \
+                or rp[n] != len(ent_x):
+            raise ValueError("inconsistent row pointers")
+        xy = _packed(ent_x, ent_y, self.nall)
+        pad = -np.diff(rp) % 4
+        padded = np.concatenate([[0], np.cumsum(np.diff(rp) + pad)])
+        full = np.full(padded[n], _packed([0], [zero], zero + 1)[0], dtype=np.uint64)
+        full[np.repeat(padded[:n] - rp[:n], np.diff(rp)) + np.arange(rp[n])] = xy
+        self.xy = full if full.shape[0] else np.zeros(1, dtype=np.uint64)
+        self.rp = np.ascontiguousarray(padded, dtype=np.int64)
         self.ngroups = n_groups
-        self.w = np.zeros(self.ix.shape[0] + 1)
-        if self.ix.shape[0] == 0:               # keep &x[0] valid
-            self.ix = np.zeros(1, dtype=np.intc)
         self.jw = np.ascontiguousarray(jac_w, dtype=np.intc)
         self.jg = np.ascontiguousarray(jac_g, dtype=np.intc)
         self.jm = np.ascontiguousarray(jac_m, dtype=np.intc)
@@ -100,31 +127,27 @@ cdef class SparsePoly:
             self.jg = np.zeros(1, dtype=np.intc)
             self.jm = np.zeros(1, dtype=np.intc)
             self.js = np.zeros(1)
-        if self.a.shape[0] == 0:
-            self.a = np.zeros(1, dtype=np.intc)
-            self.b = np.zeros(1, dtype=np.intc)
         self.coef = np.zeros(2 * self.ngroups + 2)
-        self.m = np.zeros(2 * self.nall)
+        self.m = np.zeros(2 * (self.nall + 1))
 
-    def set_coefficients(self, const double complex[::1] c, const double[::1] w):
-        """Store the group coefficients and entry weights (``LoweredSystem.coefficients``,
-        ``LoweredSystem.weights``)."""
+    def set_coefficients(self, const double complex[::1] c, const double complex[::1] slots):
+        """Store the group coefficients (``LoweredSystem.coefficients``, for the Jacobian)
+        and the coefficient slots (``LoweredSystem.slot_coefficients``)."""
         cdef Py_ssize_t g
         if c.shape[0] != self.ngroups:
             raise ValueError(f"expected {self.ngroups} coefficients, got {c.shape[0]}")
-        if w.shape[0] != self.seg[2 * self.n]:
-            raise ValueError(f"expected {self.seg[2 * self.n]} weights, got {w.shape[0]}")
+        if slots.shape[0] != self.ncoef:
+            raise ValueError(f"expected {self.ncoef} coefficient slots, got {slots.shape[0]}")
         for g in range(self.ngroups):
             self.coef[2 * g] = c[g].real
             self.coef[2 * g + 1] = c[g].imag
-        for g in range(w.shape[0]):
-            self.w[g] = w[g]
+        for g in range(self.ncoef):
+            self.m[2 * (self.nbase + g)] = slots[g].real
+            self.m[2 * (self.nbase + g) + 1] = slots[g].imag
 
     cdef void _monomials(self, const double *y, Py_ssize_t count) noexcept nogil:
         cdef double *m = &self.m[0]
-        cdef const int *a = &self.a[0]
-        cdef const int *b = &self.b[0]
-        cdef Py_ssize_t i, n = self.n, nb = self.nbase
+        cdef Py_ssize_t i, n = self.n
         cdef double yr, yi
         m[0] = 1.0
         m[1] = 0.0
@@ -139,10 +162,7 @@ cdef class SparsePoly:
             m[3 + 2 * (2 * n + i)] = 0.0
             m[2 + 2 * (3 * n + i)] = 0.0
             m[3 + 2 * (3 * n + i)] = 2.0 * yi
-        qsr_monomials(m, a, b, nb, count)
-
-    cdef void _apply(self, double *dy) noexcept nogil:
-        qsr_apply(dy, &self.m[0], &self.seg[0], &self.ix[0], &self.w[0], self.n)
+        qsr_products(m, &self.ab[0], self.nfirst, count - self.nfirst)
 
     def rhs(self, y, out):
         """``out[:] = dy/dt`` at ``y`` (both complex128, contiguous, ``n`` entries)."""
@@ -150,7 +170,7 @@ cdef class SparsePoly:
         cdef double *po = _data(out, self.n, True)
         with nogil:
             self._monomials(py, self.nrhs)
-            self._apply(po)
+            qsr_row_sums(po, &self.m[0], &self.rp[0], &self.xy[0], self.n)
 
     def jacobian_weights(self, y, W):
         """``W[w] = Σ s · c_g · m[d]`` (Wirtinger derivatives, ``LoweredSystem.jac_w``)."""

@@ -837,7 +837,7 @@ class TableRHS(_RHS):
 
 
 class SparseRHS(_RHS):
-    """Monomials + grouped sparse products, evaluated by a precompiled kernel.
+    """Products of slots + row sums of products, evaluated by a precompiled kernel.
 
     The equations are lowered once (:class:`~.lower.LoweredSystem`); binding
     parameters only recomputes the group coefficients.  Calls with ``out``
@@ -860,16 +860,16 @@ class SparseRHS(_RHS):
         kernel = _kernels.load("cumulant_sparse")    # ImportError naming the fix
         super().__init__(system, M)
         self.lowered = low = LoweredSystem(system, self.M)
-        self._kernel = kernel.SparsePoly(low.n, low.mono_a, low.mono_b, low.n_rhs_monomials,
-                                         low.row_seg, low.ent_idx, low.grp_num.size,
-                                         2 * len(low.pattern[0]), low.jac_w, low.jac_g,
-                                         low.jac_m, low.jac_s)
+        self._kernel = kernel.SparsePoly(low.n, low.n_coef, low.mono_a, low.mono_b,
+                                         low.n_rhs_monomials, low.row_ptr, low.ent_x,
+                                         low.ent_y, low.grp_num.size, 2 * len(low.pattern[0]),
+                                         low.jac_w, low.jac_g, low.jac_m, low.jac_s)
         self._W = np.empty(2 * len(low.pattern[0]), dtype=complex)
 
     def bind(self, pvec):
         super().bind(pvec)
         self._coef = self.lowered.coefficients(self._pvec)
-        self._kernel.set_coefficients(self._coef, self.lowered.weights(self._coef))
+        self._kernel.set_coefficients(self._coef, self.lowered.slot_coefficients(self._coef))
 
     def __call__(self, y, out=None):
         if out is None:

@@ -1,4 +1,4 @@
-r"""Sparse lowering of closed equations: monomials, then one sparse matrix (issue 16).
+r"""Sparse lowering of closed equations: products of slots, then sums of products (issue 16).
 
 The closed equations (:class:`~.ir.ClosedEquations`) are a polynomial in the
 moments ``y`` and their conjugates.  :class:`LoweredSystem` unrolls them once
@@ -6,11 +6,19 @@ for ``M`` clusters into
 
 * **base slots** ``b``: ``1``, ``y_i``, ``ȳ_i``, ``R_i = y_i + ȳ_i`` and
   ``I_i = y_i − ȳ_i`` (``i < n``);
-* **monomials** ``m_k = m_{a_k} · b_k`` (products of base slots, each built
-  from a shorter one by one complex multiplication), evaluated once per call;
-* **groups**: ``dy_r = Σ_g c_g Σ_{k ∈ g} ±m_k``, one group per equation and
-  coefficient expression ``c_g = number · Π params``; the kernel sums each
-  row as one sparse product with the real weights ``±Re c_g`` and ``±Im c_g``.
+* **coefficient slots**: the distinct signed coefficients ``±c_g``, ``c_g =
+  number · Π params`` (19 for the 6-site Ising chain at order 3);
+* **products** ``m_k = m_{a_k} · m_{b_k}`` of two earlier slots, evaluated once
+  per call: the sub-monomials the rows need, and scaled factors ``c · b``;
+* **rows** ``dy_r = Σ_e m_{x_e} · m_{y_e}``: an entry ``c · P`` with ``P = Q · b``
+  (``Q`` of lower degree) is the product ``Q · (c · b)``, so each entry is one
+  complex multiply-add and no monomial that is used once needs a slot of its own.
+
+The kernel's loops are bound by memory loads; this layout needs three per entry
+(the packed pair of slot offsets and the two operands) and few products: the
+6-site chain at order 3 has 21 528 entries and 1 415 products, against 12 603
+monomial slots and a weight load per entry for a slot per monomial (39 → 22 µs
+per call on one host).
 
 Parameters stay changeable: :meth:`LoweredSystem.coefficients` evaluates
 ``c_g`` from a parameter vector (:mod:`.codegen` layout) without re-lowering.
@@ -19,9 +27,9 @@ Entries of a group that differ only by conjugating one factor (``P·y_i`` and
 ``P·ȳ_i``, e.g. from ``σx = σ⁺ + σ⁻``) are merged into ``P·R_i`` or ``P·I_i``:
 the 6-site Ising chain at order 3 goes from 35 303 to about 21 500 entries.
 
-The analytic Jacobian uses the same form: ``∂m_k/∂b`` for a factor ``b`` of
-``m_k`` is the monomial without that factor (added to the list if missing,
-evaluated only for the Jacobian).  It is returned for the real form
+The analytic Jacobian uses the monomials of the entries: ``∂P/∂b`` for a factor
+``b`` of ``P`` is the monomial without that factor (added to the products if
+missing, evaluated only for the Jacobian).  It is returned for the real form
 ``x = [Re y, Im y]`` used by the ODE integrators and by Newton
 (:meth:`LoweredSystem.jacobian_matrix`).
 
@@ -66,7 +74,7 @@ def _canonical(z):
 
 
 class LoweredSystem:
-    """Closed equations at ``M`` clusters as monomials and a grouped sparse matrix.
+    """Closed equations at ``M`` clusters as products of slots and rows of products.
 
     Parameters
     ----------
@@ -83,17 +91,16 @@ class LoweredSystem:
         Number of complex unknowns.
     nbase : int
         ``1 + 4n`` base slots.
+    n_coef : int
+        Coefficient slots ``nbase .. nbase + n_coef − 1``, with the values
+        ``coef_sign · c[coef_grp]`` (:meth:`slot_coefficients`).
     mono_a, mono_b : ndarray of int32
-        ``m[nbase + k] = m[mono_a[k]] · m[mono_b[k]]``.
+        Products ``m[nbase + n_coef + k] = m[mono_a[k]] · m[mono_b[k]]``.
     n_rhs_monomials : int
         Slots ``< n_rhs_monomials`` are all the right-hand side needs; the
         others only serve the Jacobian.
-    row_seg, ent_idx : ndarray of int32
-        ``dy_r = Σ_{e in row_seg[2r]:row_seg[2r+1]} w_e m[ent_idx[e]]
-        + i Σ_{e in row_seg[2r+1]:row_seg[2r+2]} w_e m[ent_idx[e]]`` with the
-        real weights ``w = ±Re c_g`` or ``±Im c_g`` (:meth:`weights`; entry
-        ``e`` belongs to group ``ent_grp[e]``).  Real weights cost one real
-        multiplication per entry, and rows are long (no per-group loop).
+    row_ptr, ent_x, ent_y : ndarray
+        ``dy_r = Σ_{e in row_ptr[r]:row_ptr[r+1]} m[ent_x[e]] · m[ent_y[e]]``.
     jac_w, jac_g, jac_m : ndarray of int32; jac_s : ndarray of float
         Jacobian contributions: ``W[jac_w] += jac_s · c[jac_g] · m[jac_m]``,
         with ``W[2p] = ∂dy_r/∂y_i`` and ``W[2p+1] = ∂dy_r/∂ȳ_i`` for the
@@ -193,50 +200,87 @@ class LoweredSystem:
         recipe = {}
         _recipes(rhs_monos, recipe)
 
-        # right-hand side monomials numbered in order of first use by the sparse
-        # product (each after its sub-monomial): the kernel reads them almost in order
-        slot, order = {}, []
+        # coefficient slots: one per distinct signed coefficient ±number · Π params
+        # (a parameter monomial and a number shared by many rows); slots 0..nbase-1
+        # are the base slots, the products follow the coefficient slots
+        cslot, cs_grp, cs_sign, ents = {}, [], [], []
+        for g, k in enumerate(keys):
+            for fs, sgn in final[k]:
+                c = cslot.setdefault((k[1], sgn * k[2]), len(cs_grp))
+                if c == len(cs_grp):
+                    cs_grp.append(g)
+                    cs_sign.append(sgn)
+                ents.append((k[0], fs, self.nbase + c))
+        self.n_coef = len(cs_grp)
+        self.coef_grp = np.array(cs_grp, dtype=int)
+        self.coef_sign = np.array(cs_sign, dtype=float)
+        first = self.nbase + self.n_coef
+
+        # an entry c·P (P of degree ≥ 2 with recipe P = Q·b) is the product Q · (c·b):
+        # only the sub-monomials Q (and theirs) and the scaled factors c·b are slots,
+        # which is far fewer products than one slot per monomial (6-site chain:
+        # 2 500 instead of 12 600), and each entry is one complex multiply-add
+        need = [recipe[fs][0] for _, fs, _ in ents if len(fs) >= 2]
+        kept = set()
+        while need:
+            fs = need.pop()
+            if len(fs) >= 2 and fs not in kept:
+                kept.add(fs)
+                need.append(recipe[fs][0])
+        # which factor b an entry scales: any b whose rest Q = P / b is a slot already;
+        # prefer the scaled factors (b, c) many entries can share (6-site chain: 896
+        # scaled factors instead of 1 967 with the recipes' factors)
+        def options(fs):
+            return [(fs[:p] + fs[p + 1:], fs[p]) for p in range(len(fs))
+                    if (p == 0 or fs[p] != fs[p - 1])
+                    and (len(fs) == 2 or fs[:p] + fs[p + 1:] in kept)]
+
+        free = [e for e, (_, fs, _) in enumerate(ents) if len(fs) >= 2 and fs not in kept]
+        uses = Counter((b, ents[e][2]) for e in free for _, b in options(ents[e][1]))
+        split, taken = {}, set()
+        for e in sorted(free, key=lambda e: -len(ents[e][1])):
+            fs, c = ents[e][1], ents[e][2]
+            split[e] = max(options(fs), key=lambda o: ((o[1], c) in taken, uses[o[1], c], -o[1]))
+            taken.add((split[e][1], c))
+        slot, prods, scaled = {}, [], {}
 
         def place(fs):
             if len(fs) >= 2 and fs not in slot:
                 place(recipe[fs][0])
-                slot[fs] = self.nbase + len(order)
-                order.append(fs)
+                slot[fs] = first + len(prods)
+                prods.append((slot_of(recipe[fs][0]), recipe[fs][1]))
 
         def slot_of(fs):
             return slot[fs] if len(fs) >= 2 else (fs[0] if fs else 0)
 
-        # entries: row r sums the real-weight segment row_seg[2r]:row_seg[2r+1] and
-        # i times the imaginary-weight one row_seg[2r+1]:row_seg[2r+2] (a number
-        # with both parts puts its entries in both); weights = sign · Re/Im c_g
-        rows = np.array([k[0] for k in keys], dtype=int)
-        row_ptr = np.searchsorted(rows, np.arange(n + 1))
-        idx, grp, sign, part, seg = [], [], [], [], [0]
-        for r in range(n):
-            for im in (0, 1):
-                for g in range(row_ptr[r], row_ptr[r + 1]):
-                    if (keys[g][2].imag if im else keys[g][2].real) == 0:
-                        continue
-                    for fs, sgn in final[keys[g]]:
-                        place(fs)
-                        idx.append(slot_of(fs))
-                        grp.append(g)
-                        sign.append(sgn)
-                        part.append(im)
-                seg.append(len(idx))
-        self.n_rhs_monomials = self.nbase + len(order)
-        self.row_seg = np.array(seg, dtype=np.intc)
-        self.ent_idx = np.array(idx, dtype=np.intc)
-        self.ent_grp = np.array(grp, dtype=int)
-        self.ent_sign = np.array(sign, dtype=float)
-        self.ent_imag = np.array(part, dtype=bool)
+        # slots numbered in order of first use by the rows (each after its factors)
+        ex, ey, erow = [], [], []
+        for e, (row, fs, c) in enumerate(ents):
+            if e not in split:
+                place(fs)
+                x, yv = slot_of(fs), c
+            else:
+                sub, f = split[e]
+                place(sub)
+                yv = scaled.get((f, c))
+                if yv is None:
+                    yv = scaled[f, c] = first + len(prods)
+                    prods.append((c, f))
+                x = slot_of(sub)
+            ex.append(x)
+            ey.append(yv)
+            erow.append(row)
+        self.n_rhs_monomials = first + len(prods)
+        self.row_ptr = np.searchsorted(np.array(erow, dtype=int), np.arange(n + 1))
+        self.ent_x = np.array(ex, dtype=np.intc)
+        self.ent_y = np.array(ey, dtype=np.intc)
 
         # Jacobian: ∂m/∂b of a factor b is the monomial without it (W layout: jac_w)
         derivs = {fs[:p] + fs[p + 1:] for fs in rhs_monos for p in range(len(fs))}
         _recipes({d for d in derivs if len(d) >= 2}, recipe)
         for d in sorted(derivs, key=lambda x: (len(x), x)):
             place(d)
-        self.n_monomials = self.nbase + len(order)
+        self.n_monomials = first + len(prods)
         jw, jg, jm, js, pattern = [], [], [], [], {}
         for g, k in enumerate(keys):
             for fs, sgn in final[k]:
@@ -255,11 +299,13 @@ class LoweredSystem:
         self.jac_m = np.array(jm, dtype=np.intc)
         self.jac_s = np.array(js, dtype=float)
 
-        self.mono_a = np.array([slot_of(recipe[fs][0]) for fs in order], dtype=np.intc)
-        self.mono_b = np.array([recipe[fs][1] for fs in order], dtype=np.intc)
-        # evaluation levels of the NumPy oracle: a sub-monomial has a lower degree
-        degree = np.array([len(fs) for fs in order], dtype=int)
-        self.levels = [np.flatnonzero(degree == d) for d in range(2, degree.max(initial=1) + 1)]
+        self.mono_a = np.array([a for a, _ in prods], dtype=np.intc)
+        self.mono_b = np.array([b for _, b in prods], dtype=np.intc)
+        # evaluation levels of the NumPy oracle: a product after its factors
+        depth = np.zeros(self.n_monomials, dtype=int)
+        for k, (a, b) in enumerate(prods):
+            depth[first + k] = 1 + max(depth[a], depth[b])
+        self.levels = [np.flatnonzero(depth[first:] == d) for d in range(1, depth.max(initial=0) + 1)]
 
         # group coefficients: number · parameter monomial Π pvec[idx]**pow (the empty
         # product reads the 1 appended to the parameter vector)
@@ -312,8 +358,12 @@ class LoweredSystem:
             if self.pm_ptr.size else np.zeros(0)
         return np.ascontiguousarray(self.grp_num * pm[self.grp_pm])
 
-    def monomials_numpy(self, y):
-        """All monomial values ``m`` (NumPy oracle of the kernel's first stage)."""
+    def slot_coefficients(self, coef):
+        """Values ``±c_g`` of the coefficient slots (:attr:`coef_grp`, :attr:`coef_sign`)."""
+        return np.ascontiguousarray(self.coef_sign * np.asarray(coef)[self.coef_grp])
+
+    def monomials_numpy(self, y, coef):
+        """All slot values ``m`` (NumPy oracle of the kernel's first stage)."""
         n = self.n
         m = np.empty(self.n_monomials, dtype=complex)
         m[0] = 1.0
@@ -321,27 +371,22 @@ class LoweredSystem:
         m[1 + n:1 + 2 * n] = np.conj(y)
         m[1 + 2 * n:1 + 3 * n] = y + np.conj(y)
         m[1 + 3 * n:1 + 4 * n] = y - np.conj(y)
+        first = self.nbase + self.n_coef
+        m[self.nbase:first] = self.slot_coefficients(coef)
         for k in self.levels:
-            m[self.nbase + k] = m[self.mono_a[k]] * m[self.mono_b[k]]
+            m[first + k] = m[self.mono_a[k]] * m[self.mono_b[k]]
         return m
-
-    def weights(self, coef):
-        """Real entry weights ``sign · Re c_g`` or ``sign · Im c_g`` (see :attr:`row_seg`)."""
-        c = np.asarray(coef)
-        return np.ascontiguousarray(
-            self.ent_sign * np.where(self.ent_imag, c.imag[self.ent_grp], c.real[self.ent_grp]))
 
     def rhs_numpy(self, y, coef):
         """``dy`` from the lowered form in NumPy (oracle of the kernel)."""
-        m = self.monomials_numpy(y)
-        v = self.weights(coef) * m[self.ent_idx]
-        seg = np.repeat(np.arange(2 * self.n), np.diff(self.row_seg))
-        s = np.bincount(seg, v.real, 2 * self.n) + 1j * np.bincount(seg, v.imag, 2 * self.n)
-        return s[0::2] + 1j * s[1::2]
+        m = self.monomials_numpy(y, coef)
+        v = m[self.ent_x] * m[self.ent_y]
+        row = np.repeat(np.arange(self.n), np.diff(self.row_ptr))
+        return np.bincount(row, v.real, self.n) + 1j * np.bincount(row, v.imag, self.n)
 
     def jacobian_weights_numpy(self, y, coef):
         """Wirtinger derivatives ``W`` (see :attr:`jac_w`) in NumPy (oracle of the kernel)."""
-        m = self.monomials_numpy(y)
+        m = self.monomials_numpy(y, coef)
         v = self.jac_s * coef[self.jac_g] * m[self.jac_m]
         size = 2 * len(self.pattern[0])
         return np.bincount(self.jac_w, v.real, size) + 1j * np.bincount(self.jac_w, v.imag, size)
