@@ -421,12 +421,7 @@ def laser_case(M, system=None):
 
 def _previous_layout_time(tree, M, rounds):
     """Best warm full-layout RHS time of the previous generated C (subprocess, ``tree``)."""
-    import json
-    env = dict(os.environ, PYTHONPATH=tree, PYTHONDONTWRITEBYTECODE="1")
-    here = os.path.dirname(os.path.abspath(__file__))
-    out = subprocess.run([sys.executable, "-c", _LAYOUT_CHILD, here, str(M), str(rounds)],
-                         env=env, capture_output=True, text=True, check=True, cwd=tree)
-    return json.loads(out.stdout.strip().splitlines()[-1])["t"]
+    return _child_json(_LAYOUT_CHILD, tree, M, rounds)["t"]
 
 
 def bench_laser_layouts(loaded=False, Ms=LAYOUT_MS, rounds=3, previous=True):
@@ -555,31 +550,9 @@ print(json.dumps(dict(wall=wall, cpu=cpu, re=out.real.tolist(), im=out.imag.toli
 """
 
 
-def _built_tree(commit):
-    """``git archive`` of ``commit`` with its Cython kernels built in place, in a temporary
-    directory (or ``None`` without git or a compiler)."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    tmp = tempfile.mkdtemp(prefix="qsr_sparse_baseline_")
-    try:
-        arch = subprocess.run(["git", "-C", root, "archive", commit], capture_output=True,
-                              check=True).stdout
-        subprocess.run(["tar", "-x", "-C", tmp], input=arch, check=True)
-        subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"], cwd=tmp,
-                       capture_output=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        shutil.rmtree(tmp, ignore_errors=True)
-        return None
-    return tmp
-
-
-def _sparse_child(tree, cwd):
+def _sparse_child(tree):
     """Warm RHS of the chain by the sparse kernel of ``tree`` in a fresh interpreter."""
-    import json
-    env = dict(os.environ, PYTHONPATH=tree, PYTHONDONTWRITEBYTECODE="1")
-    here = os.path.dirname(os.path.abspath(__file__))
-    out = subprocess.run([sys.executable, "-c", _SPARSE_CHILD, here], env=env,
-                         capture_output=True, text=True, check=True, cwd=cwd)
-    r = json.loads(out.stdout.strip().splitlines()[-1])
+    r = _child_json(_SPARSE_CHILD, tree)
     r["out"] = np.array(r.pop("re")) + 1j * np.array(r.pop("im"))
     return r
 
@@ -590,16 +563,16 @@ def bench_sparse_layouts(rounds=3):
     busy.  ``None`` if the baseline cannot be built."""
     from _load import busy_cores
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    base = _built_tree(SPARSE_BASELINE)
+    base = _baseline_tree(SPARSE_BASELINE, build=True)
     if base is None:
         return None
     try:
         runs = {"now": [], "before": []}
         for _ in range(rounds):
-            runs["before"].append(_sparse_child(base, base))
-            runs["now"].append(_sparse_child(root, root))
+            runs["before"].append(_sparse_child(base))
+            runs["now"].append(_sparse_child(root))
         with busy_cores(True):
-            loaded = {k: _sparse_child(t, t)["wall"] for k, t in (("before", base), ("now", root))}
+            loaded = {k: _sparse_child(t)["wall"] for k, t in (("before", base), ("now", root))}
     finally:
         shutil.rmtree(base, ignore_errors=True)
     out_now, out_before = runs["now"][0]["out"], runs["before"][0]["out"]
@@ -945,23 +918,34 @@ print(json.dumps(dict(cpu=cpu, wall=wall, families=len(system.families),
 def _close_in_subprocess(tree, k, fold=True):
     """CPU and wall time of ``tfim_model().close(k)`` in a fresh interpreter importing
     ``qutip_superrad`` from ``tree`` (cold caches, nothing shared between the two trees)."""
+    return _child_json(_CLOSE_CHILD, tree, k, "1" if fold else "0")
+
+
+def _child_json(code, tree, *args):
+    """Run ``code`` in a fresh interpreter importing ``qutip_superrad`` from ``tree`` (with
+    this directory first on its path and ``args`` after it); its last line, as JSON."""
     import json
     env = dict(os.environ, PYTHONPATH=tree, PYTHONDONTWRITEBYTECODE="1")
     here = os.path.dirname(os.path.abspath(__file__))
-    out = subprocess.run([sys.executable, "-c", _CLOSE_CHILD, here, str(k), "1" if fold else "0"],
-                         env=env, capture_output=True, text=True, check=True, cwd=tree)
+    out = subprocess.run([sys.executable, "-c", code, here, *map(str, args)], env=env,
+                         capture_output=True, text=True, check=True, cwd=tree)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _baseline_tree(commit=CLOSURE_BASELINE):
+def _baseline_tree(commit=CLOSURE_BASELINE, build=False):
     """``git archive`` of ``commit`` (default :data:`CLOSURE_BASELINE`) in a temporary
-    directory (or ``None``)."""
+    directory, or ``None`` without git (or, ``build``: without a compiler).  Only the
+    package, or with ``build`` the whole tree and its Cython kernels built in place."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    tmp = tempfile.mkdtemp(prefix="qsr_close_baseline_")
+    tmp = tempfile.mkdtemp(prefix="qsr_baseline_")
     try:
-        arch = subprocess.run(["git", "-C", root, "archive", commit, "qutip_superrad"],
+        arch = subprocess.run(["git", "-C", root, "archive", commit,
+                               *([] if build else ["qutip_superrad"])],
                               capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", tmp], input=arch, check=True)
+        if build:
+            subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"], cwd=tmp,
+                           capture_output=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         shutil.rmtree(tmp, ignore_errors=True)
         return None
