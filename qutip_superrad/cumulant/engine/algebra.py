@@ -552,35 +552,53 @@ def _mono_product_uncached(m1, m2):
         return [(1, m2)]
     if not m2:
         return [(1, m1)]
-    d1, d2 = dict(m1), dict(m2)
-    # subsystems of the product in canonical order (each input is sorted already)
-    if d1.keys() <= d2.keys():
-        subs = [s for s, _ in m2]
-    elif d2.keys() <= d1.keys():
-        subs = [s for s, _ in m1]
-    else:
-        subs = sorted(d1.keys() | d2.keys(), key=_Subsystem._key)
-    choices = []
-    single = True
-    for s in subs:
-        if s in d1 and s in d2:
-            loc = _local_mul(s, d1[s], d2[s])
+    # merge the two factor lists (each sorted by subsystem); a shared subsystem multiplies
+    # locally, and a local product with several terms (σ_21 σ_12 = 1 − Σ σ_rr, a a†) is a
+    # branch point, expanded at the end
+    n1, n2 = len(m1), len(m2)
+    i = j = 0
+    c = 1
+    factors = []
+    branches = None
+    while i < n1 and j < n2:
+        s, f = m1[i]
+        t, g = m2[j]
+        if s is t:
+            loc = _local_mul(s, f, g)
             if not loc:
                 return []
-            single = single and len(loc) == 1
-            choices.append([(c, (s, f)) for c, f in loc])
+            if len(loc) == 1:
+                ci, h = loc[0]
+                c *= ci
+                if h is not None:
+                    factors.append((s, h))
+            else:
+                if branches is None:
+                    branches = []
+                branches.append((len(factors), s, loc))
+                factors.append(None)
+            i += 1
+            j += 1
+        elif s._key() < t._key():
+            factors.append(m1[i])
+            i += 1
         else:
-            choices.append([(1, (s, d1[s] if s in d1 else d2[s]))])
-    combos = [[ch[0] for ch in choices]] if single else itertools.product(*choices)
+            factors.append(m2[j])
+            j += 1
+    if i < n1:
+        factors.extend(m1[i:])
+    elif j < n2:
+        factors.extend(m2[j:])
+    if branches is None:
+        return [(c, tuple(factors))]
     out = []
-    for combo in combos:
-        c = 1
-        factors = []
-        for ci, (s, f) in combo:
-            c *= ci
-            if f is not None:
-                factors.append((s, f))
-        out.append((c, tuple(factors)))
+    for combo in itertools.product(*(loc for _, _, loc in branches)):
+        cc = c
+        fs = list(factors)
+        for (pos, s, _), (ci, h) in zip(branches, combo):
+            cc *= ci
+            fs[pos] = None if h is None else (s, h)
+        out.append((cc, tuple(x for x in fs if x is not None)))
     return out
 
 

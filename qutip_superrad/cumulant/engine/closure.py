@@ -55,7 +55,7 @@ from .solve import CumulantSolver
 # moved to .ir (and their imports): still importable from this module
 from .algebra import Coeff  # noqa: F401
 from .clusters import ClusterAtom, rename_coeff, substitute_atoms  # noqa: F401
-from .ir import (Family, Term, _NotClosed, _Vanishes, _add, _assignments,  # noqa: F401
+from .ir import (Family, Term, _NotClosed, _Vanishes, _assignments,  # noqa: F401
                  _block_key, _elements, _instantiate, _mono_sort, _parse_param,
                  _weight_choices, cumulant_expansion, family_rhs, set_partitions)
 

@@ -35,12 +35,14 @@ zero).
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import gc
 import itertools
 import math
+import weakref
 
-from .algebra import Coeff, Operator
+from .algebra import Coeff, Operator, _mono_mul, _mono_product_uncached as _product
 from .clusters import is_site, rename_coeff, substitute_atoms
 
 __all__ = ["Family", "Term", "ClosedEquations", "cumulant_expansion", "moment_order",
@@ -192,7 +194,8 @@ def cumulant_expansion(key, order):
         return out
     template = _partition_template(n, order)
     if n == len(key):
-        out = {tuple(tuple(key[i] for i in b) for b in blocks): c for blocks, c in template}
+        get = key.__getitem__
+        out = {tuple([tuple(map(get, b)) for b in blocks]): c for blocks, c in template}
     else:
         elems = _elements(key)
         out = {}
@@ -402,10 +405,149 @@ def _instantiate(term, atommap, varmap):
     return out * rename_coeff(c, varmap)
 
 
-def _add(acc, nf, op):
-    if op.is_zero():
-        return
-    acc[nf] = acc[nf] + op if nf in acc else op
+# Right-hand sides are accumulated on *flat* operators, tuples of ``(monomial, ((parameter
+# monomial, number), ...))``: every product of monomials adds numbers into one dict of
+# dicts, instead of building an Operator of Coeffs per product.  The coefficients of the
+# Hamiltonian and jump terms (times ±i, the rate, −rate/2) are multiplied once per model.
+# Products of monomials are not memoised here: a family's products rarely recur (87 % misses
+# on the Ising chain), and hashing the pair costs more than the hits save.
+def _flat(op):
+    return tuple((k, tuple(c.terms.items())) for k, c in op.terms.items())
+
+
+def _coeff_mul(a, b):
+    """Product of two flat coefficients (tuples of (parameter monomial, number))."""
+    if len(b) == 1 and not b[0][0]:
+        c = b[0][1]
+        return tuple((m, v * c) for m, v in a)
+    if len(a) == 1 and not a[0][0]:
+        c = a[0][1]
+        return tuple((m, c * v) for m, v in b)
+    out = {}
+    for m1, v1 in a:
+        for m2, v2 in b:
+            m = _mono_mul(m1, m2)
+            out[m] = out.get(m, 0) + v1 * v2
+    return tuple(out.items())
+
+
+def _accumulate(acc, products, coef):
+    """``acc[monomial][parameters] += n · coef`` for ``(n, monomial)`` in ``products``."""
+    for n, m in products:
+        d = acc.get(m)
+        if d is None:
+            d = acc[m] = {}
+        for pm, v in coef:
+            d[pm] = d.get(pm, 0) + n * v
+
+
+def _commutator_into(acc, h, mid):
+    """``acc += i[h, mid]``; ``h`` as ``[(monomial, i·c, −i·c, its subsystems)]``."""
+    for mm, cm in mid:
+        unit = len(cm) == 1 and not cm[0][0] and cm[0][1] == 1
+        sites = {s for s, _ in mm}
+        for ml, cp, cn, on in h:
+            if on.isdisjoint(sites):
+                continue            # factors on other subsystems commute
+            if not unit:
+                cp, cn = _coeff_mul(cp, cm), _coeff_mul(cn, cm)
+            _accumulate(acc, _product(ml, mm), cp)
+            _accumulate(acc, _product(mm, ml), cn)
+
+
+def _dissipator_into(acc, jump, mid):
+    """``acc += γ (C† mid C − ½ C†C mid − ½ mid C†C)``; ``jump`` as ``(sandwich, anti,
+    subsystems)``: ``[(C† monomial, C monomial, γ·c†·c)]`` and ``[(C†C monomial, −γ·c/2)]``."""
+    sandwich, anti, _ = jump
+    for mm, cm in mid:
+        unit = len(cm) == 1 and not cm[0][0] and cm[0][1] == 1
+        for ml, mr, c in sandwich:
+            lm = _product(ml, mm)
+            if lm:
+                c = c if unit else _coeff_mul(c, cm)
+                for n1, m1 in lm:
+                    _accumulate(acc, _product(m1, mr), c if n1 == 1 else
+                                tuple((pm, n1 * v) for pm, v in c))
+        for ml, c in anti:
+            c = c if unit else _coeff_mul(c, cm)
+            _accumulate(acc, _product(ml, mm), c)
+            _accumulate(acc, _product(mm, ml), c)
+
+
+def _h_flat(op):
+    """``[(monomial, i·c, −i·c, its subsystems)]`` of a Hamiltonian term."""
+    return [(k, tuple((pm, 1j * v) for pm, v in c.terms.items()),
+             tuple((pm, -1j * v) for pm, v in c.terms.items()), frozenset(s for s, _ in k))
+            for k, c in op.terms.items()]
+
+
+def _jump_flat(tc, td, atommap, varmap, rate):
+    """``(sandwich, anti, subsystems)`` of one jump term pair (see
+    :func:`_dissipator_into`)."""
+    C = _instantiate(tc, atommap, varmap)
+    CD = C.dag() if td is None else _instantiate(td, atommap, varmap)
+    r = tuple(rename_coeff(rate, varmap).terms.items())
+    sandwich = [(kl, kr, _coeff_mul(_coeff_mul(tuple(cl.terms.items()), tuple(cr.terms.items())),
+                                    r))
+                for kl, cl in CD.terms.items() for kr, cr in C.terms.items()]
+    half = _coeff_mul(r, (((), -0.5),))
+    anti = [(k, _coeff_mul(tuple(c.terms.items()), half)) for k, c in (CD * C).terms.items()]
+    return sandwich, anti, frozenset(C.subsystems) | frozenset(CD.subsystems)
+
+
+class _Pieces:
+    """The Hamiltonian and jump terms of a model, prepared once for every family.
+
+    Placeholders of a collective jump and of its adjoint are made distinct once (not per
+    family), so that the instantiated terms — flat operators keyed by the placeholder →
+    site map, sites being interned — are shared by all families with the same slots.
+    """
+
+    def __init__(self, model):
+        self.several = len(getattr(model, "index_sets", ())) > 1
+        self.h_sum = []                    # H terms with sums or products: (term, placeholders)
+        self.h_local = {}                  # subsystem -> indices into self.h_concrete
+        self.h_concrete = []               # concrete one-factor H terms, monomial by monomial
+        for term in model.H_indexed.terms:
+            ph = list(term[2])
+            if not ph and len(term[1]) == 1:
+                for entry in _h_flat(term[1][0] * term[0]):
+                    for s, _ in entry[0]:
+                        self.h_local.setdefault(s, []).append(len(self.h_concrete))
+                    self.h_concrete.append(entry)
+            else:
+                self.h_sum.append((term, ph))
+        self.jumps = []                    # (rate, [(C term, C† term or None, placeholders)])
+        for rate, kind, c in model.jump_list:
+            if kind == "each":
+                ph = c.clusters._placeholder()
+                tv = c.clusters.tvar
+                cop = substitute_atoms(c.op, {c.clusters.template: ph}, {tv: ph.var})
+                pairs = [((Coeff(1), [cop], (ph,)), None, [ph])]
+                rate_t = rename_coeff(rate, {tv: ph.var})
+            else:
+                cd = c._fresh_copy().dag()
+                pairs = [(tc, td, list(tc[2]) + list(td[2])) for tc in c.terms for td in cd.terms]
+                rate_t = rate
+            self.jumps.append((rate_t, pairs))
+        self._memo = {}
+
+    def term(self, key, make):
+        """Instantiated term ``key`` (``make()`` the first time)."""
+        out = self._memo.get(key)
+        if out is None:
+            out = self._memo[key] = make()
+        return out
+
+
+_PIECES = weakref.WeakKeyDictionary()
+
+
+def _pieces(model):
+    p = _PIECES.get(model)
+    if p is None:
+        p = _PIECES[model] = _Pieces(model)
+    return p
 
 
 def family_rhs(model, op, slots):
@@ -414,43 +556,49 @@ def family_rhs(model, op, slots):
     Returns ``{fresh variables: Operator}``; fresh sites are named ``c0, c1, …``
     (``c0_<family>, …`` when the model has several indexed families).
     """
-    several = len(getattr(model, "index_sets", ())) > 1
+    out = {}
+    for nf, d in _family_rhs_flat(model, op, slots).items():
+        terms = {}
+        for k, c in d.items():
+            c = {pm: v for pm, v in c.items() if v != 0}
+            if c:
+                terms[k] = Coeff._new(c)
+        if terms:
+            out[nf] = Operator._new(terms)
+    return out
+
+
+def _family_rhs_flat(model, op, slots):
+    """:func:`family_rhs` as ``{fresh variables: {monomial: {parameters: number}}}``
+    (numbers may be zero)."""
+    P = _pieces(model)
+    several = P.several
     acc = {}
+    mid = _flat(op)
     support = set(op.subsystems)
-    for term in model.H_indexed.terms:
-        ph = list(term[2])
-        if not ph and len(term[1]) == 1:
-            # concrete term: only monomials sharing a subsystem with op fail to commute
-            h = term[1][0]
-            h = Operator({k: v for k, v in h.terms.items() if any(s in support for s, _ in k)})
-            if not h.is_zero():
-                h = h * term[0]
-                _add(acc, (), (h * op - op * h) * 1j)
-            continue
+
+    def into(nf):
+        d = acc.get(nf)
+        if d is None:
+            d = acc[nf] = {}
+        return d
+
+    # concrete H terms: only monomials sharing a subsystem with op fail to commute
+    near = sorted({i for s in support for i in P.h_local.get(s, ())})
+    if near:
+        _commutator_into(into(()), [P.h_concrete[i] for i in near], mid)
+    for t, (term, ph) in enumerate(P.h_sum):
         for atommap, varmap, nf in (_assignments(ph, slots, several) if ph else [({}, {}, ())]):
-            h = _instantiate(term, atommap, varmap)
-            _add(acc, nf, (h * op - op * h) * 1j)
-    for rate, kind, c in model.jump_list:
-        if kind == "each":
-            ph = c.clusters._placeholder()
-            tv = c.clusters.tvar
-            cop = substitute_atoms(c.op, {c.clusters.template: ph}, {tv: ph.var})
-            pairs = [((Coeff(1), [cop], (ph,)), None)]
-            rate_t = rename_coeff(rate, {tv: ph.var})
-        else:
-            cd = c._fresh_copy().dag()
-            pairs = [(tc, td) for tc in c.terms for td in cd.terms]
-            rate_t = rate
-        for tc, td in pairs:
-            ph = list(tc[2]) + (list(td[2]) if td is not None else [])
-            if not ph and not any(s in support for f in tc[1] + td[1] for s in f.subsystems):
-                continue  # a concrete jump acting elsewhere commutes with op: no contribution
+            h = P.term(("H", t, tuple(atommap.items())),
+                       lambda: _h_flat(_instantiate(term, atommap, varmap)))
+            _commutator_into(into(nf), h, mid)
+    for j, (rate, pairs) in enumerate(P.jumps):
+        for p, (tc, td, ph) in enumerate(pairs):
             for atommap, varmap, nf in (_assignments(ph, slots, several) if ph else [({}, {}, ())]):
-                C = _instantiate(tc, atommap, varmap)
-                CD = C.dag() if td is None else _instantiate(td, atommap, varmap)
-                cdc = CD * C
-                D = CD * op * C - (cdc * op + op * cdc) * 0.5
-                _add(acc, nf, D * rename_coeff(rate_t, varmap))
+                jump = P.term(("J", j, p, tuple(atommap.items())),
+                              lambda: _jump_flat(tc, td, atommap, varmap, rate))
+                if not jump[2].isdisjoint(support):  # else it commutes with op: no contribution
+                    _dissipator_into(into(nf), jump, mid)
     return acc
 
 
@@ -496,8 +644,11 @@ def _parse_param(name):
     return name, None
 
 
-class Term:
+class Term(collections.namedtuple("Term", "number params factors")):
     """One product term ``number · Π params · Π moments`` of a right-hand side.
+
+    A named tuple ``(number, params, factors)``: a closure makes hundreds of thousands,
+    built in C (``tuple.__new__``).
 
     Attributes
     ----------
@@ -506,12 +657,7 @@ class Term:
     factors : tuple of (family index, index variables, conjugate)
     """
 
-    __slots__ = ("number", "params", "factors")
-
-    def __init__(self, number, params, factors):
-        self.number = number
-        self.params = params
-        self.factors = factors
+    __slots__ = ()
 
     def variables(self):
         vs = []
@@ -525,9 +671,20 @@ class Term:
         return vs
 
 
+_PARAM_KEYS = {}
+
+
+def _param_key(mono):
+    """A parameter monomial as :class:`Term` stores it: ``((name, index, power), ...)``."""
+    k = _PARAM_KEYS.get(mono)
+    if k is None:
+        k = _PARAM_KEYS[mono] = tuple(_parse_param(n) + (p,) for n, p in mono)
+    return k
+
+
 def _param_terms(c):
     """``[(params, number)]`` of a :class:`Coeff`, parameters as :class:`Term` stores them."""
-    return [(tuple(_parse_param(n) + (p,) for n, p in mono), num) for mono, num in c.terms.items()]
+    return [(_param_key(mono), num) for mono, num in c.terms.items()]
 
 
 def _family_terms(model, fam, order, lookup, expand=None, memo=None):
@@ -547,28 +704,40 @@ def _family_terms(model, fam, order, lookup, expand=None, memo=None):
             return cumulant_expansion(key, order) if key else {(): 1.0}
     if memo is None:
         memo = {}
+    factors_of = memo.setdefault(_FACTORS, {})
     slots = fam.slot_atoms
     slot_vars = [s.var for s in slots]
     byname = {f.name: f for f in getattr(model, "index_sets", ())}
     acc = {}
-    for fresh_vars, opr in family_rhs(model, fam.operator, slots).items():
-        sets = {s.var: s.clusters for s in slots}
-        sets.update({v: byname.get(var_set(v, fam), slots[0].clusters if slots else
-                                   next(iter(byname.values()), None)) for v in fresh_vars})
-        weights = (_weight_choices(list(fresh_vars), slot_vars, sets) if fresh_vars
-                   else [(Coeff(1), {})])
-        for key, coeff in opr.terms.items():
+    for fresh_vars, opr in _family_rhs_flat(model, fam.operator, slots).items():
+        if fresh_vars:
+            sets = {s.var: s.clusters for s in slots}
+            sets.update({v: byname.get(var_set(v, fam), slots[0].clusters if slots else
+                                       next(iter(byname.values()), None)) for v in fresh_vars})
+            weights = _weight_choices(list(fresh_vars), slot_vars, sets)
+        for key, coeff in opr.items():
+            coeff = {pm: v for pm, v in coeff.items() if v != 0}
+            if not coeff:
+                continue        # cancelled: its moments must not join the system
             closed = memo.get(key)
             if closed is None:
-                closed = memo[key] = _closed_expansion(expand(key), lookup)
+                closed = memo[key] = _closed_expansion(expand(key), lookup, factors_of)
             if not closed:
                 continue
-            # per weight: (parameter tuples, numbers), once per key
-            scaled = [(vm, _param_terms(rename_coeff(coeff, vm) * wc)) for wc, vm in weights]
+            # per weight: (index renaming, [(parameter tuple, number)]), once per key
+            if fresh_vars:
+                c = Coeff._new(coeff)
+                scaled = [(vm, _param_terms(rename_coeff(c, vm) * wc)) for wc, vm in weights]
+            else:
+                scaled = [(None, [(_param_key(pm), v) for pm, v in coeff.items()])]
             for factors, fs0, cnum in closed:
                 for vm, monos in scaled:
-                    fs = fs0 if not vm else tuple(sorted(
-                        (fi, tuple(vm.get(v, v) for v in vs), cj) for fi, vs, cj in factors))
+                    if vm:
+                        get = vm.get
+                        fs = tuple(sorted([(fi, tuple([get(v, v) for v in vs]), cj)
+                                           for fi, vs, cj in factors]))
+                    else:
+                        fs = fs0
                     for params, num in monos:
                         # (c·w)·cnum as Coeff multiplication would give, term by term
                         num = num * cnum
@@ -576,24 +745,50 @@ def _family_terms(model, fam, order, lookup, expand=None, memo=None):
                             continue
                         k = (params, fs)
                         acc[k] = acc.get(k, 0) + num
-    terms = [Term(v, k[0], k[1]) for k, v in acc.items() if abs(v) > 0]
-    return terms
+    new = tuple.__new__
+    return [new(Term, (v, k[0], k[1])) for k, v in acc.items() if v != 0]
 
 
-def _closed_expansion(expansion, lookup):
+def _closed_expansion(expansion, lookup, factors_of=None):
     """``[(factors, sorted factors, complex coefficient)]`` of the block products of
-    ``expansion`` whose blocks all exist (``lookup`` is not ``None``), in its order."""
+    ``expansion`` whose blocks all exist (``lookup`` is not ``None``), in its order.
+
+    ``factors_of`` (a dict shared with other calls using the same ``lookup``) keeps the
+    factor ``(family index, variables, conjugate)`` or ``None`` of every block seen."""
+    if factors_of is None:
+        factors_of = {}
     out = []
     for blocks, cnum in expansion.items():
         factors = []
         for b in blocks:
-            r = lookup(b)
-            if r is None:
+            f = factors_of.get(b, _UNSEEN)
+            if f is _UNSEEN:
+                r = lookup(b)
+                f = factors_of[b] = None if r is None else (r[0].index, r[1], r[2])
+            if f is None:
                 break
-            factors.append((r[0].index, r[1], r[2]))
+            factors.append(f)
         else:
             out.append((factors, tuple(sorted(factors)), complex(cnum)))
     return out
+
+
+_UNSEEN = object()
+#: key of the block -> factor dict inside a ``_family_terms`` memo (never a monomial)
+_FACTORS = object()
+
+
+def _parameter_names(families, rhs, several):
+    """``(scalar names, indexed names, {(family name or "", indexed name)})`` of the
+    parameters in the right-hand sides ``rhs`` of ``families``."""
+    sc, ix, keys = set(), set(), set()
+    for fam, terms in zip(families, rhs):
+        for params in {t.params for t in terms}:
+            for name, v, _ in params:
+                (ix if v is not None else sc).add(name)
+                if v is not None:
+                    keys.add((var_set(v, fam) or "" if several else "", name))
+    return sc, ix, keys
 
 
 class ClosedEquations:
@@ -631,14 +826,7 @@ class ClosedEquations:
         self.rhs = rhs
         self.clusters = registry.clusters
         self.index_sets = list(getattr(registry, "sets", {}).values())
-        sc, ix, keys = set(), set(), set()
-        several = len(self.index_sets) > 1
-        for fam, terms in zip(self.families, rhs):
-            for t in terms:
-                for name, v, _ in t.params:
-                    (ix if v is not None else sc).add(name)
-                    if v is not None:
-                        keys.add((var_set(v, fam) or "" if several else "", name))
+        sc, ix, keys = _parameter_names(self.families, rhs, len(self.index_sets) > 1)
         self.scalar_parameters = sorted(sc)
         self.indexed_parameters = sorted(ix)
         #: ``(family name, parameter)`` of every per-index parameter (one index set:

@@ -56,8 +56,8 @@ from ...spectrum import pole_spectrum
 from .algebra import Atom, Mode, Operator
 from .codegen import _pack_params, layout, make_rhs
 from .ir import (ClosedEquations, _NotClosed, _Vanishes, _dag_fixed, _family_terms, _gc_paused,
-                 _make_family, _moment_name, _slotify, _split, cumulant_expansion, family_shape,
-                 moment_order, set_size, var_set)
+                 _make_family, _moment_name, _parameter_names, _slotify, _split,
+                 cumulant_expansion, family_shape, moment_order, set_size)
 from .regression import DENSE_EIG_MAX, Resolvent, krylov_modes, propagate, regression_modes
 
 __all__ = ["CumulantSolver", "CumulantState", "CumulantEvolution"]
@@ -1399,14 +1399,11 @@ def qrt_system(system, operator=None):
         while done < len(qs.families):
             qs.rhs.append(_family_terms(model, qs.families[done], k, lookup, expand, memo))
             done += 1
-    sc, ix = set(system.scalar_parameters), set(system.indexed_parameters)
-    keys = set(system.indexed_keys)
-    for fam, terms in zip(qs.families[len(system.families):], qs.rhs[len(system.families):]):
-        for t in terms:
-            for name, v, _ in t.params:
-                (ix if v is not None else sc).add(name)
-                if v is not None:
-                    keys.add((var_set(v, fam) or "" if len(system.index_sets) > 1 else "", name))
+    sc, ix, keys = _parameter_names(qs.families[len(system.families):],
+                                    qs.rhs[len(system.families):], len(system.index_sets) > 1)
+    sc |= set(system.scalar_parameters)
+    ix |= set(system.indexed_parameters)
+    keys |= set(system.indexed_keys)
     qs.scalar_parameters = sorted(sc)
     qs.indexed_parameters = sorted(ix)
     qs.indexed_keys = sorted(keys)

@@ -8,6 +8,8 @@ from qutip_superrad.cumulant.engine import (
     Atom, Clusters, Mode, Model, cumulant_expansion, parameters, to_qobj)
 from qutip_superrad.cumulant.engine.closure import set_partitions
 
+from engine_models import cluster_laser
+
 
 def test_set_partitions_are_bell_numbers():
     assert [sum(1 for _ in set_partitions(range(n))) for n in range(7)] == [1, 1, 2, 5, 15, 52, 203]
@@ -194,6 +196,25 @@ def test_number_of_families_does_not_depend_on_the_number_of_clusters():
     np.testing.assert_allclose(s3["s22[i0]"], np.full(3, s1["s22[i0]"][0]), rtol=1e-9)
     np.testing.assert_allclose(s3["s12[i0] s21[i1]"], np.full((3, 3), s1["s12[i0] s21[i1]"][0, 0]),
                                rtol=1e-8, atol=1e-12)
+
+
+def test_cancelled_terms_bring_no_moments():
+    """A term whose coefficient cancels brings no moments into the system.
+
+    Under ``H = J σ22_1 σ22_2`` (commuting with ``σ22_1``) the products ``H σ22_1`` and
+    ``σ22_1 H`` cancel, so ``d⟨σ22_1⟩/dt = −γ⟨σ22_1⟩`` closes on ``⟨σ22_1⟩`` alone —
+    ``⟨σ22_1 σ22_2⟩`` must not join.  And the seed-000 laser (U(1) filter, order 2)
+    closes on the four textbook families."""
+    J, gam = parameters("J gamma")
+    at = [Atom(1), Atom(2)]
+    model = Model(J * at[0].s(2, 2) * at[1].s(2, 2), [(gam, at[0].sm)])
+    system = model.close(2, operators=[at[0].s(2, 2)])
+    assert [f.name for f in system.families] == ["σ[1]22"]
+    assert len(system.rhs[0]) == 1 and system.rhs[0][0].number == -1
+    a, cl, laser = cluster_laser()
+    system = laser.close(2, phase_charges={a: 1, cl: (0, 1)})
+    assert sorted(f.name for f in system.families) == sorted(
+        ["s22[i0]", "a s21[i0]", "a† a", "s12[i0] s21[i1]"])
 
 
 def test_conjugate_folding_keeps_the_values():
