@@ -556,21 +556,15 @@ def family_rhs(model, op, slots):
     Returns ``{fresh variables: Operator}``; fresh sites are named ``c0, c1, …``
     (``c0_<family>, …`` when the model has several indexed families).
     """
-    out = {}
-    for nf, d in _family_rhs_flat(model, op, slots).items():
-        terms = {}
-        for k, c in d.items():
-            c = {pm: v for pm, v in c.items() if v != 0}
-            if c:
-                terms[k] = Coeff._new(c)
-        if terms:
-            out[nf] = Operator._new(terms)
-    return out
+    return {nf: Operator._new({k: Coeff._new(c) for k, c in d.items()})
+            for nf, d in _family_rhs_flat(model, op, slots).items()}
 
 
 def _family_rhs_flat(model, op, slots):
-    """:func:`family_rhs` as ``{fresh variables: {monomial: {parameters: number}}}``
-    (numbers may be zero)."""
+    """:func:`family_rhs` as ``{fresh variables: {monomial: {parameters: number}}}``.
+
+    Numbers that cancel are dropped, and monomials left without any: a cancelled term
+    must not pull its moments into the closed system."""
     P = _pieces(model)
     several = P.several
     acc = {}
@@ -599,7 +593,16 @@ def _family_rhs_flat(model, op, slots):
                               lambda: _jump_flat(tc, td, atommap, varmap, rate))
                 if not jump[2].isdisjoint(support):  # else it commutes with op: no contribution
                     _dissipator_into(into(nf), jump, mid)
-    return acc
+    out = {}
+    for nf, d in acc.items():
+        terms = {}
+        for k, c in d.items():
+            c = {pm: v for pm, v in c.items() if v != 0}
+            if c:
+                terms[k] = c
+        if terms:
+            out[nf] = terms
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -716,9 +719,6 @@ def _family_terms(model, fam, order, lookup, expand=None, memo=None):
                                        next(iter(byname.values()), None)) for v in fresh_vars})
             weights = _weight_choices(list(fresh_vars), slot_vars, sets)
         for key, coeff in opr.items():
-            coeff = {pm: v for pm, v in coeff.items() if v != 0}
-            if not coeff:
-                continue        # cancelled: its moments must not join the system
             closed = memo.get(key)
             if closed is None:
                 closed = memo[key] = _closed_expansion(expand(key), lookup, factors_of)
@@ -749,14 +749,12 @@ def _family_terms(model, fam, order, lookup, expand=None, memo=None):
     return [new(Term, (v, k[0], k[1])) for k, v in acc.items() if v != 0]
 
 
-def _closed_expansion(expansion, lookup, factors_of=None):
+def _closed_expansion(expansion, lookup, factors_of):
     """``[(factors, sorted factors, complex coefficient)]`` of the block products of
     ``expansion`` whose blocks all exist (``lookup`` is not ``None``), in its order.
 
     ``factors_of`` (a dict shared with other calls using the same ``lookup``) keeps the
     factor ``(family index, variables, conjugate)`` or ``None`` of every block seen."""
-    if factors_of is None:
-        factors_of = {}
     out = []
     for blocks, cnum in expansion.items():
         factors = []
